@@ -1,0 +1,47 @@
+"""Options of the ``[api]`` group."""
+
+from oslo_config import cfg
+
+group = cfg.OptGroup('api', title='REST API options')
+
+opts = [
+    cfg.HostAddressOpt(
+        'host_ip',
+        default='127.0.0.1',
+        help='Address the API listens on. The default keeps an '
+             'unauthenticated API on loopback.'),
+    cfg.PortOpt(
+        'port',
+        default=6385,
+        help='TCP port the API listens on (6385 is Ironic\'s).'),
+    cfg.StrOpt(
+        'auth_strategy',
+        default='noauth',
+        choices=[('noauth', 'No authentication.'),
+                 ('http_basic', 'HTTP basic authentication against '
+                                '[api] http_basic_auth_user_file.')],
+        help='How API requests are authenticated.'),
+    cfg.StrOpt(
+        'http_basic_auth_user_file',
+        default='/etc/podium/htpasswd',
+        help='htpasswd file with bcrypt hashed passwords, used when '
+             'auth_strategy is http_basic.'),
+    cfg.IntOpt(
+        'max_limit',
+        default=1000, min=1,
+        help='Largest page a list request returns; also the page size '
+             'when a request gives no limit.'),
+    cfg.StrOpt(
+        'public_endpoint',
+        help='Base URL put into links and "next" URLs, for an API behind '
+             'a proxy. Default: taken from the request.'),
+    cfg.IntOpt(
+        'api_workers',
+        default=1, min=1,
+        help='Worker processes of the standalone podium-api service.'),
+]
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    conf.register_group(group)
+    conf.register_opts(opts, group=group)

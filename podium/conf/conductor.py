@@ -1,0 +1,93 @@
+"""Options of the ``[conductor]`` group: the pool, periodics and locks."""
+
+from oslo_config import cfg
+
+group = cfg.OptGroup('conductor', title='Conductor options')
+
+opts = [
+    cfg.IntOpt(
+        'workers_pool_size',
+        default=100, min=3,
+        help='Size of the one worker pool of a conductor process. RPC '
+             'driven node actions, periodic tasks and every per-node step '
+             'of a periodic task run on it; no other worker threads are '
+             'created while the conductor runs.'),
+    cfg.IntOpt(
+        'reserved_workers_pool_percentage',
+        default=5, min=0, max=50,
+        help='Share of workers_pool_size (percent, at least one worker) '
+             'that periodic work may never take, so that an operator '
+             'action always finds a free worker even when many BMCs '
+             'hang.'),
+    cfg.IntOpt(
+        'periodic_max_workers',
+        default=8, min=1,
+        help='Default number of nodes a per-node periodic task processes '
+             'in parallel.'),
+    cfg.IntOpt(
+        'sync_power_state_interval',
+        default=60, min=0,
+        help='Seconds between two power-state sync runs. 0 disables the '
+             'sync.'),
+    cfg.IntOpt(
+        'sync_power_state_workers',
+        default=64, min=1,
+        help='Number of nodes whose power state is read in parallel '
+             'during a sync run.'),
+    cfg.FloatOpt(
+        'power_state_read_timeout',
+        default=10.0, min=0.1,
+        help='Seconds a single BMC power-state read may take during sync '
+             'before it is counted as a failure. Drivers also get this '
+             'budget for their own network timeouts.'),
+    cfg.IntOpt(
+        'power_state_sync_max_retries',
+        default=3, min=1,
+        help='Consecutive failed power-state reads after which a node is '
+             'put into maintenance with fault "power failure".'),
+    cfg.BoolOpt(
+        'force_power_state_during_sync',
+        default=False,
+        help='When the BMC reports a power state other than the recorded '
+             'one, push the recorded state back to the hardware instead '
+             'of recording the new state.'),
+    cfg.IntOpt(
+        'heartbeat_interval',
+        default=10, min=1,
+        help='Seconds between two heartbeats of a conductor.'),
+    cfg.IntOpt(
+        'heartbeat_timeout',
+        default=60, min=2,
+        help='Seconds without a heartbeat after which a conductor is '
+             'considered dead and its nodes are taken over.'),
+    cfg.IntOpt(
+        'graceful_shutdown_timeout',
+        default=60, min=0,
+        help='Seconds a stopping conductor waits for in-flight work to '
+             'finish before it releases its locks and exits.'),
+    cfg.IntOpt(
+        'node_locked_retry_attempts',
+        default=3, min=0,
+        help='Extra attempts to take an exclusive node lock before '
+             'NodeLocked is raised.'),
+    cfg.FloatOpt(
+        'node_locked_retry_interval',
+        default=0.2, min=0.0,
+        help='Seconds between two attempts to take a node lock.'),
+    cfg.StrOpt(
+        'conductor_group',
+        default='',
+        help='Conductor group of this conductor. Nodes whose '
+             'conductor_group is set are managed only by conductors of '
+             'that group.'),
+    cfg.IntOpt(
+        'hash_ring_partitions',
+        default=64, min=1,
+        help='Virtual nodes per conductor on the consistent hash ring. '
+             'More spread nodes more evenly.'),
+]
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    conf.register_group(group)
+    conf.register_opts(opts, group=group)

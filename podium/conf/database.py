@@ -1,0 +1,47 @@
+"""Options of the ``[database]`` group."""
+
+from oslo_config import cfg
+
+group = cfg.OptGroup('database', title='Database options')
+
+opts = [
+    cfg.StrOpt(
+        'connection',
+        secret=True,
+        sample_default='sqlite:///$state_path/podium.sqlite',
+        help='SQLAlchemy URL of the database. Empty means the embedded '
+             'SQLite database podium.sqlite under [DEFAULT] state_path. '
+             'Use PostgreSQL or MySQL (postgresql+psycopg2://..., '
+             'mysql+pymysql://...) when several conductors share it.'),
+    cfg.IntOpt(
+        'max_pool_size',
+        default=20, min=1,
+        help='Connections kept open in the SQLAlchemy pool (server '
+             'databases only).'),
+    cfg.IntOpt(
+        'max_overflow',
+        default=50, min=0,
+        help='Extra connections allowed above max_pool_size under load.'),
+    cfg.IntOpt(
+        'pool_timeout',
+        default=30, min=1,
+        help='Seconds to wait for a free pooled connection.'),
+    cfg.IntOpt(
+        'sqlite_busy_timeout',
+        default=30, min=1,
+        help='Seconds SQLite waits for a lock held by another writer.'),
+    cfg.IntOpt(
+        'connect_retries',
+        default=5, min=0,
+        help='Attempts to reach the database at start-up before giving '
+             'up with an error.'),
+    cfg.FloatOpt(
+        'connect_retry_interval',
+        default=1.0, min=0.0,
+        help='Seconds between two start-up connection attempts.'),
+]
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    conf.register_group(group)
+    conf.register_opts(opts, group=group)

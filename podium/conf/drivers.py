@@ -1,0 +1,29 @@
+"""Options saying which hardware types and interfaces are enabled."""
+
+from oslo_config import cfg
+
+INTERFACE_KINDS = ('power', 'management', 'inspect')
+
+opts = [
+    cfg.ListOpt(
+        'enabled_hardware_types',
+        default=['fake-hardware', 'redfish', 'ipmi'],
+        help='Hardware types this conductor loads. A node whose driver '
+             'is not in this list is refused.'),
+    cfg.ListOpt(
+        'enabled_power_interfaces',
+        default=['fake', 'redfish', 'ipmi'],
+        help='Power interfaces this conductor loads.'),
+    cfg.ListOpt(
+        'enabled_management_interfaces',
+        default=['fake', 'redfish', 'ipmi'],
+        help='Management interfaces this conductor loads.'),
+    cfg.ListOpt(
+        'enabled_inspect_interfaces',
+        default=['fake', 'no-inspect', 'redfish'],
+        help='Inspect interfaces this conductor loads.'),
+]
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    conf.register_opts(opts)

@@ -1,0 +1,22 @@
+"""Options of the ``[ipmi]`` group."""
+
+from oslo_config import cfg
+
+group = cfg.OptGroup('ipmi', title='IPMI driver options')
+
+opts = [
+    cfg.FloatOpt(
+        'command_timeout',
+        default=10.0, min=0.5,
+        help='Seconds one IPMI command (with its retransmits) may take.'),
+    cfg.IntOpt(
+        'session_idle_timeout',
+        default=600, min=0,
+        help='Seconds an unused IPMI session is kept before it is '
+             'logged out.'),
+]
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    conf.register_group(group)
+    conf.register_opts(opts, group=group)

@@ -1,0 +1,432 @@
+"""The queries Podium runs, and nothing else touches the database.
+
+Functions return detached model objects (or light row tuples on the hot
+paths) and raise Podium exceptions, never SQLAlchemy ones, for the
+conditions callers handle: not found, duplicate, locked.
+"""
+
+import datetime
+import uuid as uuid_lib
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from oslo_utils import uuidutils
+from sqlalchemy import exc as sa_exc
+
+from podium.common import exceptions
+from podium.db import models
+from podium.db.engine import session_scope
+
+#: Columns a list may be sorted by.
+SORT_KEYS = ('id', 'uuid', 'name', 'driver', 'power_state',
+             'provision_state', 'maintenance', 'created_at', 'updated_at',
+             'conductor_group')
+
+#: Filters ``list_nodes`` understands, and how each one matches.
+NODE_FILTERS = ('maintenance', 'driver', 'provision_state',
+                'conductor_group', 'associated', 'resource_class', 'owner',
+                'fault', 'power_state', 'reserved', 'uuid_in', 'name_in',
+                'id_in')
+
+#: What power sync and other per-node periodic work read of each node.
+SYNC_COLUMNS = ('id', 'uuid', 'name', 'driver', 'driver_info',
+                'driver_internal_info', 'power_interface',
+                'management_interface', 'inspect_interface', 'power_state',
+                'target_power_state', 'maintenance', 'fault', 'reservation',
+                'conductor_group', 'provision_state')
+
+
+def _node_ident_clause(node_ident: str | int) -> sa.ColumnElement[bool]:
+    if isinstance(node_ident, int):
+        return models.Node.id == node_ident
+    if uuidutils.is_uuid_like(node_ident):
+        return models.Node.uuid == node_ident
+    return models.Node.name == node_ident
+
+
+def _integrity_to_conflict(exc: sa_exc.IntegrityError,
+                           values: dict[str, Any]) -> Exception:
+    text = str(exc.orig).lower()
+    if 'name' in text and values.get('name'):
+        return exceptions.DuplicateName(name=values['name'])
+    if 'uuid' in text:
+        return exceptions.NodeAlreadyExists(uuid=values.get('uuid'))
+    return exceptions.Conflict(reason=str(exc.orig))
+
+
+# Nodes -------------------------------------------------------------------
+
+def create_node(values: dict[str, Any]) -> models.Node:
+    """Insert a node; ``uuid`` is generated when not given.
+
+    :raises DuplicateName, NodeAlreadyExists: on a unique conflict.
+    """
+    values = dict(values)
+    values.setdefault('uuid', uuidutils.generate_uuid())
+    node = models.Node(**values)
+    try:
+        with session_scope(writer=True) as session:
+            session.add(node)
+    except sa_exc.IntegrityError as exc:
+        raise _integrity_to_conflict(exc, values) from None
+    return node
+
+
+def create_nodes(rows: Sequence[dict[str, Any]]) -> list[models.Node]:
+    """Insert many nodes in one transaction: all or none."""
+    nodes = []
+    for values in rows:
+        values = dict(values)
+        values.setdefault('uuid', uuidutils.generate_uuid())
+        nodes.append(models.Node(**values))
+    try:
+        with session_scope(writer=True) as session:
+            session.add_all(nodes)
+    except sa_exc.IntegrityError as exc:
+        raise exceptions.Conflict(reason=str(exc.orig)) from None
+    return nodes
+
+
+def get_node(node_ident: str | int) -> models.Node:
+    """A node by id, UUID or name.
+
+    :raises NodeNotFound: when there is none.
+    """
+    with session_scope() as session:
+        node = session.scalars(
+            sa.select(models.Node).where(_node_ident_clause(node_ident))
+        ).first()
+    if node is None:
+        raise exceptions.NodeNotFound(node=node_ident)
+    return node
+
+
+def _apply_node_filters(query: sa.Select[Any],
+                        filters: dict[str, Any]) -> sa.Select[Any]:
+    node = models.Node
+    for key, value in filters.items():
+        if value is None:
+            continue
+        if key == 'associated':
+            query = query.where(node.instance_uuid.isnot(None) if value
+                                else node.instance_uuid.is_(None))
+        elif key == 'reserved':
+            query = query.where(node.reservation.isnot(None) if value
+                                else node.reservation.is_(None))
+        elif key == 'uuid_in':
+            query = query.where(node.uuid.in_(list(value)))
+        elif key == 'name_in':
+            query = query.where(node.name.in_(list(value)))
+        elif key == 'id_in':
+            query = query.where(node.id.in_(list(value)))
+        elif key == 'conductor_group':
+            query = query.where(sa.func.lower(node.conductor_group)
+                                == str(value).lower())
+        elif key in NODE_FILTERS:
+            query = query.where(getattr(node, key) == value)
+        else:
+            raise exceptions.InvalidParameterValue(
+                err=f'Unknown node filter {key}.')
+    return query
+
+
+def list_nodes(filters: dict[str, Any] | None = None,
+               limit: int | None = None,
+               marker: str | None = None,
+               sort_key: str = 'id',
+               sort_dir: str = 'asc') -> list[models.Node]:
+    """Nodes matching ``filters``, a page after ``marker`` (a UUID).
+
+    :raises MarkerNotFound: for a marker that names no node.
+    :raises InvalidParameterValue: for a bad sort key or direction.
+    """
+    if sort_key not in SORT_KEYS:
+        raise exceptions.InvalidParameterValue(
+            err=f'Invalid sort_key {sort_key}, valid keys: '
+                f'{", ".join(SORT_KEYS)}.')
+    if sort_dir not in ('asc', 'desc'):
+        raise exceptions.InvalidParameterValue(
+            err=f'Invalid sort_dir {sort_dir}, valid: asc, desc.')
+    column = getattr(models.Node, sort_key)
+    order = [column.asc(), models.Node.id.asc()] if sort_dir == 'asc' \
+        else [column.desc(), models.Node.id.desc()]
+    query = _apply_node_filters(sa.select(models.Node), filters or {})
+    with session_scope() as session:
+        if marker is not None:
+            marker_row = session.execute(
+                sa.select(column, models.Node.id).where(
+                    models.Node.uuid == marker)).first()
+            if marker_row is None:
+                raise exceptions.MarkerNotFound(marker=marker)
+            value, marker_id = marker_row
+            after = (sa.tuple_(column, models.Node.id) > (value, marker_id)
+                     if sort_dir == 'asc' else
+                     sa.tuple_(column, models.Node.id) < (value, marker_id))
+            if sort_key == 'id':
+                after = (models.Node.id > marker_id if sort_dir == 'asc'
+                         else models.Node.id < marker_id)
+            query = query.where(after)
+        query = query.order_by(*order)
+        if limit is not None:
+            query = query.limit(limit)
+        return list(session.scalars(query))
+
+
+def list_node_rows(columns: Iterable[str] = SYNC_COLUMNS,
+                   filters: dict[str, Any] | None = None
+                   ) -> list[sa.Row[Any]]:
+    """Only ``columns`` of matching nodes, as named rows, in id order.
+
+    The hot path of power sync: no ORM objects are built.
+    """
+    cols = [getattr(models.Node, name) for name in columns]
+    query = _apply_node_filters(sa.select(*cols), filters or {})
+    with session_scope() as session:
+        return list(session.execute(query.order_by(models.Node.id)))
+
+
+def count_nodes(filters: dict[str, Any] | None = None) -> int:
+    query = _apply_node_filters(
+        sa.select(sa.func.count()).select_from(models.Node), filters or {})
+    with session_scope() as session:
+        return int(session.execute(query).scalar_one())
+
+
+def update_node(node_ident: str | int, values: dict[str, Any],
+                expected_reservation: str | None | bool = False
+                ) -> models.Node:
+    """Change a node and return it as stored.
+
+    :param expected_reservation: when not ``False``, the update happens
+        only while the node's reservation equals this (``None`` meaning
+        unlocked); otherwise ``NodeLocked`` is raised.
+    :raises NodeNotFound, DuplicateName, NodeLocked:
+    """
+    if 'uuid' in values or 'id' in values:
+        raise exceptions.InvalidParameterValue(
+            err='A node\'s uuid and id cannot be changed.')
+    try:
+        with session_scope(writer=True) as session:
+            node = session.scalars(
+                sa.select(models.Node).where(
+                    _node_ident_clause(node_ident))).first()
+            if node is None:
+                raise exceptions.NodeNotFound(node=node_ident)
+            if (expected_reservation is not False
+                    and node.reservation != expected_reservation):
+                raise exceptions.NodeLocked(node=node.ident,
+                                            host=node.reservation)
+            for key, value in values.items():
+                setattr(node, key, value)
+            session.flush()
+    except sa_exc.IntegrityError as exc:
+        raise _integrity_to_conflict(exc, values) from None
+    return node
+
+
+def update_node_by_id(node_id: int, values: dict[str, Any]) -> None:
+    """Write ``values`` to one node without reading it first."""
+    values = dict(values, updated_at=models.utcnow())
+    with session_scope(writer=True) as session:
+        session.execute(sa.update(models.Node)
+                        .where(models.Node.id == node_id).values(**values))
+
+
+def bulk_update_nodes(changes: Sequence[tuple[int, dict[str, Any]]]) -> None:
+    """Write many nodes' changes in one transaction.
+
+    Power sync collects the changes of a whole cycle and writes them
+    here, so a cycle over thousands of nodes costs one commit.
+    """
+    if not changes:
+        return
+    now = models.utcnow()
+    with session_scope(writer=True) as session:
+        for node_id, values in changes:
+            session.execute(sa.update(models.Node)
+                            .where(models.Node.id == node_id)
+                            .values(**values, updated_at=now))
+
+
+def destroy_node(node_ident: str | int) -> None:
+    """Delete a node that is not locked.
+
+    :raises NodeNotFound, NodeLocked:
+    """
+    with session_scope(writer=True) as session:
+        node = session.scalars(sa.select(models.Node).where(
+            _node_ident_clause(node_ident))).first()
+        if node is None:
+            raise exceptions.NodeNotFound(node=node_ident)
+        if node.reservation is not None:
+            raise exceptions.NodeLocked(node=node.ident,
+                                        host=node.reservation)
+        session.execute(sa.delete(models.NodeHistory)
+                        .where(models.NodeHistory.node_id == node.id))
+        session.delete(node)
+
+
+# Locks ------------------------------------------------------------------
+
+def reserve_node(tag: str, node_ident: str | int) -> models.Node:
+    """Take the exclusive lock of a node for ``tag`` (a conductor host).
+
+    One conditional UPDATE: it succeeds only where ``reservation`` is
+    empty, which is atomic on SQLite, PostgreSQL and MySQL alike.
+
+    :raises NodeNotFound: no such node.
+    :raises NodeLocked: someone holds it.
+    """
+    with session_scope(writer=True) as session:
+        result = session.execute(
+            sa.update(models.Node)
+            .where(_node_ident_clause(node_ident),
+                   models.Node.reservation.is_(None))
+            .values(reservation=tag))
+        node = session.scalars(sa.select(models.Node).where(
+            _node_ident_clause(node_ident))).first()
+    if node is None:
+        raise exceptions.NodeNotFound(node=node_ident)
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise exceptions.NodeLocked(node=node.ident, host=node.reservation)
+    return node
+
+
+def release_node(tag: str, node_id: int) -> bool:
+    """Drop ``tag``'s lock on a node; False if ``tag`` did not hold it."""
+    with session_scope(writer=True) as session:
+        result = session.execute(
+            sa.update(models.Node)
+            .where(models.Node.id == node_id,
+                   models.Node.reservation == tag)
+            .values(reservation=None))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def clear_node_reservations_for_conductor(hostname: str) -> int:
+    """Release every lock held under ``hostname``; returns how many."""
+    with session_scope(writer=True) as session:
+        result = session.execute(
+            sa.update(models.Node)
+            .where(models.Node.reservation == hostname)
+            .values(reservation=None))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+# Node history -----------------------------------------------------------
+
+def add_node_history(node_id: int, event: str, event_type: str,
+                     severity: str, conductor: str | None,
+                     user: str | None = None) -> None:
+    add_node_history_bulk([(node_id, event, event_type, severity)],
+                          conductor=conductor, user=user)
+
+
+def add_node_history_bulk(entries: Sequence[tuple[int, str, str, str]],
+                          conductor: str | None,
+                          user: str | None = None) -> None:
+    """Record ``(node_id, event, event_type, severity)`` entries at once."""
+    if not entries:
+        return
+    now = models.utcnow()
+    rows = [{'uuid': str(uuid_lib.uuid4()), 'node_id': node_id,
+             'event': event, 'event_type': event_type,
+             'severity': severity, 'conductor': conductor, 'user': user,
+             'created_at': now}
+            for node_id, event, event_type, severity in entries]
+    with session_scope(writer=True) as session:
+        session.execute(sa.insert(models.NodeHistory), rows)
+
+
+def list_node_history(node_id: int) -> list[models.NodeHistory]:
+    with session_scope() as session:
+        return list(session.scalars(
+            sa.select(models.NodeHistory)
+            .where(models.NodeHistory.node_id == node_id)
+            .order_by(models.NodeHistory.id)))
+
+
+# Conductors -------------------------------------------------------------
+
+def register_conductor(hostname: str, drivers: list[str],
+                       conductor_group: str = '') -> models.Conductor:
+    """Register (or re-register) a conductor as online now."""
+    now = models.utcnow()
+    with session_scope(writer=True) as session:
+        conductor = session.scalars(sa.select(models.Conductor).where(
+            models.Conductor.hostname == hostname)).first()
+        if conductor is None:
+            conductor = models.Conductor(hostname=hostname)
+            session.add(conductor)
+        conductor.drivers = list(drivers)
+        conductor.conductor_group = conductor_group
+        conductor.online = True
+        conductor.updated_at = now
+        session.flush()
+    return conductor
+
+
+def touch_conductor(hostname: str) -> None:
+    """Record a heartbeat.
+
+    :raises ConductorNotFound: the row was removed under us.
+    """
+    with session_scope(writer=True) as session:
+        result = session.execute(
+            sa.update(models.Conductor)
+            .where(models.Conductor.hostname == hostname)
+            .values(updated_at=models.utcnow(), online=True))
+    if not result.rowcount:  # type: ignore[attr-defined]
+        raise exceptions.ConductorNotFound(conductor=hostname)
+
+
+def unregister_conductor(hostname: str) -> None:
+    """Mark a conductor offline (its row stays, for the operator)."""
+    with session_scope(writer=True) as session:
+        session.execute(sa.update(models.Conductor)
+                        .where(models.Conductor.hostname == hostname)
+                        .values(online=False, updated_at=models.utcnow()))
+
+
+def get_conductor(hostname: str) -> models.Conductor:
+    with session_scope() as session:
+        conductor = session.scalars(sa.select(models.Conductor).where(
+            models.Conductor.hostname == hostname)).first()
+    if conductor is None:
+        raise exceptions.ConductorNotFound(conductor=hostname)
+    return conductor
+
+
+def list_conductors(limit: int | None = None,
+                    marker: str | None = None) -> list[models.Conductor]:
+    """Conductors ordered by hostname, a page after ``marker``."""
+    query = sa.select(models.Conductor).order_by(models.Conductor.hostname)
+    with session_scope() as session:
+        if marker is not None:
+            if session.scalars(sa.select(models.Conductor.id).where(
+                    models.Conductor.hostname == marker)).first() is None:
+                raise exceptions.MarkerNotFound(marker=marker)
+            query = query.where(models.Conductor.hostname > marker)
+        if limit is not None:
+            query = query.limit(limit)
+        return list(session.scalars(query))
+
+
+def is_alive(conductor: models.Conductor, timeout: float) -> bool:
+    """Whether ``conductor`` is online and heartbeat within ``timeout``."""
+    if not conductor.online or conductor.updated_at is None:
+        return False
+    age = models.utcnow() - conductor.updated_at
+    return age <= datetime.timedelta(seconds=timeout)
+
+
+def get_alive_conductors(timeout: float) -> list[models.Conductor]:
+    """Conductors that heartbeat within ``timeout`` seconds."""
+    cutoff = models.utcnow() - datetime.timedelta(seconds=timeout)
+    with session_scope() as session:
+        return list(session.scalars(
+            sa.select(models.Conductor)
+            .where(models.Conductor.online.is_(True),
+                   models.Conductor.updated_at >= cutoff)
+            .order_by(models.Conductor.hostname)))

@@ -1,0 +1,153 @@
+"""The database engine and sessions.
+
+One engine per process, built lazily from ``[database] connection``.
+SQLite runs in WAL mode with a busy timeout so that the API's readers
+and the conductor's writers do not block each other.
+"""
+
+import contextlib
+import os
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import sqlalchemy as sa
+from oslo_log import log
+from sqlalchemy import event
+from sqlalchemy import orm
+
+from podium.common import exceptions
+from podium.conf import CONF
+
+LOG = log.getLogger(__name__)
+
+_lock = threading.Lock()
+_engine: sa.Engine | None = None
+_sessionmaker: orm.sessionmaker[orm.Session] | None = None
+
+
+def connection_url() -> str:
+    """The configured database URL, or the embedded SQLite default."""
+    if CONF.database.connection:
+        return str(CONF.database.connection)
+    state_path = os.path.expanduser(CONF.state_path)
+    os.makedirs(state_path, exist_ok=True)
+    return 'sqlite:///' + os.path.join(state_path, 'podium.sqlite')
+
+
+def _configure_sqlite(engine: sa.Engine) -> None:
+    busy_ms = CONF.database.sqlite_busy_timeout * 1000
+
+    @event.listens_for(engine, 'connect')
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Take transaction control from pysqlite so _on_begin decides
+        # between a deferred and an immediate BEGIN.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute('PRAGMA journal_mode=WAL')
+        cursor.execute('PRAGMA synchronous=NORMAL')
+        cursor.execute(f'PRAGMA busy_timeout={int(busy_ms)}')
+        cursor.execute('PRAGMA foreign_keys=ON')
+        cursor.close()
+
+    @event.listens_for(engine, 'begin')
+    def _on_begin(conn: sa.Connection) -> None:
+        # A deferred transaction that reads and then writes fails at once
+        # with SQLITE_BUSY when another writer committed in between (the
+        # busy timeout does not apply); writers therefore take the write
+        # lock up front and wait for it under the busy timeout.
+        if conn.get_execution_options().get('podium_writer'):
+            conn.exec_driver_sql('BEGIN IMMEDIATE')
+        else:
+            conn.exec_driver_sql('BEGIN')
+
+
+def create_engine(url: str | None = None) -> sa.Engine:
+    """Build an engine for ``url`` (default: the configured one)."""
+    url = url or connection_url()
+    kwargs: dict[str, Any] = {'future': True}
+    if url.startswith('sqlite'):
+        kwargs['connect_args'] = {'check_same_thread': False,
+                                  'timeout': CONF.database.sqlite_busy_timeout}
+    else:
+        kwargs.update(pool_size=CONF.database.max_pool_size,
+                      max_overflow=CONF.database.max_overflow,
+                      pool_timeout=CONF.database.pool_timeout,
+                      pool_pre_ping=True, pool_recycle=3600)
+    engine = sa.create_engine(url, **kwargs)
+    if engine.dialect.name == 'sqlite':
+        _configure_sqlite(engine)
+    return engine
+
+
+def check_connection(engine: sa.Engine) -> None:
+    """Reach the database, retrying a bounded number of times.
+
+    :raises DatabaseUnavailable: with the URL (password hidden) and the
+        driver's reason, when every attempt failed.
+    """
+    attempts = CONF.database.connect_retries + 1
+    for attempt in range(1, attempts + 1):
+        try:
+            with engine.connect() as conn:
+                conn.exec_driver_sql('SELECT 1')
+            return
+        except sa.exc.SQLAlchemyError as exc:
+            reason = str(getattr(exc, 'orig', None) or exc).strip()
+            if attempt == attempts:
+                raise exceptions.DatabaseUnavailable(
+                    url=engine.url.render_as_string(hide_password=True),
+                    reason=reason.splitlines()[0] if reason else
+                    type(exc).__name__) from None
+            LOG.warning('Database not reachable (attempt %d of %d): %s',
+                        attempt, attempts, reason)
+            time.sleep(CONF.database.connect_retry_interval)
+
+
+def get_engine() -> sa.Engine:
+    """The process-wide engine, created on first use."""
+    global _engine, _sessionmaker
+    if _engine is None:
+        with _lock:
+            if _engine is None:
+                engine = create_engine()
+                _sessionmaker = orm.sessionmaker(bind=engine,
+                                                 expire_on_commit=False)
+                _engine = engine
+    return _engine
+
+
+def get_sessionmaker() -> orm.sessionmaker[orm.Session]:
+    get_engine()
+    assert _sessionmaker is not None
+    return _sessionmaker
+
+
+def dispose() -> None:
+    """Close every pooled connection and forget the engine (tests, fork)."""
+    global _engine, _sessionmaker
+    with _lock:
+        if _engine is not None:
+            _engine.dispose()
+        _engine = None
+        _sessionmaker = None
+
+
+@contextlib.contextmanager
+def session_scope(writer: bool = False) -> Iterator[orm.Session]:
+    """A session in one transaction: committed on success, else rolled
+    back. Objects stay usable after the session closes.
+
+    :param writer: the transaction writes; on SQLite it then takes the
+        write lock when it begins rather than on its first write.
+    """
+    session = get_sessionmaker()()
+    try:
+        with session.begin():
+            if writer:
+                session.connection(
+                    execution_options={'podium_writer': True})
+            yield session
+    finally:
+        session.close()

@@ -1,0 +1,143 @@
+"""SQLAlchemy models: nodes, conductors and node history.
+
+Column names follow Ironic's so that an operator who knows one database
+reads the other. JSON columns hold dicts; they are replaced, never
+mutated in place, so SQLAlchemy sees every change.
+"""
+
+import datetime
+from typing import Any
+
+from sqlalchemy import JSON
+from sqlalchemy import Boolean
+from sqlalchemy import DateTime
+from sqlalchemy import ForeignKey
+from sqlalchemy import Index
+from sqlalchemy import Integer
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy import TypeDecorator
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+
+
+def utcnow() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime.datetime]):
+    """A timestamp stored as naive UTC and read back as aware UTC.
+
+    SQLite and MySQL keep no time zone; storing naive UTC everywhere and
+    tagging it on the way out gives the same value on every backend.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime.datetime | None,
+                           dialect: Any) -> datetime.datetime | None:
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(datetime.UTC).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime.datetime | None,
+                             dialect: Any) -> datetime.datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=datetime.UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    """Base of Podium's models."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {c.name: getattr(self, c.key)
+                for c in self.__table__.columns}  # type: ignore[attr-defined]
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime.datetime] = mapped_column(
+        UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime.datetime | None] = mapped_column(
+        UTCDateTime(), onupdate=utcnow, nullable=True)
+
+
+class Node(TimestampMixin, Base):
+    """One physical server and what Podium knows about it."""
+
+    __tablename__ = 'nodes'
+    __table_args__ = (
+        Index('nodes_reservation_idx', 'reservation'),
+        Index('nodes_driver_idx', 'driver'),
+        Index('nodes_conductor_group_idx', 'conductor_group'),
+        Index('nodes_provision_state_idx', 'provision_state'),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    name: Mapped[str | None] = mapped_column(String(255), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    driver: Mapped[str] = mapped_column(String(255))
+    driver_info: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    driver_internal_info: Mapped[dict[str, Any]] = mapped_column(
+        JSON, default=dict)
+    properties: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    instance_uuid: Mapped[str | None] = mapped_column(String(36))
+    instance_info: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    resource_class: Mapped[str | None] = mapped_column(String(80))
+    owner: Mapped[str | None] = mapped_column(String(255))
+    power_interface: Mapped[str | None] = mapped_column(String(255))
+    management_interface: Mapped[str | None] = mapped_column(String(255))
+    inspect_interface: Mapped[str | None] = mapped_column(String(255))
+    power_state: Mapped[str | None] = mapped_column(String(15))
+    target_power_state: Mapped[str | None] = mapped_column(String(15))
+    provision_state: Mapped[str] = mapped_column(String(15),
+                                                 default='enroll')
+    target_provision_state: Mapped[str | None] = mapped_column(String(15))
+    maintenance: Mapped[bool] = mapped_column(Boolean, default=False)
+    maintenance_reason: Mapped[str | None] = mapped_column(Text)
+    fault: Mapped[str | None] = mapped_column(String(255))
+    reservation: Mapped[str | None] = mapped_column(String(255))
+    conductor_group: Mapped[str] = mapped_column(String(255), default='')
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def ident(self) -> str:
+        """What log lines call the node: its name, else its UUID."""
+        return self.name or self.uuid
+
+
+class Conductor(TimestampMixin, Base):
+    """A registered conductor; ``updated_at`` is its last heartbeat."""
+
+    __tablename__ = 'conductors'
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hostname: Mapped[str] = mapped_column(String(255), unique=True)
+    conductor_group: Mapped[str] = mapped_column(String(255), default='')
+    drivers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    online: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class NodeHistory(Base):
+    """An event worth keeping about a node: faults, out-of-band changes."""
+
+    __tablename__ = 'node_history'
+    __table_args__ = (
+        Index('history_node_id_idx', 'node_id'),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    node_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey('nodes.id', ondelete='CASCADE'))
+    event: Mapped[str] = mapped_column(Text)
+    event_type: Mapped[str] = mapped_column(String(255))
+    severity: Mapped[str] = mapped_column(String(255))
+    conductor: Mapped[str | None] = mapped_column(String(255))
+    user: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime.datetime] = mapped_column(
+        UTCDateTime(), default=utcnow)
