@@ -2,13 +2,15 @@
 
 from oslo_config import cfg
 
-from podium.conf import api
-from podium.conf import conductor
-from podium.conf import database
-from podium.conf import default
-from podium.conf import drivers
-from podium.conf import ipmi
-from podium.conf import redfish
+from podium.conf import (
+    api,
+    conductor,
+    database,
+    default,
+    drivers,
+    ipmi,
+    redfish,
+)
 
 
 def list_opts() -> list[tuple[str | cfg.OptGroup, list[cfg.Opt]]]:

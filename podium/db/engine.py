@@ -14,8 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from oslo_log import log
-from sqlalchemy import event
-from sqlalchemy import orm
+from sqlalchemy import event, orm
 
 from podium.common import exceptions
 from podium.conf import CONF

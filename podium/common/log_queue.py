@@ -1,0 +1,77 @@
+"""Move log I/O off worker threads.
+
+Worker threads that log a line should not wait on a slow disk, a full
+pipe or a syslog socket. After oslo.log has configured the handlers,
+:func:`install` replaces them on the root logger with one
+``QueueHandler``; a single ``QueueListener`` thread feeds the original
+handlers. The queue is bounded: when it is full the record is dropped
+and counted rather than blocking the worker that logs.
+"""
+
+import logging
+import logging.handlers
+import queue
+import threading
+from typing import Any
+
+_QUEUE_SIZE = 100_000
+
+_listener: logging.handlers.QueueListener | None = None
+_lock = threading.Lock()
+
+
+class _DroppingQueueHandler(logging.handlers.QueueHandler):
+    """Enqueues without blocking; counts what a full queue drops."""
+
+    dropped = 0
+
+    def enqueue(self, record: logging.LogRecord) -> None:
+        try:
+            self.queue.put_nowait(record)
+        except queue.Full:
+            type(self).dropped += 1
+
+    def prepare(self, record: logging.LogRecord) -> Any:
+        # Format the message in the calling thread: its arguments may
+        # change after the call (node objects are reused).
+        record.msg = record.getMessage()
+        record.args = None
+        record.exc_text = (self.formatter or logging.Formatter()).formatException(
+            record.exc_info) if record.exc_info else record.exc_text
+        record.exc_info = None
+        return record
+
+
+def install() -> None:
+    """Route the root logger's handlers through one listener thread."""
+    global _listener
+    with _lock:
+        if _listener is not None:
+            return
+        root = logging.getLogger()
+        handlers = list(root.handlers)
+        if not handlers:
+            return
+        log_queue: queue.Queue[logging.LogRecord] = queue.Queue(_QUEUE_SIZE)
+        for handler in handlers:
+            root.removeHandler(handler)
+        root.addHandler(_DroppingQueueHandler(log_queue))
+        _listener = logging.handlers.QueueListener(
+            log_queue, *handlers, respect_handler_level=True)
+        _listener.start()
+
+
+def uninstall() -> None:
+    """Flush the queue and restore the original handlers."""
+    global _listener
+    with _lock:
+        if _listener is None:
+            return
+        _listener.stop()
+        root = logging.getLogger()
+        for handler in list(root.handlers):
+            if isinstance(handler, _DroppingQueueHandler):
+                root.removeHandler(handler)
+        for handler in _listener.handlers:
+            root.addHandler(handler)
+        _listener = None

@@ -1,0 +1,206 @@
+"""Driver interfaces: what a hardware driver implements.
+
+A hardware type (``podium.hardware.types`` entry point) names the
+interfaces it supports; each interface (``podium.hardware.interfaces.<kind>``
+entry point) is a small class implementing one of the abstract bases
+below. Interfaces are instantiated once per conductor process and shared
+by every node and thread, so they keep no per-node state on ``self``
+other than thread-safe caches.
+
+Every method receives a :class:`Task`: the node (read-only view) and the
+call's deadline. A driver bounds each BMC call by ``task.timeout``; the
+conductor's safety net only stops *waiting* for a driver that ignores it,
+it cannot free the worker thread the driver occupies.
+"""
+
+import abc
+import dataclasses
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any, ClassVar, Protocol
+
+from podium.common import exceptions, states
+
+
+class NodeView(Protocol):
+    """What drivers may read of a node (ORM object or light row)."""
+
+    id: int
+    uuid: str
+    name: str | None
+    driver: str
+    driver_info: dict[str, Any]
+    driver_internal_info: dict[str, Any]
+    power_state: str | None
+
+
+class Task(Protocol):
+    """The context of one driver call.
+
+    ``node`` is the node; ``timeout`` the seconds the call may take in
+    all; ``shared`` whether the caller holds only a shared lock (then the
+    driver must not change the hardware).
+    """
+
+    node: NodeView
+    timeout: float
+    shared: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class DriverInfoProperty:
+    """One ``driver_info`` key an interface understands."""
+
+    description: str
+    required: bool = False
+
+
+def node_label(node: NodeView) -> str:
+    """How messages name a node: its name, else its UUID."""
+    return node.name or node.uuid
+
+
+class BaseInterface(abc.ABC):
+    """Common behaviour of every interface kind."""
+
+    #: The kind: power, management, inspect.
+    interface_type: ClassVar[str]
+
+    #: ``driver_info`` keys this interface reads.
+    properties: ClassVar[Mapping[str, DriverInfoProperty]] = {}
+
+    def get_properties(self) -> Mapping[str, DriverInfoProperty]:
+        return self.properties
+
+    def validate(self, node: NodeView) -> None:
+        """Check ``node.driver_info`` for this interface.
+
+        The default checks that required keys are present and not empty;
+        drivers extend it to check formats.
+
+        :raises MissingParameterValue: naming every missing key.
+        :raises InvalidParameterValue: naming the malformed key and why.
+        """
+        info = node.driver_info or {}
+        missing = sorted(key for key, prop in self.get_properties().items()
+                         if prop.required and info.get(key) in (None, ''))
+        if missing:
+            raise exceptions.MissingParameterValue(
+                err=f'Node {node_label(node)}: driver_info is missing '
+                    f'required key(s) for the {self.interface_type} '
+                    f'interface: {", ".join(missing)}.')
+
+
+class PowerInterface(BaseInterface):
+    """Reads and changes a node's power state."""
+
+    interface_type = 'power'
+
+    @abc.abstractmethod
+    def get_power_state(self, task: Task) -> str:
+        """Return ``states.POWER_ON`` or ``states.POWER_OFF``.
+
+        :raises DriverError: (or a subclass) when the BMC cannot say.
+        """
+
+    @abc.abstractmethod
+    def set_power_state(self, task: Task, power_state: str,
+                        timeout: float | None = None) -> None:
+        """Drive the node to ``power_state`` (one of ``POWER_TARGETS``).
+
+        :param timeout: seconds to wait for the state to be reached, for
+            the targets that support it; None means the driver default.
+        """
+
+    @abc.abstractmethod
+    def reboot(self, task: Task, timeout: float | None = None) -> None:
+        """Hard-reboot the node and leave it powered on."""
+
+    def get_supported_power_states(self, task: Task) -> list[str]:
+        return [states.POWER_ON, states.POWER_OFF, states.REBOOT]
+
+    def batch_key(self, node: NodeView) -> Hashable | None:
+        """Nodes with the same non-None key may be read in one batch.
+
+        Power sync groups nodes by this key and calls
+        :meth:`get_power_states` once per group. The default (None)
+        reads every node on its own.
+        """
+        return None
+
+    def get_power_states(self, tasks: Sequence[Task]
+                         ) -> dict[int, str | Exception]:
+        """Read the power state of several nodes sharing a batch key.
+
+        Returns, by node id, the power state or the error for that node.
+        The default reads one node after the other.
+        """
+        result: dict[int, str | Exception] = {}
+        for task in tasks:
+            try:
+                result[task.node.id] = self.get_power_state(task)
+            except Exception as exc:
+                result[task.node.id] = exc
+        return result
+
+
+class ManagementInterface(BaseInterface):
+    """Boot device control."""
+
+    interface_type = 'management'
+
+    @abc.abstractmethod
+    def get_supported_boot_devices(self, task: Task) -> list[str]:
+        """Boot devices (``states.BOOT_DEVICES`` names) the node takes."""
+
+    @abc.abstractmethod
+    def set_boot_device(self, task: Task, device: str,
+                        persistent: bool = False) -> None:
+        """Boot from ``device`` next time (every time if persistent)."""
+
+    @abc.abstractmethod
+    def get_boot_device(self, task: Task) -> dict[str, Any]:
+        """Return ``{'boot_device': str | None, 'persistent': bool | None}``.
+        """
+
+    def check_boot_device(self, task: Task, device: str) -> None:
+        """Refuse a device the node does not support, naming both."""
+        supported = self.get_supported_boot_devices(task)
+        if device not in supported:
+            raise exceptions.InvalidParameterValue(
+                err=f'Invalid boot device {device}, valid devices are: '
+                    f'{", ".join(supported)}.')
+
+
+class InspectInterface(BaseInterface):
+    """Hardware inventory discovery."""
+
+    interface_type = 'inspect'
+
+    @abc.abstractmethod
+    def inspect_hardware(self, task: Task) -> dict[str, Any]:
+        """Return the properties found: ``cpus``, ``cpu_arch``,
+        ``memory_mb``, ``local_gb`` where known, and ``macs`` (a list).
+        The conductor merges them into the node's ``properties``."""
+
+
+#: Interface kinds and their base classes, in display order.
+INTERFACE_KINDS: dict[str, type[BaseInterface]] = {
+    'power': PowerInterface,
+    'management': ManagementInterface,
+    'inspect': InspectInterface,
+}
+
+
+class HardwareType(abc.ABC):
+    """A family of hardware: which interface of each kind it works with.
+
+    The first name of each ``supported_*_interfaces`` list that is also
+    enabled is the default a node gets when it names none.
+    """
+
+    supported_power_interfaces: ClassVar[Sequence[str]] = ()
+    supported_management_interfaces: ClassVar[Sequence[str]] = ()
+    supported_inspect_interfaces: ClassVar[Sequence[str]] = ()
+
+    def supported_interfaces(self, kind: str) -> Sequence[str]:
+        return tuple(getattr(self, f'supported_{kind}_interfaces'))

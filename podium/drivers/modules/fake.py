@@ -1,0 +1,142 @@
+"""Fake power, management and inspect interfaces.
+
+State lives in ``driver_internal_info`` (``fake_power_state``,
+``fake_boot_device``, ``fake_boot_persistent``), standing in for the
+BMC: a test flips ``fake_power_state`` in the database to make an
+out-of-band change. ``driver_info`` steers behaviour:
+
+``fake_delay``
+    seconds every call takes (a slow BMC);
+``fake_hang``
+    true: every call blocks for the whole call timeout, then fails the
+    way a hung BMC does;
+``fake_fail``
+    a message: every call fails with it (a broken BMC).
+"""
+
+import time
+from typing import Any
+
+from oslo_utils import strutils
+
+from podium.common import exceptions, states
+from podium.db import api as db_api
+from podium.drivers import base
+
+_PROPERTIES = {
+    'fake_delay': base.DriverInfoProperty(
+        'Seconds every call to the fake BMC takes. Optional.'),
+    'fake_hang': base.DriverInfoProperty(
+        'If true, every call hangs until its timeout. Optional.'),
+    'fake_fail': base.DriverInfoProperty(
+        'If set, every call fails with this message. Optional.'),
+}
+
+
+def _behave(task: base.Task) -> None:
+    """Apply the delay, hang or failure ``driver_info`` asks for."""
+    info = task.node.driver_info or {}
+    if strutils.bool_from_string(info.get('fake_hang', False)):
+        time.sleep(task.timeout)
+        raise exceptions.BMCTimeout(timeout=task.timeout,
+                                    reason='the fake BMC hangs')
+    delay = float(info.get('fake_delay') or 0)
+    if delay:
+        time.sleep(min(delay, task.timeout))
+        if delay > task.timeout:
+            raise exceptions.BMCTimeout(timeout=task.timeout,
+                                        reason='the fake BMC is too slow')
+    if info.get('fake_fail'):
+        raise exceptions.DriverError(reason=str(info['fake_fail']))
+
+
+def _store(task: base.Task, **values: Any) -> None:
+    internal = dict(task.node.driver_internal_info or {}, **values)
+    db_api.update_node_by_id(task.node.id,
+                             {'driver_internal_info': internal})
+    # Keep the caller's view coherent for a later call in the same task.
+    try:
+        task.node.driver_internal_info = internal
+    except AttributeError:
+        pass  # a read-only row view; the database has the truth
+
+
+class _FakeBase:
+    properties = _PROPERTIES
+
+    def validate(self, node: base.NodeView) -> None:
+        info = node.driver_info or {}
+        if 'fake_delay' in info:
+            try:
+                if float(info['fake_delay']) < 0:
+                    raise ValueError
+            except (TypeError, ValueError):
+                raise exceptions.InvalidParameterValue(
+                    err=f'Node {base.node_label(node)}: driver_info '
+                        f'fake_delay must be a non-negative number, got '
+                        f'{info["fake_delay"]!r}.') from None
+        if 'fake_hang' in info:
+            try:
+                strutils.bool_from_string(info['fake_hang'], strict=True)
+            except ValueError:
+                raise exceptions.InvalidParameterValue(
+                    err=f'Node {base.node_label(node)}: driver_info '
+                        f'fake_hang must be a boolean, got '
+                        f'{info["fake_hang"]!r}.') from None
+
+
+class FakePower(_FakeBase, base.PowerInterface):
+    """Power state kept in the node record."""
+
+    def get_power_state(self, task: base.Task) -> str:
+        _behave(task)
+        internal = task.node.driver_internal_info or {}
+        return internal.get('fake_power_state') or \
+            task.node.power_state or states.POWER_OFF
+
+    def set_power_state(self, task: base.Task, power_state: str,
+                        timeout: float | None = None) -> None:
+        _behave(task)
+        if power_state not in states.POWER_TARGET_RESULT:
+            raise exceptions.InvalidParameterValue(
+                err=f'Unknown power state {power_state}.')
+        _store(task,
+               fake_power_state=states.POWER_TARGET_RESULT[power_state])
+
+    def reboot(self, task: base.Task, timeout: float | None = None) -> None:
+        _behave(task)
+        _store(task, fake_power_state=states.POWER_ON)
+
+    def get_supported_power_states(self, task: base.Task) -> list[str]:
+        return list(states.POWER_TARGETS)
+
+
+class FakeManagement(_FakeBase, base.ManagementInterface):
+    """Boot device kept in the node record."""
+
+    def get_supported_boot_devices(self, task: base.Task) -> list[str]:
+        return [states.BOOT_DEVICE_PXE, states.BOOT_DEVICE_DISK,
+                states.BOOT_DEVICE_CDROM, states.BOOT_DEVICE_BIOS]
+
+    def set_boot_device(self, task: base.Task, device: str,
+                        persistent: bool = False) -> None:
+        self.check_boot_device(task, device)
+        _behave(task)
+        _store(task, fake_boot_device=device,
+               fake_boot_persistent=bool(persistent))
+
+    def get_boot_device(self, task: base.Task) -> dict[str, Any]:
+        _behave(task)
+        internal = task.node.driver_internal_info or {}
+        return {'boot_device': internal.get('fake_boot_device',
+                                            states.BOOT_DEVICE_DISK),
+                'persistent': internal.get('fake_boot_persistent', True)}
+
+
+class FakeInspect(_FakeBase, base.InspectInterface):
+    """Reports a fixed, plausible inventory."""
+
+    def inspect_hardware(self, task: base.Task) -> dict[str, Any]:
+        _behave(task)
+        return {'cpus': 4, 'cpu_arch': 'x86_64', 'memory_mb': 16384,
+                'local_gb': 100, 'macs': ['52:54:00:00:00:01']}
