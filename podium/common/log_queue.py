@@ -36,9 +36,10 @@ class _DroppingQueueHandler(logging.handlers.QueueHandler):
         # change after the call (node objects are reused).
         record.msg = record.getMessage()
         record.args = None
-        record.exc_text = (self.formatter or logging.Formatter()).formatException(
-            record.exc_info) if record.exc_info else record.exc_text
-        record.exc_info = None
+        if record.exc_info:
+            formatter = self.formatter or logging.Formatter()
+            record.exc_text = formatter.formatException(record.exc_info)
+            record.exc_info = None
         return record
 
 

@@ -191,7 +191,7 @@ INTERFACE_KINDS: dict[str, type[BaseInterface]] = {
 }
 
 
-class HardwareType(abc.ABC):
+class HardwareType:
     """A family of hardware: which interface of each kind it works with.
 
     The first name of each ``supported_*_interfaces`` list that is also
