@@ -120,7 +120,8 @@ class Tail(Latency):
 
     def spec(self) -> str:
         if isinstance(self.base, Fixed):
-            return f"tail:{self.base.seconds:g},{self.fraction:g},{self.slow:g}"
+            return (f"tail:{self.base.seconds:g},{self.fraction:g},"
+                    f"{self.slow:g}")
         return f"tail:{self.fraction:g},{self.slow:g}/{self.base.spec()}"
 
 
@@ -156,13 +157,13 @@ def parse_latency(value: str | float | int | Latency | None) -> Latency:
     if kind == "uniform":
         return Uniform(*_numbers(args, text, 2))
     if kind == "lognormal":
-        nums = args.split(",")
-        if len(nums) not in (2, 3):
+        parts = args.split(",")
+        if len(parts) not in (2, 3):
             raise ValueError(f"invalid latency {text!r}")
-        return LogNormal(*(_number(n, text) for n in nums))
+        return LogNormal(*(_number(p, text) for p in parts))
     if kind == "tail":
-        base, fraction, slow = _numbers(args, text, 3)
-        return Tail(base, fraction, slow)
+        base_s, fraction, slow = _numbers(args, text, 3)
+        return Tail(base_s, fraction, slow)
     raise ValueError(f"unknown latency model in {text!r}")
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import http
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Protocol, cast
 
 MAX_HEADER_BYTES = 64 * 1024
 MAX_BODY_BYTES = 1024 * 1024
@@ -112,8 +112,8 @@ class HttpConnection(asyncio.Protocol):
     # asyncio.Protocol callbacks
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports are not asyncio.Transport subclasses.
+        self.transport = cast(asyncio.Transport, transport)
         self.handler.connection_made(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -128,6 +128,11 @@ class HttpConnection(asyncio.Protocol):
         self.buffer += data
         if not self.busy:
             self._process()
+        elif len(self.buffer) > MAX_HEADER_BYTES + MAX_BODY_BYTES:
+            # A client pipelining far ahead of a slow answer: stop reading
+            # until the current request is answered.
+            assert self.transport is not None
+            self.transport.pause_reading()
 
     # called by the handler
 
@@ -138,6 +143,8 @@ class HttpConnection(asyncio.Protocol):
         keep_alive = self.keep_alive
         self.transport.write(response.encode(keep_alive))
         self.busy = False
+        if not self.transport.is_reading():
+            self.transport.resume_reading()
         if not keep_alive:
             self.close()
         elif self.buffer and not self._processing:

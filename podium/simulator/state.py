@@ -44,8 +44,8 @@ class Inventory:
 def mac_address(index: int, nic: int) -> str:
     """A stable, locally administered MAC for NIC ``nic`` of system
     ``index`` (up to 16M systems and 256 NICs each)."""
-    return "52:54:%02x:%02x:%02x:%02x" % (
-        nic & 0xFF, (index >> 16) & 0xFF, (index >> 8) & 0xFF, index & 0xFF)
+    return (f"52:54:{nic & 0xFF:02x}:{(index >> 16) & 0xFF:02x}:"
+            f"{(index >> 8) & 0xFF:02x}:{index & 0xFF:02x}")
 
 
 class SimSystem:
@@ -149,14 +149,14 @@ class EndpointCounters:
                  "status_counts")
 
     def __init__(self) -> None:
-        self.reset()
         self.in_flight = 0
         self.connections = 0
+        self.reset()
 
     def reset(self) -> None:
         """Zero the cumulative counters; live gauges are kept."""
         self.requests = 0
-        self.max_in_flight = getattr(self, "in_flight", 0)
+        self.max_in_flight = self.in_flight
         self.errors = 0
         self.refused = 0
         self.hung = 0

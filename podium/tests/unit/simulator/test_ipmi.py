@@ -1,0 +1,172 @@
+"""The IPMI simulator, driven by the real pyghmi client."""
+
+import socket
+import threading
+import time
+import unittest
+
+from pyghmi import exceptions as pyghmi_exc
+from pyghmi.ipmi import command as ipmi_command
+
+from podium.simulator.ipmi import IpmiSimulator
+
+
+def _checksum(*data):
+    return -sum(data) & 0xFF
+
+
+def channel_auth_probe():
+    """An IPMI 1.5 Get Channel Authentication Capabilities request."""
+    body = [0x81, 0x00, 0x38, 0x8E, 0x04]
+    message = [0x20, 0x18, _checksum(0x20, 0x18), *body, _checksum(*body)]
+    return bytes([0x06, 0x00, 0xFF, 0x07, 0x00, 0, 0, 0, 0, 0, 0, 0, 0,
+                  len(message), *message])
+
+
+class IpmiSimulatorTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.sim = IpmiSimulator(count=6, seed=3).start()
+        cls.clients = {}
+
+    @classmethod
+    def tearDownClass(cls):
+        for client in cls.clients.values():
+            client.ipmi_session.logout()
+        cls.sim.stop()
+
+    def client(self, index):
+        """One pyghmi Command per BMC (bytes credentials, see
+        BMC_EMULATORS.md)."""
+        if index not in self.clients:
+            info = self.sim.bmcs[index]
+            self.clients[index] = ipmi_command.Command(
+                bmc=info.address, port=info.port,
+                userid=info.username.encode(),
+                password=info.password.encode())
+        return self.clients[index]
+
+    def setUp(self):
+        self.addCleanup(self.sim.set_behaviour, None, latency=None,
+                        hang=None, error_fraction=None)
+
+    def test_listing(self):
+        bmcs = self.sim.bmcs
+        self.assertEqual(6, len(bmcs))
+        self.assertEqual(6, len({b.port for b in bmcs}))
+        self.assertTrue(all(b.address == "127.0.0.1" and b.port > 1024
+                            for b in bmcs))
+
+    def test_power_round_trip(self):
+        client = self.client(0)
+        self.sim.set_power(0, "Off")
+        self.assertEqual("off", client.get_power()["powerstate"])
+        client.set_power("on")
+        self.assertEqual("On", self.sim.get_power(0))
+        self.assertEqual("on", client.get_power()["powerstate"])
+        client.set_power("off")
+        self.assertEqual("Off", self.sim.get_power(0))
+
+    def test_out_of_band_flip(self):
+        client = self.client(1)
+        self.sim.set_power(1, "On")
+        self.assertEqual("on", client.get_power()["powerstate"])
+        self.sim.set_power(1, "Off")
+        self.assertEqual("off", client.get_power()["powerstate"])
+
+    def test_boot_device(self):
+        client = self.client(2)
+        client.set_bootdev("pxe", persist=True)
+        self.assertEqual("network", self.sim.get_boot(2))
+        reply = client.get_bootdev()
+        self.assertEqual("network", reply["bootdev"])
+        self.assertTrue(reply["persistent"])
+        client.set_bootdev("hd")
+        reply = client.get_bootdev()
+        self.assertEqual("hd", reply["bootdev"])
+        self.assertFalse(reply["persistent"])
+        client.set_bootdev("default")
+        self.assertEqual("default", client.get_bootdev()["bootdev"])
+        self.sim.set_boot(2, "cd")
+        self.assertEqual("optical", client.get_bootdev()["bootdev"])
+
+    def test_concurrent_bmcs(self):
+        failures = []
+
+        def cycle(index):
+            try:
+                client = self.client(index)
+                for _ in range(3):
+                    client.set_power("on")
+                    assert client.get_power()["powerstate"] == "on"
+                    client.set_power("off")
+                    assert client.get_power()["powerstate"] == "off"
+            except Exception as exc:
+                failures.append((index, exc))
+
+        for index in range(6):      # log in first, serially
+            self.client(index)
+        threads = [threading.Thread(target=cycle, args=(i,))
+                   for i in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(20)
+        self.assertEqual([], failures)
+
+    def test_injected_failure(self):
+        client = self.client(3)
+        before = self.sim.stats()["errors"]
+        self.sim.set_behaviour(3, error_fraction=1.0)
+        self.assertRaises(pyghmi_exc.IpmiException, client.get_power)
+        self.assertGreater(self.sim.stats()["errors"], before)
+        self.sim.set_behaviour(3, error_fraction=None)
+        self.assertIn(client.get_power()["powerstate"], ("on", "off"))
+
+    def test_latency(self):
+        client = self.client(4)
+        self.sim.set_behaviour(4, latency=0.2)
+        start = time.monotonic()
+        client.get_power()
+        self.assertGreaterEqual(time.monotonic() - start, 0.2)
+
+    def test_hang(self):
+        # A hung BMC ignores even sessionless requests, so pyghmi's login
+        # would time out after seconds; probing with one datagram is
+        # enough to tell.
+        info = self.sim.bmcs[5]
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.settimeout(1.0)
+            sock.sendto(channel_auth_probe(), (info.address, info.port))
+            self.assertGreater(len(sock.recv(512)), 20)
+            self.sim.set_behaviour(5, hang=True)
+            before = self.sim.stats()["hung"]
+            sock.settimeout(0.3)
+            sock.sendto(channel_auth_probe(), (info.address, info.port))
+            self.assertRaises(TimeoutError, sock.recv, 512)
+            self.assertEqual(before + 1, self.sim.stats()["hung"])
+
+
+class IpmiLifecycleTest(unittest.TestCase):
+
+    def test_stop_and_restart_on_same_ports(self):
+        first = IpmiSimulator(count=2, seed=9).start()
+        ports = [b.port for b in first.bmcs]
+        first.stop()
+        # The sockets are really closed: the ports can be bound again.
+        second = IpmiSimulator(count=1, base_port=ports[0], seed=9).start()
+        try:
+            info = second.bmcs[0]
+            client = ipmi_command.Command(
+                bmc=info.address, port=info.port, userid=b"admin",
+                password=b"password")
+            self.assertEqual("off", client.get_power()["powerstate"])
+            client.ipmi_session.logout()
+        finally:
+            second.stop()
+
+    def test_validation(self):
+        self.assertRaises(ValueError, IpmiSimulator, count=0)
+        self.assertRaises(ValueError, IpmiSimulator, base_port=623)
+        self.assertRaises(ValueError, IpmiSimulator, host="192.0.2.1")
