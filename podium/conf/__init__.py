@@ -13,10 +13,12 @@ from podium.conf import (
     default,
     drivers,
     ipmi,
+    messaging,
     redfish,
 )
 
 CONF = cfg.CONF
 
-for _module in (default, drivers, conductor, database, api, redfish, ipmi):
+for _module in (default, drivers, conductor, database, api, redfish, ipmi,
+                messaging):
     _module.register_opts(CONF)

@@ -35,6 +35,11 @@ opts = [
         'public_endpoint',
         help='Base URL put into links and "next" URLs, for an API behind '
              'a proxy. Default: taken from the request.'),
+    cfg.ListOpt(
+        'masked_driver_info_keys',
+        default=['password'],
+        help='driver_info keys shown as "******" in API responses, in '
+             'addition to every key ending in "_password".'),
     cfg.IntOpt(
         'api_workers',
         default=1, min=1,

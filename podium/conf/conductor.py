@@ -22,6 +22,7 @@ opts = [
     cfg.IntOpt(
         'periodic_max_workers',
         default=8, min=1,
+        mutable=True,
         help='Default number of nodes a per-node periodic task processes '
              'in parallel.'),
     cfg.IntOpt(
@@ -32,22 +33,33 @@ opts = [
     cfg.IntOpt(
         'sync_power_state_workers',
         default=64, min=1,
+        mutable=True,
         help='Number of nodes whose power state is read in parallel '
              'during a sync run.'),
     cfg.FloatOpt(
         'power_state_read_timeout',
         default=10.0, min=0.1,
+        mutable=True,
         help='Seconds a single BMC power-state read may take during sync '
              'before it is counted as a failure. Drivers also get this '
              'budget for their own network timeouts.'),
+    cfg.FloatOpt(
+        'action_timeout',
+        default=60.0, min=0.1,
+        mutable=True,
+        help='Seconds the driver calls of one operator action (power, '
+             'boot device, inspection) may take in all; drivers get it '
+             'as the budget of their network timeouts.'),
     cfg.IntOpt(
         'power_state_sync_max_retries',
         default=3, min=1,
+        mutable=True,
         help='Consecutive failed power-state reads after which a node is '
              'put into maintenance with fault "power failure".'),
     cfg.BoolOpt(
         'force_power_state_during_sync',
         default=False,
+        mutable=True,
         help='When the BMC reports a power state other than the recorded '
              'one, push the recorded state back to the hardware instead '
              'of recording the new state.'),
@@ -63,16 +75,19 @@ opts = [
     cfg.IntOpt(
         'graceful_shutdown_timeout',
         default=60, min=0,
+        mutable=True,
         help='Seconds a stopping conductor waits for in-flight work to '
              'finish before it releases its locks and exits.'),
     cfg.IntOpt(
         'node_locked_retry_attempts',
         default=3, min=0,
+        mutable=True,
         help='Extra attempts to take an exclusive node lock before '
              'NodeLocked is raised.'),
     cfg.FloatOpt(
         'node_locked_retry_interval',
         default=0.2, min=0.0,
+        mutable=True,
         help='Seconds between two attempts to take a node lock.'),
     cfg.StrOpt(
         'conductor_group',

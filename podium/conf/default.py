@@ -28,11 +28,6 @@ opts = [
                  ('oslo', 'API and conductors talk over oslo.messaging at '
                           '[DEFAULT] transport_url.')],
         help='How the API reaches the conductors.'),
-    cfg.IntOpt(
-        'rpc_response_timeout',
-        default=60, min=1,
-        help='Seconds to wait for a conductor to answer an RPC call before '
-             'the API reports the conductor as unreachable.'),
 ]
 
 

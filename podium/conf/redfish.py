@@ -43,6 +43,32 @@ opts = [
         help='Default authentication of Redfish nodes; a node may '
              'override it with driver_info redfish_auth_type.'),
     cfg.BoolOpt(
+        'keep_alive',
+        default=True,
+        help='Keep the TCP (and TLS) connection to a BMC open between '
+             'requests instead of asking it to close after each one '
+             '(sushy\'s default). Saves a handshake per power read; '
+             'disable for BMCs that misbehave on persistent connections.'),
+    cfg.BoolOpt(
+        'trust_env',
+        default=False,
+        help='Let the HTTP client read proxies, CA bundles and netrc '
+             'credentials from the environment (HTTPS_PROXY, '
+             'REQUESTS_CA_BUNDLE, ...). Off by default: BMC traffic '
+             'rarely belongs on a general-purpose proxy, and the lookup '
+             'costs CPU on every request.'),
+    cfg.FloatOpt(
+        'power_state_poll_interval',
+        default=2.0, min=0.1,
+        help='Seconds between two reads of the power state while waiting '
+             'for a power action to take effect.'),
+    cfg.FloatOpt(
+        'power_state_change_timeout',
+        default=60.0, min=1.0,
+        help='Seconds a power action waits for the new state when the '
+             'caller gives no timeout (always bounded by the call\'s '
+             'own timeout).'),
+    cfg.BoolOpt(
         'use_expand',
         default=True,
         help='During power sync, read the power state of all nodes '

@@ -131,16 +131,11 @@ def _apply_node_filters(query: sa.Select[Any],
     return query
 
 
-def list_nodes(filters: dict[str, Any] | None = None,
-               limit: int | None = None,
-               marker: str | None = None,
-               sort_key: str = 'id',
-               sort_dir: str = 'asc') -> list[models.Node]:
-    """Nodes matching ``filters``, a page after ``marker`` (a UUID).
-
-    :raises MarkerNotFound: for a marker that names no node.
-    :raises InvalidParameterValue: for a bad sort key or direction.
-    """
+def _paged_node_query(session: Any, query: sa.Select[Any],
+                      filters: dict[str, Any] | None,
+                      limit: int | None, marker: str | None,
+                      sort_key: str, sort_dir: str) -> sa.Select[Any]:
+    """``query`` filtered, sorted and cut to the page after ``marker``."""
     if sort_key not in SORT_KEYS:
         raise exceptions.InvalidParameterValue(
             err=f'Invalid sort_key {sort_key}, valid keys: '
@@ -151,26 +146,59 @@ def list_nodes(filters: dict[str, Any] | None = None,
     column = getattr(models.Node, sort_key)
     order = [column.asc(), models.Node.id.asc()] if sort_dir == 'asc' \
         else [column.desc(), models.Node.id.desc()]
-    query = _apply_node_filters(sa.select(models.Node), filters or {})
+    query = _apply_node_filters(query, filters or {})
+    if marker is not None:
+        marker_row = session.execute(
+            sa.select(column, models.Node.id).where(
+                models.Node.uuid == marker)).first()
+        if marker_row is None:
+            raise exceptions.MarkerNotFound(marker=marker)
+        value, marker_id = marker_row
+        after = (sa.tuple_(column, models.Node.id) > (value, marker_id)
+                 if sort_dir == 'asc' else
+                 sa.tuple_(column, models.Node.id) < (value, marker_id))
+        if sort_key == 'id':
+            after = (models.Node.id > marker_id if sort_dir == 'asc'
+                     else models.Node.id < marker_id)
+        query = query.where(after)
+    query = query.order_by(*order)
+    if limit is not None:
+        query = query.limit(limit)
+    return query
+
+
+def list_nodes(filters: dict[str, Any] | None = None,
+               limit: int | None = None,
+               marker: str | None = None,
+               sort_key: str = 'id',
+               sort_dir: str = 'asc') -> list[models.Node]:
+    """Nodes matching ``filters``, a page after ``marker`` (a UUID).
+
+    :raises MarkerNotFound: for a marker that names no node.
+    :raises InvalidParameterValue: for a bad sort key or direction.
+    """
     with session_scope() as session:
-        if marker is not None:
-            marker_row = session.execute(
-                sa.select(column, models.Node.id).where(
-                    models.Node.uuid == marker)).first()
-            if marker_row is None:
-                raise exceptions.MarkerNotFound(marker=marker)
-            value, marker_id = marker_row
-            after = (sa.tuple_(column, models.Node.id) > (value, marker_id)
-                     if sort_dir == 'asc' else
-                     sa.tuple_(column, models.Node.id) < (value, marker_id))
-            if sort_key == 'id':
-                after = (models.Node.id > marker_id if sort_dir == 'asc'
-                         else models.Node.id < marker_id)
-            query = query.where(after)
-        query = query.order_by(*order)
-        if limit is not None:
-            query = query.limit(limit)
+        query = _paged_node_query(session, sa.select(models.Node), filters,
+                                  limit, marker, sort_key, sort_dir)
         return list(session.scalars(query))
+
+
+def list_node_page_rows(columns: Iterable[str],
+                        filters: dict[str, Any] | None = None,
+                        limit: int | None = None,
+                        marker: str | None = None,
+                        sort_key: str = 'id',
+                        sort_dir: str = 'asc') -> list[sa.Row[Any]]:
+    """Like :func:`list_nodes`, but only ``columns``, as named rows.
+
+    The API's list path: no ORM objects are built, and a request for a
+    few fields reads only their columns.
+    """
+    cols = [getattr(models.Node, name) for name in columns]
+    with session_scope() as session:
+        query = _paged_node_query(session, sa.select(*cols), filters,
+                                  limit, marker, sort_key, sort_dir)
+        return list(session.execute(query))
 
 
 def list_node_rows(columns: Iterable[str] = SYNC_COLUMNS,
@@ -247,6 +275,35 @@ def bulk_update_nodes(changes: Sequence[tuple[int, dict[str, Any]]]) -> None:
             session.execute(sa.update(models.Node)
                             .where(models.Node.id == node_id)
                             .values(**values, updated_at=now))
+
+
+def update_nodes_if(changes: Sequence[tuple[int, dict[str, Any],
+                                            dict[str, Any]]]) -> set[int]:
+    """Write each ``(node_id, expected, values)`` only where the node's
+    columns still hold ``expected`` (None matching NULL); returns the ids
+    written. One transaction for all.
+
+    Power sync writes what it read a moment before; an action or an
+    operator that changed the node meanwhile must win, so its writes are
+    compare-and-set.
+    """
+    written: set[int] = set()
+    if not changes:
+        return written
+    now = models.utcnow()
+    with session_scope(writer=True) as session:
+        for node_id, expected, values in changes:
+            conditions = [models.Node.id == node_id]
+            for name, value in expected.items():
+                column = getattr(models.Node, name)
+                conditions.append(column.is_(None) if value is None
+                                  else column == value)
+            result = session.execute(sa.update(models.Node)
+                                     .where(*conditions)
+                                     .values(**values, updated_at=now))
+            if result.rowcount:  # type: ignore[attr-defined]
+                written.add(node_id)
+    return written
 
 
 def destroy_node(node_ident: str | int) -> None:

@@ -1,0 +1,57 @@
+"""The API application: routers, error handling, auth and middleware.
+
+:func:`create_app` reads the configuration once; per-request code reads
+what it needs from ``app.state`` instead of looking options up.
+"""
+
+from fastapi import FastAPI
+from oslo_log import log
+
+from podium.api import auth, errors, middleware, node_view, responses, versions
+from podium.api.routes import conductors, drivers, node_actions, nodes, root
+from podium.common import exceptions
+from podium.conductor import rpcapi
+from podium.conf import CONF
+
+LOG = log.getLogger(__name__)
+
+
+def create_app() -> FastAPI:
+    """Build the API application from the current configuration.
+
+    :raises ConfigInvalid: for an unusable auth configuration.
+    """
+    app = FastAPI(
+        title='Podium Bare Metal API',
+        description='An OpenStack Ironic v1 compatible subset: nodes, '
+                    'power, boot devices, maintenance, drivers and '
+                    'conductors. Send X-OpenStack-Ironic-API-Version to '
+                    'pick a microversion.',
+        version=versions.MAX_VERSION_STRING,
+        openapi_url='/openapi.json', docs_url=None, redoc_url=None,
+        default_response_class=responses.JSONResponse,
+        # Trailing slashes are served, not redirected (see middleware).
+        redirect_slashes=False)
+    app.state.serializer = node_view.NodeSerializer(
+        CONF.api.masked_driver_info_keys)
+    app.state.rpcapi = rpcapi.ConductorAPI()
+    app.state.max_limit = CONF.api.max_limit
+    app.state.public_endpoint = (CONF.api.public_endpoint or '').rstrip('/')
+    for module in (root, nodes, node_actions, drivers, conductors):
+        app.include_router(module.router)
+    errors.install(app)
+    if CONF.api.auth_strategy == 'http_basic':
+        app.add_middleware(
+            auth.BasicAuthMiddleware,
+            authenticator=auth.HtpasswdAuthenticator(
+                CONF.api.http_basic_auth_user_file))
+    elif CONF.api.host_ip not in ('127.0.0.1', '::1', 'localhost'):
+        LOG.warning('The API listens on %s without authentication; set '
+                    '[api] auth_strategy = http_basic to require '
+                    'credentials.', CONF.api.host_ip)
+    # Added last, so outermost: its headers go on every response.
+    app.add_middleware(middleware.APIMiddleware)
+    return app
+
+
+__all__ = ['create_app', 'exceptions']

@@ -1,0 +1,139 @@
+"""How a node looks in the API: Ironic's field set, secrets masked.
+
+Nodes are turned into plain dicts by table-driven functions (no response
+models); a list of a thousand nodes costs a few milliseconds here. The
+input is an ORM node or a database row holding at least the columns
+:func:`columns_for` names.
+"""
+
+from collections.abc import Callable, Collection, Iterable, Sequence
+from typing import Any
+
+from podium.api import links
+
+MASK = '******'
+
+#: API fields read straight from the database column of the same name.
+COLUMN_FIELDS = (
+    'uuid', 'name', 'description', 'driver', 'properties', 'extra',
+    'instance_uuid', 'instance_info', 'resource_class', 'owner',
+    'power_interface', 'management_interface', 'inspect_interface',
+    'power_state', 'target_power_state', 'provision_state',
+    'target_provision_state', 'maintenance', 'maintenance_reason', 'fault',
+    'reservation', 'conductor_group', 'last_error', 'created_at',
+    'updated_at',
+)
+
+#: API fields whose secrets are masked.
+MASKED_FIELDS = ('driver_info', 'driver_internal_info')
+
+#: Ironic fields Podium has no use for, with the value Ironic shows for
+#: a node that never used them; clients print them, so they are there.
+CONSTANT_FIELDS: dict[str, Any] = {
+    'allocation_uuid': None, 'automated_clean': None,
+    'bios_interface': None, 'boot_interface': None, 'boot_mode': None,
+    'chassis_uuid': None, 'clean_step': {}, 'conductor': None,
+    'console_enabled': False, 'console_interface': None,
+    'deploy_interface': None, 'deploy_step': {},
+    'disable_power_off': False, 'firmware_interface': None,
+    'inspection_finished_at': None, 'inspection_started_at': None,
+    'lessee': None, 'network_data': {}, 'network_interface': None,
+    'parent_node': None, 'protected': False, 'protected_reason': None,
+    'provision_updated_at': None, 'raid_config': {},
+    'raid_interface': None, 'rescue_interface': None, 'retired': False,
+    'retired_reason': None, 'secure_boot': None, 'shard': None,
+    'storage_interface': None, 'target_raid_config': {}, 'traits': [],
+    'vendor_interface': None,
+}
+
+#: Every field a client may name in ``fields``.
+ALL_FIELDS = frozenset(COLUMN_FIELDS + MASKED_FIELDS) | \
+    frozenset(CONSTANT_FIELDS) | {'links'}
+
+#: What ``GET /v1/nodes`` shows without ``detail`` or ``fields``.
+DEFAULT_LIST_FIELDS = ('uuid', 'name', 'instance_uuid', 'power_state',
+                       'provision_state', 'maintenance')
+
+#: Fields of ``GET /v1/nodes/{id}/states``.
+STATE_FIELDS = ('power_state', 'target_power_state', 'provision_state',
+                'target_provision_state', 'provision_updated_at',
+                'last_error', 'console_enabled', 'raid_config',
+                'target_raid_config', 'boot_mode', 'secure_boot', 'fault')
+
+#: Columns of a full node, in the order a list selects them.
+ALL_COLUMNS = COLUMN_FIELDS + MASKED_FIELDS
+
+
+def columns_for(fields: Iterable[str]) -> tuple[str, ...]:
+    """The database columns needed to show ``fields`` (uuid always)."""
+    wanted = {'uuid'}
+    wanted.update(name for name in fields
+                  if name in COLUMN_FIELDS or name in MASKED_FIELDS)
+    return tuple(name for name in ALL_COLUMNS if name in wanted)
+
+
+class NodeSerializer:
+    """Renders nodes; built once per application with its masked keys."""
+
+    def __init__(self, masked_keys: Collection[str]) -> None:
+        self._masked_keys = frozenset(masked_keys)
+
+    def is_secret(self, key: str) -> bool:
+        return key.endswith('_password') or key in self._masked_keys
+
+    def mask(self, info: dict[str, Any] | None) -> dict[str, Any]:
+        """``info`` with every secret value replaced by ``******``."""
+        if not info:
+            return {}
+        if not any(self.is_secret(key) for key in info):
+            return info
+        return {key: MASK if self.is_secret(key) else value
+                for key, value in info.items()}
+
+    def _getter(self, field: str) -> Callable[[Any], Any]:
+        if field in MASKED_FIELDS:
+            return lambda node: self.mask(getattr(node, field))
+        if field in CONSTANT_FIELDS:
+            value = CONSTANT_FIELDS[field]
+            return lambda _node: value
+        return lambda node: getattr(node, field)
+
+    def _render_full(self, node: Any, base: str) -> dict[str, Any]:
+        result = {name: getattr(node, name) for name in COLUMN_FIELDS}
+        result['driver_info'] = self.mask(node.driver_info)
+        result['driver_internal_info'] = self.mask(node.driver_internal_info)
+        result.update(CONSTANT_FIELDS)
+        result['links'] = links.resource_links(base, 'nodes', node.uuid)
+        return result
+
+    def render(self, node: Any, base: str,
+               fields: Sequence[str] | None = None) -> dict[str, Any]:
+        """One node as the API shows it; only ``fields`` when given."""
+        return self.render_many((node,), base, fields)[0]
+
+    def render_many(self, nodes: Iterable[Any], base: str,
+                    fields: Sequence[str] | None = None
+                    ) -> list[dict[str, Any]]:
+        """Nodes as the API shows them; only ``fields`` (and links) when
+        given."""
+        if fields is None:
+            return [self._render_full(node, base) for node in nodes]
+        getters = [(name, self._getter(name)) for name in fields
+                   if name != 'links']
+        rendered = []
+        for node in nodes:
+            item = {name: getter(node) for name, getter in getters}
+            item['links'] = links.resource_links(base, 'nodes', node.uuid)
+            rendered.append(item)
+        return rendered
+
+    def render_states(self, node: Any, base: str) -> dict[str, Any]:
+        """``GET /v1/nodes/{id}/states``."""
+        result = {name: (CONSTANT_FIELDS[name] if name in CONSTANT_FIELDS
+                         else getattr(node, name))
+                  for name in STATE_FIELDS}
+        result['links'] = [
+            {'href': f'{base}/v1/nodes/{node.uuid}/states', 'rel': 'self'},
+            {'href': f'{base}/nodes/{node.uuid}/states',
+             'rel': 'bookmark'}]
+        return result

@@ -1,0 +1,101 @@
+"""JSON-patch updates of nodes with Ironic's semantics.
+
+What clients rely on (``baremetal node set/unset``, openstacksdk's
+``patch_node``): ``add`` on an existing root attribute replaces it; a
+nested ``add`` creates the key; ``remove`` of a root attribute resets
+it to its default (null, or ``{}`` for dicts); ``remove`` of a missing
+key and any change of a read-only attribute are refused with a 400.
+The patched node is validated as a whole before anything is written.
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+import jsonpatch
+import jsonpointer
+import pydantic
+
+from podium.api import errors, node_view, schemas
+from podium.common import exceptions
+from podium.drivers import base as drivers_base
+from podium.drivers import driver_factory
+
+
+def _root(path: str) -> str:
+    root = path.split('/')[1]
+    return root.replace('~1', '/').replace('~0', '~')
+
+
+def _check_operation(operation: schemas.PatchOperation) -> None:
+    root = _root(operation.path)
+    if root not in schemas.PATCHABLE:
+        if root in node_view.ALL_FIELDS:
+            raise exceptions.InvalidParameterValue(
+                err=f'"/{root}" is a read-only attribute and cannot be '
+                    f'patched.')
+        raise exceptions.InvalidParameterValue(
+            err=f'Unknown attribute "{root}" in patch path '
+                f'"{operation.path}".')
+    if operation.op != 'remove' and 'value' not in \
+            operation.model_fields_set:
+        raise exceptions.InvalidParameterValue(
+            err=f'Patch operation "{operation.op}" on "{operation.path}" '
+                f'needs a value.')
+
+
+def _resolve_interfaces(node: Any, values: dict[str, Any],
+                        changes: dict[str, Any]) -> None:
+    """Re-resolve interfaces when the driver or an interface changed.
+
+    A new driver resets every interface the patch did not set itself to
+    the new hardware type's default, as Ironic does.
+    """
+    driver_changed = 'driver' in changes
+    fields = {kind: f'{kind}_interface'
+              for kind in drivers_base.INTERFACE_KINDS}
+    if not driver_changed and not any(f in changes for f in fields.values()):
+        return
+    requested = {kind: (values[field] if field in changes or
+                        not driver_changed else None)
+                 for kind, field in fields.items()}
+    try:
+        resolved = driver_factory.get_registry().resolve_interfaces(
+            values['driver'], requested)
+    except exceptions.DriverNotFound as exc:
+        raise exceptions.InvalidParameterValue(err=str(exc)) from None
+    for kind, name in resolved.items():
+        if getattr(node, fields[kind]) != name:
+            changes[fields[kind]] = name
+        else:
+            changes.pop(fields[kind], None)
+
+
+def apply(node: Any, operations: Sequence[schemas.PatchOperation]
+          ) -> dict[str, Any]:
+    """The column values ``operations`` change on ``node``.
+
+    :raises InvalidParameterValue: naming the operation, path or field
+        at fault; nothing is changed then.
+    """
+    for operation in operations:
+        _check_operation(operation)
+    document = {name: getattr(node, name) for name in schemas.PATCHABLE}
+    try:
+        patched = jsonpatch.apply_patch(
+            document, [op.model_dump(exclude_unset=True)
+                       for op in operations])
+    except (jsonpatch.JsonPatchException,
+            jsonpointer.JsonPointerException) as exc:
+        raise exceptions.InvalidParameterValue(
+            err=f'Cannot apply the patch: {exc}') from None
+    for name, default in schemas.PATCHABLE_DEFAULTS.items():
+        patched.setdefault(name, default)
+    try:
+        values = schemas.NodeFields.model_validate(patched).model_dump()
+    except pydantic.ValidationError as exc:
+        raise exceptions.InvalidParameterValue(
+            err=errors.describe_validation_errors(exc.errors())) from None
+    changes = {name: value for name, value in values.items()
+               if getattr(node, name) != value}
+    _resolve_interfaces(node, values, changes)
+    return changes

@@ -1,0 +1,119 @@
+"""Node actions that go through the node's conductor: power, boot
+device, maintenance, validation and inspection, plus the states view.
+
+The conductor takes the node's lock before answering, so a busy node
+gets 409 and a full worker pool 503 at once; the action itself runs on
+the conductor's pool after the 202.
+"""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Request
+from starlette.responses import Response
+
+from podium.api import links, responses, schemas
+from podium.common import context as podium_context
+from podium.db import api as db_api
+
+router = APIRouter(tags=['node actions'])
+
+
+class _Conductor:
+    """The conductor call context of one request on one node."""
+
+    def __init__(self, request: Request, node_ident: str) -> None:
+        self.node = db_api.get_node(node_ident)
+        self.rpcapi = request.app.state.rpcapi
+        self.context = podium_context.RequestContext()
+        self.topic = self.rpcapi.get_topic_for(self.node)
+
+    def call(self, method: str, **kwargs: Any) -> Any:
+        return getattr(self.rpcapi, method)(
+            self.context, self.node.uuid, topic=self.topic, **kwargs)
+
+
+def _states_location(request: Request, node_ident: str) -> dict[str, str]:
+    return {'Location':
+            f'{links.base_url(request)}/v1/nodes/{node_ident}/states'}
+
+
+@router.get('/v1/nodes/{node_ident}/states', summary='Show node states')
+def get_states(request: Request, node_ident: str) -> Response:
+    node = db_api.get_node(node_ident)
+    return responses.JSONResponse(request.app.state.serializer.render_states(
+        node, links.base_url(request)))
+
+
+@router.put('/v1/nodes/{node_ident}/states/power', status_code=202,
+            summary='Change the power state',
+            description='Answers 202 once the conductor has locked the '
+                        'node; power_state changes when the action ends.')
+def set_power_state(request: Request, node_ident: str,
+                    body: schemas.PowerRequest) -> Response:
+    _Conductor(request, node_ident).call(
+        'change_node_power_state', new_state=body.target,
+        timeout=body.timeout)
+    return responses.empty(202, _states_location(request, node_ident))
+
+
+@router.put('/v1/nodes/{node_ident}/states/provision', status_code=202,
+            summary='Start inspection',
+            description='Only the "inspect" target is supported.')
+def set_provision_state(request: Request, node_ident: str,
+                        body: schemas.ProvisionRequest) -> Response:
+    _Conductor(request, node_ident).call('inspect_hardware')
+    return responses.empty(202, _states_location(request, node_ident))
+
+
+@router.get('/v1/nodes/{node_ident}/management/boot_device',
+            summary='Show the boot device')
+def get_boot_device(request: Request, node_ident: str) -> Response:
+    result = _Conductor(request, node_ident).call('get_boot_device')
+    return responses.JSONResponse(result)
+
+
+@router.put('/v1/nodes/{node_ident}/management/boot_device',
+            status_code=204, summary='Set the boot device')
+def set_boot_device(request: Request, node_ident: str,
+                    body: schemas.BootDeviceRequest) -> Response:
+    _Conductor(request, node_ident).call(
+        'set_boot_device', device=body.boot_device,
+        persistent=body.persistent)
+    return responses.empty(204)
+
+
+@router.get('/v1/nodes/{node_ident}/management/boot_device/supported',
+            summary='List supported boot devices')
+def get_supported_boot_devices(request: Request,
+                               node_ident: str) -> Response:
+    devices = _Conductor(request, node_ident).call(
+        'get_supported_boot_devices')
+    return responses.JSONResponse({'supported_boot_devices': devices})
+
+
+@router.put('/v1/nodes/{node_ident}/maintenance', status_code=202,
+            summary='Put a node into maintenance')
+def set_maintenance(request: Request, node_ident: str,
+                    body: Annotated[schemas.MaintenanceRequest | None,
+                                    Body()] = None
+                    ) -> Response:
+    reason = body.reason if body is not None else None
+    _Conductor(request, node_ident).call(
+        'set_maintenance', maintenance=True, reason=reason)
+    return responses.empty(202)
+
+
+@router.delete('/v1/nodes/{node_ident}/maintenance', status_code=202,
+               summary='Take a node out of maintenance')
+def unset_maintenance(request: Request, node_ident: str) -> Response:
+    _Conductor(request, node_ident).call('set_maintenance',
+                                         maintenance=False)
+    return responses.empty(202)
+
+
+@router.get('/v1/nodes/{node_ident}/validate',
+            summary='Validate the driver interfaces')
+def validate(request: Request, node_ident: str) -> Response:
+    result = _Conductor(request, node_ident).call(
+        'validate_driver_interfaces')
+    return responses.JSONResponse(result)

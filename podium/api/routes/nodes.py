@@ -1,0 +1,150 @@
+"""Node inventory: list, show, create, JSON-patch update, delete.
+
+These routes touch only the database; actions that need the hardware
+go through the conductor (:mod:`podium.api.routes.node_actions`).
+"""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Request
+from starlette.responses import Response
+
+from podium.api import links, node_view, params, patch, responses, schemas
+from podium.common import exceptions, states
+from podium.db import api as db_api
+from podium.drivers import base as drivers_base
+from podium.drivers import driver_factory
+
+router = APIRouter(tags=['nodes'])
+
+OptionalQuery = Annotated[str | None, Query()]
+
+#: List filters and how their values are parsed.
+_BOOL_FILTERS = ('maintenance', 'associated')
+_STRING_FILTERS = ('driver', 'provision_state', 'conductor_group',
+                   'resource_class', 'owner', 'fault')
+
+
+def _filters(request: Request) -> dict[str, Any]:
+    query = request.query_params
+    filters: dict[str, Any] = {}
+    for name in _BOOL_FILTERS:
+        value = params.parse_bool(name, query.get(name))
+        if value is not None:
+            filters[name] = value
+    for name in _STRING_FILTERS:
+        if query.get(name) is not None:
+            filters[name] = query[name]
+    return filters
+
+
+def _list(request: Request, detail: bool) -> Response:
+    query = request.query_params
+    state = request.app.state
+    if params.parse_bool('detail', query.get('detail')):
+        detail = True
+    fields = params.parse_fields(query.get('fields'), node_view.ALL_FIELDS)
+    if detail and fields is not None:
+        raise exceptions.InvalidParameterValue(
+            err='Can not specify ?detail=True and fields in the same '
+                'request.')
+    limit = params.parse_limit(query.get('limit'), state.max_limit)
+    sort_key = query.get('sort_key') or 'id'
+    sort_dir = params.parse_sort_dir(query.get('sort_dir'))
+    shown = None if detail else (fields or node_view.DEFAULT_LIST_FIELDS)
+    columns = (node_view.ALL_COLUMNS if shown is None
+               else node_view.columns_for(shown))
+    rows = db_api.list_node_page_rows(
+        columns, filters=_filters(request), limit=limit,
+        marker=query.get('marker'), sort_key=sort_key, sort_dir=sort_dir)
+    base = links.base_url(request)
+    body: dict[str, Any] = {
+        'nodes': state.serializer.render_many(rows, base, shown)}
+    if len(rows) == limit:
+        kept = [(k, v) for k, v in query.multi_items()
+                if k not in ('sort_key', 'sort_dir')]
+        body['next'] = links.next_link(
+            base, request.url.path,
+            [('sort_key', sort_key), ('sort_dir', sort_dir), *kept],
+            limit, rows[-1].uuid)
+    return responses.JSONResponse(body)
+
+
+_LIST_DESCRIPTION = (
+    'Query parameters: detail, fields (comma separated), limit, marker '
+    '(a node UUID), sort_key, sort_dir, and the filters maintenance, '
+    'associated (booleans), driver, provision_state, conductor_group, '
+    'resource_class, owner, fault.')
+
+
+@router.get('/v1/nodes', summary='List nodes',
+            description=_LIST_DESCRIPTION)
+def list_nodes(request: Request, fields: OptionalQuery = None,
+               limit: OptionalQuery = None,
+               marker: OptionalQuery = None) -> Response:
+    return _list(request, detail=False)
+
+
+@router.get('/v1/nodes/detail', summary='List nodes with every field',
+            description=_LIST_DESCRIPTION)
+def list_nodes_detail(request: Request, limit: OptionalQuery = None,
+                      marker: OptionalQuery = None) -> Response:
+    return _list(request, detail=True)
+
+
+@router.get('/v1/nodes/{node_ident}', summary='Show a node')
+def get_node(request: Request, node_ident: str,
+             fields: OptionalQuery = None) -> Response:
+    shown = params.parse_fields(fields, node_view.ALL_FIELDS)
+    node = db_api.get_node(node_ident)
+    return responses.JSONResponse(request.app.state.serializer.render(
+        node, links.base_url(request), shown))
+
+
+def _resolve_new_node_interfaces(values: dict[str, Any]) -> None:
+    """Fill in the interfaces a new node uses, refusing unusable ones."""
+    requested = {kind: values.get(f'{kind}_interface')
+                 for kind in drivers_base.INTERFACE_KINDS}
+    try:
+        resolved = driver_factory.get_registry().resolve_interfaces(
+            values['driver'], requested)
+    except exceptions.DriverNotFound as exc:
+        raise exceptions.InvalidParameterValue(err=str(exc)) from None
+    for kind, name in resolved.items():
+        values[f'{kind}_interface'] = name
+
+
+@router.post('/v1/nodes', status_code=201, summary='Create a node')
+def create_node(request: Request, node: schemas.NodeCreate) -> Response:
+    values = node.model_dump()
+    if values['uuid'] is None:
+        del values['uuid']
+    _resolve_new_node_interfaces(values)
+    values['provision_state'] = states.ENROLL
+    created = db_api.create_node(values)
+    base = links.base_url(request)
+    return responses.JSONResponse(
+        request.app.state.serializer.render(created, base), status_code=201,
+        headers={'Location': f'{base}/v1/nodes/{created.uuid}'})
+
+
+@router.patch('/v1/nodes/{node_ident}', summary='Update a node',
+              description='The body is a JSON patch (RFC 6902) with the '
+                          'operations add, replace and remove.')
+def update_node(request: Request, node_ident: str,
+                operations: Annotated[list[schemas.PatchOperation],
+                                      Body()]) -> Response:
+    node = db_api.get_node(node_ident)
+    changes = patch.apply(node, operations)
+    # Only an unlocked node is changed: a running action holds the lock
+    # and may write the same row.
+    updated = db_api.update_node(node.id, changes, expected_reservation=None)
+    return responses.JSONResponse(request.app.state.serializer.render(
+        updated, links.base_url(request)))
+
+
+@router.delete('/v1/nodes/{node_ident}', status_code=204,
+               summary='Delete a node')
+def delete_node(node_ident: str) -> Response:
+    db_api.destroy_node(node_ident)
+    return responses.empty(204)

@@ -1,0 +1,111 @@
+"""Request bodies, validated by pydantic before a route runs.
+
+Unknown attributes are refused (``extra='forbid'``) and string lengths
+match the database columns, so a request either passes here or gets a
+400 naming the field; it never reaches the database half-valid.
+"""
+
+from typing import Annotated, Any, Literal
+
+from oslo_utils import uuidutils
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from podium.common import states
+
+
+def _uuid_like(value: str | None) -> str | None:
+    if value is not None and not uuidutils.is_uuid_like(value):
+        raise ValueError(f'"{value}" is not a valid UUID')
+    return value
+
+
+def _logical_name(value: str | None) -> str | None:
+    # A name that looks like a UUID would make /v1/nodes/{id} ambiguous.
+    if value is not None and uuidutils.is_uuid_like(value):
+        raise ValueError(f'"{value}" looks like a UUID and cannot be a '
+                         f'node name')
+    return value
+
+
+UUIDStr = Annotated[str, Field(max_length=36), AfterValidator(_uuid_like)]
+NodeName = Annotated[
+    str, Field(min_length=1, max_length=255, pattern=r'^[A-Za-z0-9\-._~]+$'),
+    AfterValidator(_logical_name)]
+InterfaceName = Annotated[str, Field(min_length=1, max_length=255)]
+ConductorGroup = Annotated[
+    str, Field(max_length=255, pattern=r'^[A-Za-z0-9_\-.]*$')]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra='forbid')
+
+
+class NodeFields(_Strict):
+    """The node attributes a client may set, at creation or by PATCH."""
+
+    name: NodeName | None = None
+    description: Annotated[str, Field(max_length=4096)] | None = None
+    driver: Annotated[str, Field(min_length=1, max_length=255)]
+    driver_info: dict[str, Any] = Field(default_factory=dict)
+    properties: dict[str, Any] = Field(default_factory=dict)
+    extra: dict[str, Any] = Field(default_factory=dict)
+    instance_uuid: UUIDStr | None = None
+    instance_info: dict[str, Any] = Field(default_factory=dict)
+    resource_class: Annotated[str, Field(max_length=80)] | None = None
+    owner: Annotated[str, Field(max_length=255)] | None = None
+    conductor_group: ConductorGroup = ''
+    power_interface: InterfaceName | None = None
+    management_interface: InterfaceName | None = None
+    inspect_interface: InterfaceName | None = None
+
+
+class NodeCreate(NodeFields):
+    """``POST /v1/nodes``."""
+
+    uuid: UUIDStr | None = None
+
+
+#: Attributes a JSON patch may change.
+PATCHABLE = frozenset(NodeFields.model_fields)
+
+#: What ``remove`` of a patchable attribute resets it to; a required
+#: attribute has no default, so removing it fails validation.
+PATCHABLE_DEFAULTS: dict[str, Any] = {
+    name: field.get_default(call_default_factory=True)
+    for name, field in NodeFields.model_fields.items()
+    if not field.is_required()
+}
+
+
+class PatchOperation(_Strict):
+    """One JSON-patch operation; Ironic accepts these three."""
+
+    op: Literal['add', 'replace', 'remove']
+    path: Annotated[str, Field(pattern=r'^/.+')]
+    value: Any = None
+
+
+class PowerRequest(_Strict):
+    """``PUT /v1/nodes/{id}/states/power``."""
+
+    target: Literal[states.POWER_TARGETS]  # type: ignore[valid-type]
+    timeout: Annotated[int, Field(gt=0, le=86400)] | None = None
+
+
+class BootDeviceRequest(_Strict):
+    """``PUT /v1/nodes/{id}/management/boot_device``."""
+
+    boot_device: Annotated[str, Field(min_length=1, max_length=64)]
+    persistent: bool = False
+
+
+class MaintenanceRequest(_Strict):
+    """``PUT /v1/nodes/{id}/maintenance``."""
+
+    reason: Annotated[str, Field(max_length=4096)] | None = None
+
+
+class ProvisionRequest(_Strict):
+    """``PUT /v1/nodes/{id}/states/provision``: only inspection."""
+
+    target: Literal['inspect']

@@ -1,0 +1,71 @@
+"""Serving the API application with uvicorn (httptools, one process).
+
+:class:`Server` prints one line on stdout once it listens, with the
+address actually bound (port 0 picks a free port), so that tests and
+scripts wait for that line instead of polling:
+
+    Podium API listening on http://127.0.0.1:6385
+"""
+
+import socket
+import sys
+from typing import Any
+
+import uvicorn
+
+from podium.conf import CONF
+
+READY_PREFIX = 'Podium API listening on '
+
+
+def _url(host: str, port: int) -> str:
+    if ':' in host:
+        host = f'[{host}]'
+    return f'http://{host}:{port}'
+
+
+class Server(uvicorn.Server):
+    """uvicorn's server, announcing readiness on stdout."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None
+                      ) -> None:
+        await super().startup(sockets)
+        if not self.started:
+            return
+        bound = [sock.getsockname() for server in self.servers
+                 for sock in server.sockets]
+        host, port = bound[0][:2] if bound else (self.config.host,
+                                                 self.config.port)
+        # One write call: log lines go to the same stdout from another
+        # thread, and print() would write the newline separately.
+        sys.stdout.write(f'{READY_PREFIX}{_url(host, port)}\n')
+        sys.stdout.flush()
+
+
+def uvicorn_options() -> dict[str, Any]:
+    """What both API commands pass to uvicorn, from ``[api]``."""
+    return {
+        'host': CONF.api.host_ip,
+        'port': CONF.api.port,
+        'http': 'httptools',
+        'lifespan': 'off',
+        # oslo.log owns logging; uvicorn must not reconfigure it.
+        'log_config': None,
+        'access_log': False,
+        'server_header': False,
+        'timeout_graceful_shutdown': CONF.conductor.graceful_shutdown_timeout,
+    }
+
+
+def serve(app: Any) -> bool:
+    """Serve ``app`` until SIGTERM/SIGINT; False if it never listened."""
+    server = Server(uvicorn.Config(app, **uvicorn_options()))
+    try:
+        server.run()
+    except SystemExit:
+        # uvicorn exits when it cannot bind; the caller reports it.
+        pass
+    if not server.started:
+        print(f'podium: cannot listen on '
+              f'{_url(CONF.api.host_ip, CONF.api.port)}', file=sys.stderr)
+    return server.started

@@ -1,0 +1,172 @@
+"""The client side of the conductor RPC API, used by the API service.
+
+Every method mirrors a :class:`~podium.conductor.manager.ConductorManager`
+method. With ``[DEFAULT] rpc_transport = local`` the call goes straight
+to the manager registered in this process (the all-in-one service);
+with ``oslo`` it goes over oslo.messaging to the conductor the hash
+ring assigns the node to, and a conductor that does not answer within
+``[DEFAULT] rpc_response_timeout`` gives :class:`ConductorUnreachable`
+(HTTP 503) rather than a hang.
+"""
+
+import threading
+from typing import Any
+
+import oslo_messaging as messaging
+
+from podium.common import context as podium_context
+from podium.common import exceptions, rpc
+from podium.conf import CONF
+from podium.db import api as db_api
+
+#: Version of the conductor RPC API. Bump the minor version for an
+#: additive change and pin the client when a server may be older.
+RPC_API_VERSION = '1.0'
+
+#: Manager methods callable over RPC; nothing else is exposed.
+RPC_METHODS = frozenset({
+    'change_node_power_state', 'set_boot_device', 'get_boot_device',
+    'get_supported_boot_devices', 'set_maintenance',
+    'validate_driver_interfaces', 'inspect_hardware',
+})
+
+_local_lock = threading.Lock()
+_local_manager: Any = None
+
+
+def register_local_manager(manager: Any) -> None:
+    """Serve ``rpc_transport = local`` calls with ``manager``."""
+    global _local_manager
+    with _local_lock:
+        _local_manager = manager
+
+
+def unregister_local_manager() -> None:
+    """Stop serving local calls (the conductor is shutting down)."""
+    global _local_manager
+    with _local_lock:
+        _local_manager = None
+
+
+def _clean_remote(exc: exceptions.PodiumException
+                  ) -> exceptions.PodiumException:
+    """The exception a conductor raised, without oslo's remote wrapper.
+
+    oslo.messaging rebuilds a remote exception as a subclass whose
+    message carries the conductor's traceback; API clients get the
+    original class and message only.
+    """
+    if not type(exc).__name__.endswith('_Remote'):
+        return exc
+    original = type(exc).__mro__[1]
+    message = exc.args[0] if exc.args else None
+    return original(message, **getattr(exc, 'kwargs', {}))
+
+
+def _conductor_failure(host: str, exc_type: str | None,
+                       value: object) -> exceptions.PodiumException:
+    return exceptions.PodiumException(
+        f'Conductor {host} failed: {exc_type}: {value}')
+
+
+class ConductorAPI:
+    """Calls conductor actions for the API."""
+
+    def __init__(self) -> None:
+        self._local = CONF.rpc_transport == 'local'
+        self._client: messaging.RPCClient | None = None
+        self._ring: Any = None
+        if not self._local:
+            target = messaging.Target(topic=rpc.TOPIC,
+                                      version=RPC_API_VERSION)
+            self._client = messaging.get_rpc_client(
+                rpc.get_transport(), target,
+                serializer=rpc.get_serializer())
+
+    def get_topic_for(self, node: Any) -> str:
+        """The conductor host that manages ``node`` (ORM object or row).
+
+        :raises NoValidHost: no alive conductor can take the node.
+        """
+        if self._local:
+            return str(CONF.host)
+        if self._ring is None:
+            from podium.common import hash_ring
+            self._ring = hash_ring.HashRingManager()
+        return str(self._ring.get_conductor(node.uuid,
+                                            node.conductor_group or ''))
+
+    def _call(self, context: podium_context.RequestContext, method: str,
+              node_id: str, topic: str | None, **kwargs: Any) -> Any:
+        if self._local:
+            manager = _local_manager
+            if manager is None:
+                raise exceptions.ConductorUnreachable(
+                    host=CONF.host,
+                    reason='no conductor runs in this process')
+            return getattr(manager, method)(context, node_id, **kwargs)
+        assert self._client is not None
+        host = topic or self.get_topic_for(db_api.get_node(node_id))
+        timeout = CONF.rpc_response_timeout
+        cctxt = self._client.prepare(server=host, timeout=timeout)
+        try:
+            return cctxt.call(context, method, node_id=node_id, **kwargs)
+        except exceptions.PodiumException as exc:
+            raise _clean_remote(exc) from None
+        except messaging.MessagingTimeout:
+            raise exceptions.ConductorUnreachable(
+                host=host,
+                reason=f'no answer within {timeout} seconds') from None
+        except messaging.RemoteError as exc:
+            raise _conductor_failure(host, exc.exc_type, exc.value) from None
+        except messaging.MessagingException as exc:
+            raise exceptions.ConductorUnreachable(
+                host=host, reason=str(exc) or type(exc).__name__) from None
+        except Exception as exc:
+            # A built-in exception, which oslo.messaging always rebuilds:
+            # a conductor bug, reported without its remote traceback.
+            name = type(exc).__name__.removesuffix('_Remote')
+            raise _conductor_failure(
+                host, name, exc.args[0] if exc.args else '') from None
+
+    def change_node_power_state(self, context: podium_context.RequestContext,
+                                node_id: str, new_state: str,
+                                timeout: int | None = None,
+                                topic: str | None = None) -> None:
+        """Start a power action; returns once the node is locked."""
+        self._call(context, 'change_node_power_state', node_id, topic,
+                   new_state=new_state, timeout=timeout)
+
+    def set_boot_device(self, context: podium_context.RequestContext,
+                        node_id: str, device: str, persistent: bool = False,
+                        topic: str | None = None) -> None:
+        self._call(context, 'set_boot_device', node_id, topic,
+                   device=device, persistent=persistent)
+
+    def get_boot_device(self, context: podium_context.RequestContext,
+                        node_id: str, topic: str | None = None
+                        ) -> dict[str, Any]:
+        return dict(self._call(context, 'get_boot_device', node_id, topic))
+
+    def get_supported_boot_devices(
+            self, context: podium_context.RequestContext, node_id: str,
+            topic: str | None = None) -> list[str]:
+        return list(self._call(context, 'get_supported_boot_devices',
+                               node_id, topic))
+
+    def set_maintenance(self, context: podium_context.RequestContext,
+                        node_id: str, maintenance: bool,
+                        reason: str | None = None,
+                        topic: str | None = None) -> None:
+        self._call(context, 'set_maintenance', node_id, topic,
+                   maintenance=maintenance, reason=reason)
+
+    def validate_driver_interfaces(
+            self, context: podium_context.RequestContext, node_id: str,
+            topic: str | None = None) -> dict[str, dict[str, Any]]:
+        return dict(self._call(context, 'validate_driver_interfaces',
+                               node_id, topic))
+
+    def inspect_hardware(self, context: podium_context.RequestContext,
+                         node_id: str, topic: str | None = None) -> None:
+        self._call(context, 'inspect_hardware', node_id, topic)

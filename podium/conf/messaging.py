@@ -1,0 +1,22 @@
+"""oslo.messaging's own options, registered up front.
+
+``[DEFAULT] transport_url``, ``rpc_response_timeout`` and
+``control_exchange`` and the ``[oslo_messaging_*]`` driver groups belong
+to oslo.messaging, which registers them lazily when a transport or
+client is built. Registering the same options at start-up lets the
+configuration check accept them in files before any transport exists;
+oslo.messaging's later registration of equal options is a no-op.
+"""
+
+from oslo_config import cfg
+from oslo_messaging import opts as messaging_opts
+
+
+def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
+    """oslo.messaging's ``(group, options)`` pairs."""
+    return [(group, list(opts)) for group, opts in messaging_opts.list_opts()]
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    for group, opts in list_opts():
+        conf.register_opts(opts, group=group)

@@ -1,0 +1,218 @@
+"""The real OpenStack clients against a running Podium.
+
+The same flows run against the all-in-one ``podium serve``
+(``rpc_transport = local``, SQLite), with and without http_basic auth,
+and against ``podium-api`` + ``podium-conductor`` over RabbitMQ on
+PostgreSQL. The CLIs (``baremetal``, ``openstack baremetal``) cost about
+a second per call, so they cover a representative set of commands and
+openstacksdk does the rest.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+import bcrypt
+import openstack
+from openstack import exceptions as sdk_exceptions
+
+from podium.tests import base
+from podium.tests.functional import fixtures as podium_fixtures
+
+USER, PASSWORD = 'operator', 'bm-s3cret'
+POWER_TIMEOUT = 30
+
+
+def _client_bin(name: str) -> str:
+    return os.path.join(os.path.dirname(sys.executable), name)
+
+
+class _ClientFlows:
+    """The flows; subclasses say which deployment runs them."""
+
+    credentials: tuple[str, str] | None = None
+
+    def make_deployment(self) -> Any:
+        raise NotImplementedError
+
+    def setUp(self) -> None:
+        super().setUp()  # type: ignore[misc]
+        self.useFixture(podium_fixtures.ClientEnvironment())
+        self.deployment = self.make_deployment()
+
+    # CLI -------------------------------------------------------------------
+
+    def _auth_args(self) -> list[str]:
+        if self.credentials is None:
+            return ['--os-auth-type', 'none']
+        return ['--os-auth-type', 'http_basic', '--os-username', USER,
+                '--os-password', PASSWORD]
+
+    def cli(self, *args: str, program: str = 'baremetal',
+            json_output: bool = False) -> Any:
+        prefix = [_client_bin(program)]
+        command = prefix + ['--os-endpoint', self.deployment.url,
+                            *self._auth_args(), '--max-retries', '0']
+        if program == 'openstack':
+            command = prefix + ['--os-endpoint', self.deployment.url,
+                                *self._auth_args(), 'baremetal']
+        command += list(args) + (['-f', 'json'] if json_output else [])
+        result = subprocess.run(command, capture_output=True, text=True,
+                                timeout=120, check=False)
+        self.assertEqual(0, result.returncode,
+                         f'{" ".join(args)}: {result.stderr}')
+        return json.loads(result.stdout) if json_output else result.stdout
+
+    def test_cli(self) -> None:
+        node = self.cli('node', 'create', '--driver', 'fake-hardware',
+                        '--name', 'cli-n1', '--driver-info',
+                        'ipmi_password=secret', '--property', 'cpus=2',
+                        json_output=True)
+        self.assertEqual('******', node['driver_info']['ipmi_password'])
+        self.assertIn('cli-n1', [n['name'] for n in self.cli(
+            'node', 'list', json_output=True)])
+        self.cli('node', 'set', 'cli-n1', '--extra', 'foo=bar',
+                 '--description', 'rack 4')
+        shown = self.cli('node', 'show', 'cli-n1', json_output=True)
+        self.assertEqual(({'foo': 'bar'}, 'rack 4', {'cpus': 2}),
+                         (shown['extra'], shown['description'],
+                          shown['properties']))
+        self.cli('node', 'unset', 'cli-n1', '--property', 'cpus',
+                 '--extra', 'foo')
+        shown = self.cli('node', 'show', 'cli-n1', '--fields', 'extra',
+                         'properties', json_output=True)
+        self.assertEqual(({}, {}), (shown['extra'], shown['properties']))
+        self.cli('node', 'power', 'on', 'cli-n1', '--power-timeout', '30')
+        self.sdk().baremetal.wait_for_node_power_state(
+            node['uuid'], 'power on', timeout=POWER_TIMEOUT)
+        self.cli('node', 'boot', 'device', 'set', 'cli-n1', 'pxe',
+                 '--persistent')
+        self.assertEqual({'boot_device': 'pxe', 'persistent': True},
+                         self.cli('node', 'boot', 'device', 'show', 'cli-n1',
+                                  json_output=True))
+        self.cli('node', 'maintenance', 'set', 'cli-n1', '--reason', 'fan')
+        self.assertTrue(self.cli('node', 'show', 'cli-n1', '--fields',
+                                 'maintenance', json_output=True)[
+            'maintenance'])
+        self.cli('node', 'maintenance', 'unset', 'cli-n1')
+        self.assertEqual(['fake-hardware'], [d['name'] for d
+                                             in self.cli('driver', 'list',
+                                                         json_output=True)])
+        conductors = self.cli('conductor', 'list', json_output=True,
+                              program='openstack')
+        self.assertTrue(all(c['alive'] for c in conductors))
+        self.assertEqual(['cli-n1'], [n['name'] for n in self.cli(
+            'node', 'list', '--long', json_output=True, program='openstack')])
+        self.cli('node', 'delete', 'cli-n1')
+        self.assertEqual([], self.cli('node', 'list', json_output=True))
+        self.assertEqual(0, self.deployment.stop())
+
+    # SDK -------------------------------------------------------------------
+
+    def sdk(self) -> Any:
+        if self.credentials is None:
+            return openstack.connect(
+                auth_type='none',
+                baremetal_endpoint_override=self.deployment.url)
+        return openstack.connect(
+            auth_type='http_basic',
+            auth={'username': USER, 'password': PASSWORD,
+                  'endpoint': self.deployment.url},
+            baremetal_endpoint_override=self.deployment.url)
+
+    def test_sdk(self) -> None:
+        bm = self.sdk().baremetal
+        nodes = [bm.create_node(driver='fake-hardware', name=f'sdk-{i}',
+                                driver_info={'redfish_password': 'pw'})
+                 for i in range(3)]
+        node = bm.get_node('sdk-0')
+        self.assertEqual(('enroll', '******'),
+                         (node.provision_state,
+                          node.driver_info['redfish_password']))
+        self.assertEqual([n.id for n in nodes],
+                         [n.id for n in bm.nodes(limit=1)])
+        self.assertEqual(3, len(list(bm.nodes(details=True))))
+        self.assertEqual(nodes[2].id, bm.find_node('sdk-2').id)
+        node = bm.update_node(node, extra={'a': 'b'}, name='sdk-renamed')
+        node = bm.patch_node(node, [{'op': 'add', 'path': '/extra/c',
+                                     'value': 1}])
+        self.assertEqual(({'a': 'b', 'c': 1}, 'sdk-renamed'),
+                         (node.extra, node.name))
+        for target, expected in (('power on', 'power on'),
+                                 ('power off', 'power off'),
+                                 ('rebooting', 'power on')):
+            bm.set_node_power_state(node, target, wait=True,
+                                    timeout=POWER_TIMEOUT)
+            self.assertEqual(expected, bm.get_node(node.id).power_state)
+        bm.set_node_power_state(node, 'power off')
+        bm.wait_for_node_power_state(node, 'power off',
+                                     timeout=POWER_TIMEOUT)
+        bm.set_node_boot_device(node, 'cdrom', persistent=False)
+        self.assertEqual({'boot_device': 'cdrom', 'persistent': False},
+                         bm.get_node_boot_device(node))
+        self.assertIn('pxe', bm.get_node_supported_boot_devices(node)[
+            'supported_boot_devices'])
+        node = bm.set_node_maintenance(node, reason='disk')
+        self.assertEqual((True, 'disk'),
+                         (node.is_maintenance, node.maintenance_reason))
+        node = bm.unset_node_maintenance(node)
+        self.assertFalse(node.is_maintenance)
+        drivers = list(bm.drivers(details=True))
+        self.assertEqual(['fake-hardware'], [d.name for d in drivers])
+        self.assertEqual('fake', bm.get_driver(
+            'fake-hardware').default_power_interface)
+        conductors = list(bm.conductors(details=True))
+        self.assertTrue(conductors and all(c.alive for c in conductors))
+        self.assertEqual(conductors[0].hostname,
+                         bm.get_conductor(conductors[0].hostname).hostname)
+        error = self.assertRaises(sdk_exceptions.NotFoundException,
+                                  bm.get_node, 'missing')
+        self.assertIn('could not be found', str(error))
+        error = self.assertRaises(sdk_exceptions.BadRequestException,
+                                  bm.create_node, driver='nope')
+        self.assertIn('nope', str(error))
+        for item in nodes:
+            bm.delete_node(item.id)
+        self.assertEqual([], list(bm.nodes()))
+        self.assertEqual(0, self.deployment.stop())
+
+
+def _htpasswd(directory: str) -> str:
+    path = os.path.join(directory, 'htpasswd')
+    hashed = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt()).decode()
+    with open(path, 'w', encoding='utf-8') as handle:
+        handle.write(f'{USER}:{hashed}\n')
+    return path
+
+
+class TestAllInOne(_ClientFlows, base.TestCase):
+    """``podium serve`` without authentication."""
+
+    def make_deployment(self) -> Any:
+        return self.useFixture(podium_fixtures.AllInOne())
+
+
+class TestAllInOneHTTPBasic(_ClientFlows, base.TestCase):
+    """``podium serve`` with http_basic authentication."""
+
+    credentials = (USER, PASSWORD)
+
+    def make_deployment(self) -> Any:
+        htpasswd = _htpasswd(self.useFixture(
+            podium_fixtures.fixtures.TempDir()).path)
+        return self.useFixture(podium_fixtures.AllInOne(
+            {'api': {'auth_strategy': 'http_basic',
+                     'http_basic_auth_user_file': htpasswd}}))
+
+
+class TestSplitOverRabbitMQ(_ClientFlows, base.TestCase):
+    """podium-api and podium-conductor over RabbitMQ and PostgreSQL."""
+
+    def make_deployment(self) -> Any:
+        self.require_service(base.tcp_reachable('127.0.0.1', 5672),
+                             'RabbitMQ is not running on 127.0.0.1:5672')
+        self.require_service(base.tcp_reachable('127.0.0.1', 5432),
+                             'PostgreSQL is not running on 127.0.0.1:5432')
+        return self.useFixture(podium_fixtures.SplitDeployment())

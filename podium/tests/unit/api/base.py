@@ -1,0 +1,77 @@
+"""Test base for the API: the app with an in-process conductor.
+
+Every test gets a fresh SQLite database, a conductor service started
+with ``rpc_transport = local`` on fake-hardware, and a TestClient.
+"""
+
+import json
+import time
+from typing import Any
+
+from starlette.testclient import TestClient
+
+from podium.api import app as api_app
+from podium.conductor import service as conductor_service
+from podium.tests import base
+
+BASE = 'http://testserver'
+
+
+class APITestCase(base.DbTestCase):
+    """Drives the API through a TestClient against a local conductor."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.config(enabled_hardware_types=['fake-hardware'],
+                    enabled_power_interfaces=['fake'],
+                    enabled_management_interfaces=['fake'],
+                    enabled_inspect_interfaces=['fake', 'no-inspect'],
+                    rpc_transport='local')
+        self.config(sync_power_state_interval=0, group='conductor')
+        self.conductor = conductor_service.ConductorService()
+        self.conductor.start()
+        self.addCleanup(self.conductor.wait, 10)
+        self.addCleanup(self.conductor.stop)
+        self.client = self.make_client()
+
+    def make_client(self) -> TestClient:
+        client = TestClient(api_app.create_app(), base_url=BASE,
+                            raise_server_exceptions=False)
+        self.addCleanup(client.close)
+        return client
+
+    def create_node(self, **values: Any) -> dict[str, Any]:
+        body = {'driver': 'fake-hardware', **values}
+        response = self.client.post('/v1/nodes', json=body)
+        self.assertEqual(201, response.status_code, response.text)
+        return response.json()
+
+    def assertError(self, response: Any, status: int,
+                    *fragments: str) -> str:
+        """Check Ironic's error body; returns the faultstring."""
+        self.assertEqual(status, response.status_code, response.text)
+        self.assertIn('application/json', response.headers['content-type'])
+        body = response.json()
+        self.assertEqual(['error_message'], list(body))
+        self.assertIsInstance(body['error_message'], str)
+        fault = json.loads(body['error_message'])
+        self.assertEqual({'faultcode', 'faultstring', 'debuginfo'},
+                         set(fault))
+        self.assertEqual('Client' if status < 500 else 'Server',
+                         fault['faultcode'])
+        for fragment in fragments:
+            self.assertIn(fragment, fault['faultstring'])
+        return str(fault['faultstring'])
+
+    def wait_for(self, path: str, key: str, expected: Any,
+                 timeout: float = 10.0) -> dict[str, Any]:
+        """Poll ``path`` until ``key`` equals ``expected``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            body = self.client.get(path).json()
+            if body.get(key) == expected:
+                return body
+            if time.monotonic() > deadline:
+                self.fail(f'{path}: {key} is {body.get(key)!r}, expected '
+                          f'{expected!r}')
+            time.sleep(0.02)

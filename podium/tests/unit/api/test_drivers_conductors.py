@@ -1,0 +1,106 @@
+"""Drivers and conductors."""
+
+import datetime
+
+import sqlalchemy as sa
+
+from podium.db import api as db_api
+from podium.db import engine, models
+from podium.tests.unit.api import base
+
+
+class TestDrivers(base.APITestCase):
+
+    def test_list(self) -> None:
+        for path in ('/v1/drivers', '/v1/drivers/?type=dynamic'):
+            body = self.client.get(path).json()
+            self.assertEqual(1, len(body['drivers']))
+            driver = body['drivers'][0]
+            self.assertEqual(('fake-hardware', ['test-conductor']),
+                             (driver['name'], driver['hosts']))
+            self.assertNotIn('default_power_interface', driver)
+
+    def test_detail(self) -> None:
+        driver = self.client.get('/v1/drivers/?detail=True').json()[
+            'drivers'][0]
+        self.assertEqual('fake', driver['default_power_interface'])
+        self.assertEqual(['fake', 'no-inspect'],
+                         driver['enabled_inspect_interfaces'])
+        self.assertIsNone(driver['default_deploy_interface'])
+        self.assertEqual([], driver['enabled_raid_interfaces'])
+
+    def test_types(self) -> None:
+        self.assertEqual({'drivers': []},
+                         self.client.get('/v1/drivers?type=classic').json())
+        self.assertError(self.client.get('/v1/drivers?type=other'), 400,
+                         'other')
+
+    def test_show(self) -> None:
+        driver = self.client.get('/v1/drivers/fake-hardware').json()
+        self.assertEqual('fake', driver['default_management_interface'])
+        self.assertError(self.client.get('/v1/drivers/nope'), 404, 'nope')
+
+    def test_properties(self) -> None:
+        body = self.client.get('/v1/drivers/fake-hardware/properties').json()
+        self.assertIn('fake_delay', body)
+
+    def test_dead_conductor_hides_driver(self) -> None:
+        self.config(heartbeat_timeout=2, group='conductor')
+        _age_conductor('test-conductor', seconds=60)
+        self.assertEqual({'drivers': []},
+                         self.client.get('/v1/drivers').json())
+
+
+def _age_conductor(hostname: str, seconds: int) -> None:
+    with engine.session_scope(writer=True) as session:
+        session.execute(sa.update(models.Conductor).where(
+            models.Conductor.hostname == hostname).values(
+            updated_at=models.utcnow() - datetime.timedelta(
+                seconds=seconds)))
+
+
+class TestConductors(base.APITestCase):
+
+    def setUp(self) -> None:
+        super().setUp()
+        for host in ('c-a', 'c-b', 'c-c'):
+            db_api.register_conductor(host, ['fake-hardware'], 'g1')
+
+    def test_list(self) -> None:
+        body = self.client.get('/v1/conductors').json()
+        self.assertEqual(['c-a', 'c-b', 'c-c', 'test-conductor'],
+                         [c['hostname'] for c in body['conductors']])
+        self.assertEqual({'hostname', 'conductor_group', 'alive', 'links'},
+                         set(body['conductors'][0]))
+        self.assertTrue(body['conductors'][0]['alive'])
+
+    def test_detail_and_fields(self) -> None:
+        body = self.client.get('/v1/conductors/?detail=True').json()
+        self.assertEqual(['fake-hardware'], body['conductors'][0]['drivers'])
+        self.assertIn('created_at', body['conductors'][0])
+        body = self.client.get('/v1/conductors?fields=hostname').json()
+        self.assertEqual({'hostname', 'links'}, set(body['conductors'][0]))
+        self.assertError(self.client.get('/v1/conductors?fields=x'), 400,
+                         'x')
+
+    def test_pagination(self) -> None:
+        body = self.client.get('/v1/conductors?limit=2').json()
+        self.assertEqual(['c-a', 'c-b'],
+                         [c['hostname'] for c in body['conductors']])
+        self.assertIn('marker=c-b', body['next'])
+        body = self.client.get(body['next']).json()
+        self.assertEqual(['c-c', 'test-conductor'],
+                         [c['hostname'] for c in body['conductors']])
+        self.assertError(self.client.get('/v1/conductors?marker=zz'), 404)
+        self.assertError(self.client.get('/v1/conductors?limit=0'), 400)
+
+    def test_alive_from_heartbeat(self) -> None:
+        self.config(heartbeat_timeout=5, group='conductor')
+        _age_conductor('c-b', seconds=30)
+        body = self.client.get('/v1/conductors/c-b').json()
+        self.assertFalse(body['alive'])
+        self.assertEqual('g1', body['conductor_group'])
+        self.assertTrue(self.client.get('/v1/conductors/c-a').json()['alive'])
+
+    def test_show_missing(self) -> None:
+        self.assertError(self.client.get('/v1/conductors/none'), 404, 'none')
