@@ -1,0 +1,82 @@
+"""The IPMI chassis commands Podium sends, encoded and decoded.
+
+Raw commands rather than pyghmi's helpers: the helpers first identify
+the BMC's vendor (an extra round trip per call against BMCs pyghmi has
+no OEM module for) and cannot be bridged. Encodings follow IPMI 2.0
+section 28 (chassis commands).
+"""
+
+from typing import Any
+
+from podium.common import states
+
+NETFN_CHASSIS = 0x00
+CMD_GET_CHASSIS_STATUS = 0x01
+CMD_CHASSIS_CONTROL = 0x02
+CMD_SET_BOOT_OPTIONS = 0x08
+CMD_GET_BOOT_OPTIONS = 0x09
+
+# Chassis control directives (table 28-4).
+POWER_OFF = 0x00
+POWER_ON = 0x01
+HARD_RESET = 0x03
+SOFT_OFF = 0x05
+
+_BOOT_FLAGS = 5
+# Parameter 3, "boot flag valid bit clearing": 0x08 keeps the flags
+# across a reset caused by a watchdog timeout (what pyghmi sends).
+_VALID_BIT_CLEARING = 3
+_KEEP_ON_WATCHDOG = 0x08
+_FLAGS_VALID = 0x80
+_FLAGS_PERSISTENT = 0x40
+
+#: Podium boot device -> boot device selector (table 28-14, bits 5:2).
+BOOT_SELECTORS = {
+    states.BOOT_DEVICE_PXE: 0x1,
+    states.BOOT_DEVICE_DISK: 0x2,
+    states.BOOT_DEVICE_SAFE: 0x3,
+    states.BOOT_DEVICE_CDROM: 0x5,
+    states.BOOT_DEVICE_BIOS: 0x6,
+}
+_SELECTOR_DEVICES = {value: key for key, value in BOOT_SELECTORS.items()}
+
+
+def _send(command: Any, cmd: int, data: tuple[int, ...],
+          bridge: dict[str, int] | None) -> Any:
+    return command.xraw_command(netfn=NETFN_CHASSIS, command=cmd,
+                                data=data, bridge_request=bridge or ())
+
+
+def get_power(command: Any, bridge: dict[str, int] | None) -> str:
+    """``states.POWER_ON`` or ``POWER_OFF`` from Get Chassis Status."""
+    response = _send(command, CMD_GET_CHASSIS_STATUS, (), bridge)
+    return states.POWER_ON if response['data'][0] & 0x01 \
+        else states.POWER_OFF
+
+
+def chassis_control(command: Any, directive: int,
+                    bridge: dict[str, int] | None) -> None:
+    _send(command, CMD_CHASSIS_CONTROL, (directive,), bridge)
+
+
+def set_boot_device(command: Any, device: str, persistent: bool,
+                    bridge: dict[str, int] | None) -> None:
+    """Set the boot flags (as pyghmi's ``set_bootdev`` does, bridged)."""
+    _send(command, CMD_SET_BOOT_OPTIONS,
+          (_VALID_BIT_CLEARING, _KEEP_ON_WATCHDOG), bridge)
+    flags = _FLAGS_VALID | (_FLAGS_PERSISTENT if persistent else 0)
+    _send(command, CMD_SET_BOOT_OPTIONS,
+          (_BOOT_FLAGS, flags, BOOT_SELECTORS[device] << 2, 0, 0, 0),
+          bridge)
+
+
+def get_boot_device(command: Any,
+                    bridge: dict[str, int] | None) -> dict[str, Any]:
+    """``{'boot_device': name or None, 'persistent': bool or None}``."""
+    data = _send(command, CMD_GET_BOOT_OPTIONS, (_BOOT_FLAGS, 0, 0),
+                 bridge)['data']
+    if len(data) < 4 or not data[2] & _FLAGS_VALID:
+        return {'boot_device': None, 'persistent': None}
+    selector = (data[3] >> 2) & 0x0F
+    return {'boot_device': _SELECTOR_DEVICES.get(selector),
+            'persistent': bool(data[2] & _FLAGS_PERSISTENT)}

@@ -1,0 +1,222 @@
+"""The process-wide cache of Redfish connections.
+
+Opening a sushy connection costs requests (service root, maybe a session
+login) and a TCP/TLS handshake; a power-sync cycle over thousands of nodes
+must not pay that per node. A :class:`Connection` is kept per
+:class:`~podium.drivers.modules.redfish.utils.ConnectionKey` (address,
+user, keyed password digest, CA verification, auth type), so nodes behind
+one BMC share it and a changed password opens a new one. Entries unused
+for ``[redfish] connection_cache_ttl`` seconds, or beyond
+``connection_cache_size``, are closed (their session logged out).
+"""
+
+import collections
+import threading
+import time
+from typing import Any
+
+import sushy
+from oslo_log import log
+from sushy import auth as sushy_auth
+
+from podium.common import exceptions
+from podium.conf import CONF
+from podium.drivers.modules import deadline
+from podium.drivers.modules.redfish import transport, utils
+
+LOG = log.getLogger(__name__)
+
+# Seconds an evicted connection may spend logging its session out.
+_CLOSE_TIMEOUT = 2.0
+
+
+def _auth(info: utils.RedfishInfo) -> sushy_auth.AuthBase:
+    kinds = {'basic': sushy_auth.BasicAuth,
+             'session': sushy_auth.SessionAuth,
+             'auto': sushy_auth.SessionOrBasicAuth}
+    return kinds[info.auth_type](username=info.username,
+                                 password=info.password)
+
+
+class Connection:
+    """One BMC connection: the sushy root and what was learnt about it.
+
+    Thread-safe to share: the sushy root is only read after creation, and
+    the lean power read uses the connector's requests session, which
+    requests documents as safe for concurrent use with its pool.
+    """
+
+    def __init__(self, info: utils.RedfishInfo) -> None:
+        self.address = info.address
+        self.connector = transport.BoundedConnector(info.address,
+                                                    info.verify)
+        try:
+            self.root = sushy.Sushy(info.address, auth=_auth(info),
+                                    verify=info.verify,
+                                    root_prefix=utils.ROOT_PREFIX,
+                                    connector=self.connector)
+        except BaseException:
+            self.connector.close()
+            raise
+        self._lock = threading.Lock()
+        self._default_system: str | None = None
+        #: Set when the BMC advertised $expand but refused it.
+        self.expand_refused = False
+        self.last_used = time.monotonic()
+
+    @property
+    def systems_path(self) -> str:
+        """The ComputerSystemCollection path the service root names."""
+        link = (self.root.json or {}).get('Systems') or {}
+        return str(link.get('@odata.id') or
+                   utils.SYSTEMS_PREFIX).rstrip('/')
+
+    def expand_supported(self) -> bool:
+        """Whether the BMC advertises ``$expand`` (ProtocolFeatures)."""
+        features = self.root.protocol_features_supported
+        expand = getattr(features, 'expand_query', None) if features else None
+        return isinstance(expand, dict) and bool(
+            expand.get('ExpandAll') or expand.get('Levels'))
+
+    def system_path(self, info: utils.RedfishInfo) -> str:
+        """The node's system path; the BMC's only system if none given.
+
+        :raises DriverError: (via sushy) when the BMC has not exactly one.
+        """
+        if info.system_path is not None:
+            return info.system_path
+        if self._default_system is None:
+            members = self.root.get_system_collection().members_identities
+            if len(members) != 1:
+                raise exceptions.DriverError(
+                    reason=f'the BMC at {self.address} has '
+                           f'{len(members)} systems; set '
+                           f'redfish_system_id to choose one')
+            with self._lock:
+                self._default_system = str(members[0]).rstrip('/')
+        return self._default_system
+
+    def get_json(self, path: str) -> dict[str, Any]:
+        """GET ``path`` with one request and return its JSON body.
+
+        The hot read path: the connector's authenticated requests session
+        directly, skipping sushy's resource parsing (about a third of the
+        CPU a sushy read costs). A rejected session token falls back to
+        sushy, which logs in again.
+        """
+        url = self.address + path
+        http = self.connector.http
+        with self.connector.bounded_request('GET', url) as timeout:
+            response = http.get(url, timeout=(timeout, timeout),
+                                verify=self.connector.verify,
+                                headers=_JSON_HEADERS)
+        if response.status_code == 200:
+            return response.json()
+        # Let sushy map the status (and re-authenticate on 401).
+        return self.connector.get(path).json()
+
+    def close(self) -> None:
+        """Log the session out (bounded) and close the HTTP connections."""
+        auth, self.root._auth = self.root._auth, None
+        try:
+            if auth is not None:
+                with deadline.bounded(_CLOSE_TIMEOUT):
+                    auth.close()
+        except Exception as exc:
+            # The BMC will expire the session on its own.
+            LOG.debug('Ignoring a failure to close the Redfish session at '
+                      '%s: %s', self.address, type(exc).__name__)
+        finally:
+            self.connector.close()
+
+
+_JSON_HEADERS = {'Accept': 'application/json', 'OData-Version': '4.0',
+                 'Accept-Encoding': 'identity'}
+
+
+class ConnectionCache:
+    """LRU + idle-TTL cache of :class:`Connection` by connection key."""
+
+    def __init__(self) -> None:
+        self._entries: collections.OrderedDict[
+            utils.ConnectionKey, Connection] = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, info: utils.RedfishInfo) -> Connection:
+        """The cached connection for ``info``, opened if needed."""
+        key = info.connection_key()
+        now = time.monotonic()
+        with self._lock:
+            stale = self._pop_stale(now)
+            conn = self._entries.get(key)
+            if conn is not None:
+                self._entries.move_to_end(key)
+                conn.last_used = now
+        self._close_all(stale)
+        if conn is not None:
+            return conn
+        new = Connection(info)
+        with self._lock:
+            conn = self._entries.get(key)
+            if conn is None:
+                self._entries[key] = conn = new
+            evicted = self._pop_oversize()
+        if conn is not new:
+            evicted.append(new)  # another thread won the race
+        self._close_all(evicted)
+        return conn
+
+    def forget(self, info: utils.RedfishInfo,
+               conn: Connection | None = None) -> None:
+        """Drop (and close) the entry of ``info``, e.g. after a 401.
+
+        With ``conn``, only if the entry is still that connection.
+        """
+        key = info.connection_key()
+        with self._lock:
+            current = self._entries.get(key)
+            if current is None or (conn is not None and current is not conn):
+                return
+            del self._entries[key]
+        self._close_all([current])
+
+    def clear(self) -> None:
+        with self._lock:
+            entries = list(self._entries.values())
+            self._entries.clear()
+        self._close_all(entries)
+
+    def _pop_stale(self, now: float) -> list[Connection]:
+        ttl = CONF.redfish.connection_cache_ttl
+        stale: list[Connection] = []
+        if not ttl:
+            return stale
+        # Least recently used first: stop at the first fresh entry.
+        while self._entries:
+            key, conn = next(iter(self._entries.items()))
+            if now - conn.last_used < ttl:
+                break
+            del self._entries[key]
+            stale.append(conn)
+        return stale
+
+    def _pop_oversize(self) -> list[Connection]:
+        evicted = []
+        while len(self._entries) > CONF.redfish.connection_cache_size:
+            _key, conn = self._entries.popitem(last=False)
+            evicted.append(conn)
+        return evicted
+
+    @staticmethod
+    def _close_all(conns: list[Connection]) -> None:
+        for conn in conns:
+            LOG.debug('Closing the cached Redfish connection to %s',
+                      conn.address)
+            conn.close()
+
+
+#: The process-wide cache every Redfish interface uses.
+CACHE = ConnectionCache()

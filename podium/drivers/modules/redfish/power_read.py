@@ -1,0 +1,210 @@
+"""Reading Redfish power states: one node, or every node of an endpoint.
+
+A single read is one GET of the system document over the cached
+connection (:meth:`Connection.get_json`). Power sync reads many nodes
+behind one endpoint at once: when the BMC advertises
+``ProtocolFeaturesSupported.ExpandQuery``, one
+``GET <Systems>?$expand=.($levels=1)`` returns every system document, so
+N nodes cost one request instead of N. A node missing from that answer,
+or a BMC that refuses the query, falls back to single reads; an endpoint
+that does not answer in time fails every node of the batch at once
+rather than timing out N more times.
+"""
+
+import contextlib
+import time
+import types
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from oslo_log import log
+from sushy import exceptions as sushy_exc
+
+from podium.common import exceptions, states
+from podium.conf import CONF
+from podium.drivers import base
+from podium.drivers.modules import deadline
+from podium.drivers.modules.redfish import connection, errors, utils
+
+LOG = log.getLogger(__name__)
+
+#: Redfish PowerState -> Podium power state. Transitional states report
+#: where the node is heading, as Ironic does; waiting for a power action
+#: compares the Redfish state itself, so it waits for the real thing.
+POWER_STATE_MAP = {
+    'On': states.POWER_ON,
+    'PoweringOn': states.POWER_ON,
+    'Off': states.POWER_OFF,
+    'PoweringOff': states.POWER_OFF,
+}
+
+EXPAND_QUERY = '?$expand=.($levels=1)'
+
+
+def power_state_of(node: base.NodeView, doc: dict[str, Any]) -> str:
+    """The Podium power state of a ComputerSystem document.
+
+    :raises DriverError: the BMC reports no or an unknown PowerState.
+    """
+    value = doc.get('PowerState')
+    try:
+        return POWER_STATE_MAP[value]  # type: ignore[index]
+    except (KeyError, TypeError):
+        raise exceptions.DriverError(
+            reason=f'node {base.node_label(node)}: the BMC reports an '
+                   f'unknown PowerState {value!r} for '
+                   f'{doc.get("@odata.id", "the system")}') from None
+
+
+@contextlib.contextmanager
+def connected(task: base.Task, action: str
+              ) -> Iterator[tuple[utils.RedfishInfo, connection.Connection]]:
+    """Parse ``driver_info``, bound the block by ``task.timeout``, get the
+    cached connection and translate failures into driver errors.
+
+    A connection whose credentials the BMC rejects is dropped from the
+    cache, so a corrected password or a restarted BMC is picked up.
+    """
+    info = utils.parse(task.node)
+    with deadline.bounded(task.timeout), \
+            errors.translated(task.node, action, info.address):
+        conn = connection.CACHE.get(info)
+        try:
+            yield info, conn
+        except sushy_exc.AccessError:
+            connection.CACHE.forget(info, conn)
+            raise
+
+
+def read_document(conn: connection.Connection, info: utils.RedfishInfo
+                  ) -> dict[str, Any]:
+    """GET the node's system document (one request once warm)."""
+    return conn.get_json(conn.system_path(info))
+
+
+def read_power_state(task: base.Task) -> str:
+    """The power state of one node."""
+    with connected(task, 'reading the power state') as (info, conn):
+        return power_state_of(task.node, read_document(conn, info))
+
+
+def wait_for_power_state(task: base.Task, conn: connection.Connection,
+                         info: utils.RedfishInfo, redfish_state: str,
+                         wait: float) -> None:
+    """Poll until the system's PowerState is ``redfish_state``.
+
+    Must run inside :func:`connected` (the deadline bounds ``wait``).
+
+    :raises PowerStateFailure: the state was not reached in ``wait``.
+    """
+    until = time.monotonic() + deadline.cap(wait)
+    interval = CONF.redfish.power_state_poll_interval
+    while True:
+        current = read_document(conn, info).get('PowerState')
+        if current == redfish_state:
+            return
+        left = until - time.monotonic()
+        if left <= 0:
+            raise exceptions.PowerStateFailure(
+                message=f'Node {base.node_label(task.node)}: the BMC at '
+                        f'{info.address} accepted the request but the '
+                        f'system did not reach PowerState {redfish_state} '
+                        f'within {wait:g} seconds (last seen: {current}).')
+        time.sleep(min(interval, left))
+
+
+def _member_index(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Expanded members by path (and by collection path + Id)."""
+    index: dict[str, dict[str, Any]] = {}
+    for member in doc.get('Members') or ():
+        if not isinstance(member, dict):
+            continue
+        path = str(member.get('@odata.id') or '').rstrip('/')
+        if path:
+            index[path] = member
+            if member.get('Id'):
+                parent = path.rsplit('/', 1)[0]
+                index[f'{parent}/{member["Id"]}'] = member
+    return index
+
+
+def _expanded(conn: connection.Connection) -> dict[str, dict[str, Any]] | None:
+    """Every system document in one request, or None if unavailable."""
+    if not (CONF.redfish.use_expand and conn.expand_supported()
+            and not conn.expand_refused):
+        return None
+    try:
+        doc = conn.get_json(conn.systems_path + EXPAND_QUERY)
+    except (exceptions.BMCTimeout, exceptions.BMCAuthError,
+            sushy_exc.AccessError):
+        raise
+    except Exception as exc:
+        # A BMC may advertise $expand and still refuse it: remember, and
+        # read its nodes one by one from now on.
+        LOG.info('The Redfish BMC at %s refused $expand (%s); reading '
+                 'its systems one by one', conn.address,
+                 type(exc).__name__)
+        conn.expand_refused = True
+        return None
+    members = _member_index(doc)
+    # Links-only members (a BMC that ignored the query) are no help.
+    return members if any('PowerState' in m for m in members.values()) \
+        else None
+
+
+def read_power_states(tasks: Sequence[base.Task]
+                      ) -> dict[int, str | Exception]:
+    """Power states of nodes sharing one connection key, by node id."""
+    result: dict[int, str | Exception] = {}
+    if not tasks:
+        return result
+    batch = _BatchTask(tasks)
+    # The whole batch may take as long as its most patient node; each
+    # fallback read is further bounded by its own node's timeout.
+    with deadline.bounded(batch.timeout):
+        members: dict[str, dict[str, Any]] | None = None
+        if len(tasks) > 1:
+            try:
+                with connected(batch, 'reading power states with $expand') \
+                        as (_info, conn):
+                    members = _expanded(conn)
+            except exceptions.DriverError as exc:
+                # Connecting and the expanded read concern the endpoint
+                # only: every node of the batch would fail the same way.
+                return {task.node.id: exc for task in tasks}
+        for task in tasks:
+            try:
+                result[task.node.id] = _from_batch(task, members)
+            except Exception as exc:
+                result[task.node.id] = exc
+    return result
+
+
+def _from_batch(task: base.Task,
+                members: dict[str, dict[str, Any]] | None) -> str:
+    if members:
+        with connected(task, 'reading the power state') as (info, conn):
+            doc = members.get(conn.system_path(info))
+            if doc is not None and 'PowerState' in doc:
+                return power_state_of(task.node, doc)
+    return read_power_state(task)
+
+
+class _BatchTask:
+    """A task standing for the whole batch in messages and bounds.
+
+    Its node is named after the batch (errors of the batch go to every
+    node's last_error); its timeout is the longest of the batch's.
+    """
+
+    def __init__(self, tasks: Sequence[base.Task]) -> None:
+        first = tasks[0].node
+        self.node: Any = types.SimpleNamespace(
+            id=first.id, uuid=first.uuid, driver=first.driver,
+            name=f'{base.node_label(first)} and {len(tasks) - 1} other(s) '
+                 f'on the same BMC',
+            driver_info=first.driver_info,
+            driver_internal_info=first.driver_internal_info,
+            power_state=first.power_state)
+        self.timeout = max(task.timeout for task in tasks)
+        self.shared = True

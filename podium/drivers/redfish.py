@@ -1,0 +1,9 @@
+"""The ``redfish`` hardware type: BMCs speaking DMTF Redfish (sushy)."""
+
+from podium.drivers import base
+
+
+class RedfishHardware(base.HardwareType):
+    supported_power_interfaces = ('redfish',)
+    supported_management_interfaces = ('redfish',)
+    supported_inspect_interfaces = ('redfish', 'no-inspect')

@@ -1,0 +1,149 @@
+"""The ipmi interfaces against pyghmi's own fake BMC (a child process).
+
+The fake BMC answers a cipher suite 17 proposal with suite 3, as stock
+pyghmi does, so every test here also exercises Podium's client-side
+cipher workaround.
+"""
+
+import concurrent.futures
+import os
+import socket
+import time
+
+from pyghmi.ipmi.private import session as ipmi_session
+
+from podium.common import exceptions, states
+from podium.drivers.modules.ipmi import client, management, power
+from podium.tests import base
+from podium.tests.functional.drivers import emulators
+from podium.tests.unit.drivers import helpers
+
+_HIGH_FD = 1500
+
+
+class IPMIFakeBmcTestCase(base.TestCase):
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.bmcs = self.useFixture(emulators.FakeIpmiBmcs(count=3))
+        self.secrets = self.useFixture(
+            helpers.SecretsNotLogged(emulators.PASSWORD, 'wrong-Pw-93x'))
+        self.config(power_state_poll_interval=0.2, command_timeout=3,
+                    group='ipmi')
+        self.addCleanup(client.CLIENTS.clear)
+        self.power = power.IPMIPower()
+
+    def task(self, index: int, timeout: float = 10.0,
+             **overrides: object) -> helpers.Task:
+        info = dict(self.bmcs.driver_info(index), **overrides)
+        return helpers.task_for(info, timeout, driver='ipmi')
+
+    def assert_fails(self, error: type[Exception], call: object,
+                     *args: object) -> Exception:
+        exc = self.assertRaises(error, call, *args)
+        self.secrets.check(str(exc))
+        return exc
+
+    def test_power_actions_and_read_back(self) -> None:
+        task = self.task(0)
+        self.assertEqual(states.POWER_OFF, self.power.get_power_state(task))
+        self.power.set_power_state(task, states.POWER_ON)
+        self.assertEqual(states.POWER_ON, self.power.get_power_state(task))
+        self.assertEqual('on', self.bmcs.state(0)[0])
+        self.power.reboot(task)
+        self.assertEqual(states.POWER_ON, self.power.get_power_state(task))
+        self.power.set_power_state(task, states.SOFT_POWER_OFF)
+        self.assertEqual('off', self.bmcs.state(0)[0])
+        self.power.set_power_state(task, states.POWER_ON)
+        self.power.set_power_state(task, states.POWER_OFF)
+        self.assertEqual(states.POWER_OFF, self.power.get_power_state(task))
+
+    def test_session_reused_across_calls(self) -> None:
+        task = self.task(0)
+        self.power.get_power_state(task)
+        first = client.CLIENTS.get(client.utils.parse(task.node)).command
+        self.power.get_power_state(self.task(0))
+        second = client.CLIENTS.get(client.utils.parse(task.node)).command
+        self.assertIs(first, second)
+
+    def test_boot_device(self) -> None:
+        mgmt = management.IPMIManagement()
+        task = self.task(1)
+        mgmt.set_boot_device(task, states.BOOT_DEVICE_PXE, persistent=True)
+        self.assertEqual({'boot_device': states.BOOT_DEVICE_PXE,
+                          'persistent': True}, mgmt.get_boot_device(task))
+        self.assertEqual(('off', 'network', True), self.bmcs.state(1))
+        mgmt.set_boot_device(task, states.BOOT_DEVICE_DISK)
+        self.assertEqual({'boot_device': states.BOOT_DEVICE_DISK,
+                          'persistent': False}, mgmt.get_boot_device(task))
+        self.assert_fails(exceptions.InvalidParameterValue,
+                          mgmt.set_boot_device, task, states.BOOT_DEVICE_USB)
+
+    def test_wrong_credentials(self) -> None:
+        exc = self.assert_fails(
+            exceptions.BMCAuthError, self.power.get_power_state,
+            self.task(0, ipmi_password='wrong-Pw-93x'))
+        self.assertIn('ipmi_password', str(exc))
+        self.assertEqual(states.POWER_OFF,
+                         self.power.get_power_state(self.task(0)))
+
+    def test_unresponsive_and_unreachable_bmcs(self) -> None:
+        # A BMC that takes the packets and never answers.
+        black_hole = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(black_hole.close)
+        black_hole.bind(('127.0.0.1', 0))
+        hung = self.task(0, timeout=2,
+                         ipmi_port=black_hole.getsockname()[1])
+        dead = self.task(0, timeout=2,
+                         ipmi_port=emulators.free_port(socket.SOCK_DGRAM))
+        healthy = self.task(2, timeout=2)
+
+        def timed(task: helpers.Task) -> tuple[object, float]:
+            started = time.monotonic()
+            try:
+                result: object = self.power.get_power_state(task)
+            except Exception as exc:
+                result = exc
+            return result, time.monotonic() - started
+
+        with concurrent.futures.ThreadPoolExecutor(3) as pool:
+            futures = [pool.submit(timed, t) for t in (hung, dead, healthy)]
+            (hung_r, hung_s), (dead_r, dead_s), (ok_r, ok_s) = [
+                f.result(30) for f in futures]
+        for result, secs in ((hung_r, hung_s), (dead_r, dead_s)):
+            self.assertIsInstance(result, exceptions.BMCTimeout)
+            self.secrets.check(str(result))
+            self.assertIn('did not answer within 2 seconds', str(result))
+            self.assertLess(secs, 2 + 3)
+        self.assertEqual(states.POWER_OFF, ok_r)
+        self.assertLess(ok_s, hung_s)
+        # The hung BMC's abandoned session does not block a new call.
+        self.assertIsInstance(timed(hung)[0], exceptions.BMCTimeout)
+
+    def test_batch_read_sees_out_of_band_change(self) -> None:
+        tasks = [self.task(i) for i in range(self.bmcs.count)]
+        first = self.power.get_power_states(tasks)
+        self.assertEqual({states.POWER_OFF}, set(first.values()))
+        self.bmcs.set_power(1, 'on')  # on the fake BMC object itself
+        result = self.power.get_power_states(tasks)
+        self.assertEqual([states.POWER_OFF, states.POWER_ON,
+                          states.POWER_OFF],
+                         [result[t.node.id] for t in tasks])
+
+    def test_pyghmi_socket_above_fd_1024(self) -> None:
+        # pyghmi's IO thread waits on all its sockets; one at fd >= 1024
+        # used to kill it (select()), taking every session down.
+        self.power.get_power_state(self.task(0))  # IO thread running
+        sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        high = socket.socket(fileno=os.dup2(sock.fileno(), _HIGH_FD))
+        sock.close()
+        self.addCleanup(high.close)
+        ipmi_session.iosockets.append(high)
+        self.addCleanup(ipmi_session.iosockets.remove, high)
+        # Every answer wakes the IO thread, which then waits on the new
+        # socket set: several round trips make sure it has.
+        self.power.get_power_state(self.task(1))
+        self.power.set_power_state(self.task(2), states.POWER_ON)
+        self.assertEqual(states.POWER_ON,
+                         self.power.get_power_state(self.task(2)))
+        self.assertTrue(ipmi_session.iothread.is_alive())
