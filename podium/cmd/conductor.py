@@ -1,0 +1,37 @@
+"""``podium-conductor``: a conductor process without the API.
+
+The database schema must exist already (``podium-dbsync upgrade``); this
+command never migrates, so that several conductors starting at once do
+not race on the schema.
+"""
+
+import sys
+
+from podium.common import exceptions
+from podium.common import service as service_common
+from podium.conductor import service as conductor_service
+from podium.conductor import signals
+from podium.db import migration
+
+
+def main() -> int:
+    """Run a conductor until SIGTERM; exit status 0 after a clean stop."""
+    service_common.prepare_service(sys.argv[1:])
+    if migration.version() is None:
+        sys.exit('podium-conductor: the database has no schema; run '
+                 '"podium-dbsync upgrade" first.')
+    service = conductor_service.ConductorService()
+    try:
+        service.start()
+    except exceptions.PodiumException as exc:
+        sys.exit(f'podium-conductor: {exc}')
+    signals.install_signal_handlers(service)
+    # Waking up now and then keeps the main thread, where Python runs
+    # signal handlers, responsive on every platform.
+    while not service.wait(timeout=1.0):
+        pass
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

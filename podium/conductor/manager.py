@@ -1,0 +1,249 @@
+"""The conductor manager: node actions, and the RPC endpoint serving them.
+
+Its public methods are the conductor RPC API (see
+``podium.conductor.rpcapi``); they take a request context and a node
+UUID or name and raise only Podium exceptions, whose ``code`` the API
+returns as the HTTP status. Actions that talk to a BMC for long (power,
+inspection) take the node lock synchronously, so the caller learns at
+once that a node is busy or missing, then continue on the worker pool
+(``NoFreeConductorWorker`` when it is full) and record the outcome in the
+node: the new state, or ``last_error``.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from oslo_log import log
+from oslo_utils import strutils
+
+from podium.common import context as podium_context
+from podium.common import exceptions, hash_ring, states
+from podium.conductor import periodics, power_sync, task_manager
+from podium.conductor import pool as pool_mod
+from podium.conf import CONF
+from podium.db import api as db_api
+
+LOG = log.getLogger(__name__)
+
+
+def _error_text(error: BaseException) -> str:
+    """``last_error`` text of a failure; never shows a password."""
+    return strutils.mask_password(str(error) or type(error).__name__)
+
+
+class ConductorManager:
+    """Serves node actions for one conductor host."""
+
+    def __init__(self, host: str,
+                 pool: pool_mod.WorkerPool | None = None) -> None:
+        self.host = host
+        self.pool = pool or pool_mod.WorkerPool.from_config()
+        self.ring = hash_ring.HashRingManager()
+        self.power_sync = power_sync.PowerSync(host, self.pool, self.ring)
+
+    def _acquire(self, context: podium_context.RequestContext,
+                 node_id: str, purpose: str, shared: bool = False,
+                 timeout: float | None = None
+                 ) -> task_manager.TaskManager:
+        return task_manager.acquire(context, node_id, shared=shared,
+                                    purpose=purpose, timeout=timeout,
+                                    host=self.host)
+
+    def _call_driver(self, task: task_manager.TaskManager, what: str,
+                     call: Callable[[], Any]) -> Any:
+        """Run a driver call; a failure is recorded as the node's
+        ``last_error`` and raised."""
+        try:
+            return call()
+        except exceptions.Invalid:
+            raise  # bad input: the caller's error, not the node's
+        except Exception as exc:
+            message = f'Failed to {what}: {_error_text(exc)}'
+            LOG.error('Node %s: %s', task.node.ident, message)
+            db_api.update_node_by_id(task.node.id, {'last_error': message})
+            if isinstance(exc, exceptions.PodiumException):
+                raise
+            raise exceptions.DriverError(reason=message) from exc
+
+    # Power -----------------------------------------------------------------
+
+    def change_node_power_state(self, context: podium_context.RequestContext,
+                                node_id: str, new_state: str,
+                                timeout: float | None = None) -> None:
+        """Drive a node to ``new_state`` (one of ``states.POWER_TARGETS``)
+        in the background; ``timeout`` is how long the driver waits for
+        the state to be reached.
+
+        :raises InvalidParameterValue: an unknown target, or one the
+            node's power interface does not support.
+        :raises NodeNotFound, NodeLocked, NoFreeConductorWorker:
+        """
+        if new_state not in states.POWER_TARGETS:
+            raise exceptions.InvalidParameterValue(
+                err=f'Invalid power state {new_state}, valid targets are: '
+                    f'{", ".join(states.POWER_TARGETS)}.')
+        if timeout is not None and timeout <= 0:
+            raise exceptions.InvalidParameterValue(
+                err=f'Invalid power timeout {timeout}: it must be a '
+                    f'positive number of seconds.')
+        budget = max(CONF.conductor.action_timeout, timeout or 0)
+        with self._acquire(context, node_id, 'changing node power state',
+                           timeout=budget) as task:
+            power = task.driver.power
+            power.validate(task.node)
+            supported = power.get_supported_power_states(task)
+            if new_state not in supported:
+                raise exceptions.InvalidParameterValue(
+                    err=f'Node {task.node.ident}: power state {new_state} '
+                        f'is not supported, supported: '
+                        f'{", ".join(supported)}.')
+            task.save(target_power_state=new_state)
+            task.set_spawn_error_hook(
+                lambda _error: task.save(target_power_state=None))
+            task.spawn_after(self.pool.spawn, self._do_power_action,
+                             new_state, timeout)
+
+    def _do_power_action(self, task: task_manager.TaskManager,
+                         new_state: str, timeout: float | None) -> None:
+        power = task.driver.power
+        try:
+            if new_state == states.REBOOT:
+                power.reboot(task, timeout)
+            else:
+                power.set_power_state(task, new_state, timeout)
+        except Exception as exc:
+            message = (f'Failed to change power state to {new_state}: '
+                       f'{_error_text(exc)}')
+            LOG.error('Node %s: %s', task.node.ident, message)
+            task.save(target_power_state=None, last_error=message)
+            return
+        result = states.POWER_TARGET_RESULT[new_state]
+        task.save(power_state=result, target_power_state=None,
+                  last_error=None)
+        LOG.info('Node %s: power state is now %s (%s requested)',
+                 task.node.ident, result, new_state)
+
+    # Boot device -----------------------------------------------------------
+
+    def set_boot_device(self, context: podium_context.RequestContext,
+                        node_id: str, device: str,
+                        persistent: bool = False) -> None:
+        """Boot a node from ``device`` next time (every time if
+        ``persistent``).
+
+        :raises InvalidParameterValue: a device the node cannot boot from.
+        :raises NodeNotFound, NodeLocked, DriverError:
+        """
+        with self._acquire(context, node_id, 'setting boot device') as task:
+            management = task.driver.management
+            management.validate(task.node)
+            self._call_driver(
+                task, f'set the boot device to {device}',
+                lambda: management.set_boot_device(task, device,
+                                                   persistent=persistent))
+        LOG.info('Node %s: boot device set to %s (persistent: %s)',
+                 task.node.ident, device, persistent)
+
+    def get_boot_device(self, context: podium_context.RequestContext,
+                        node_id: str) -> dict[str, Any]:
+        """``{'boot_device': ..., 'persistent': ...}`` of a node."""
+        with self._acquire(context, node_id, 'getting boot device',
+                           shared=True) as task:
+            management = task.driver.management
+            management.validate(task.node)
+            result: dict[str, Any] = self._call_driver(
+                task, 'get the boot device',
+                lambda: management.get_boot_device(task))
+            return result
+
+    def get_supported_boot_devices(self,
+                                   context: podium_context.RequestContext,
+                                   node_id: str) -> list[str]:
+        """The boot devices a node can boot from."""
+        with self._acquire(context, node_id, 'getting boot devices',
+                           shared=True) as task:
+            management = task.driver.management
+            return list(self._call_driver(
+                task, 'get the supported boot devices',
+                lambda: management.get_supported_boot_devices(task)))
+
+    # Maintenance -----------------------------------------------------------
+
+    def set_maintenance(self, context: podium_context.RequestContext,
+                        node_id: str, maintenance: bool,
+                        reason: str | None = None) -> None:
+        """Put a node in or out of maintenance.
+
+        Taking it out also clears its fault and the power-sync failure
+        count, so a node an operator repaired is synced afresh.
+        """
+        with self._acquire(context, node_id, 'setting maintenance') as task:
+            if maintenance:
+                task.save(maintenance=True, maintenance_reason=reason)
+            else:
+                task.save(maintenance=False, maintenance_reason=None,
+                          fault=None)
+                self.power_sync.reset_failures(task.node.id)
+            db_api.add_node_history(
+                task.node.id,
+                (f'Maintenance set: {reason}' if reason else
+                 'Maintenance set.') if maintenance else
+                'Maintenance unset.',
+                'maintenance', states.INFO, self.host,
+                user=context.user_id)
+        LOG.info('Node %s: maintenance %s%s', task.node.ident,
+                 'on' if maintenance else 'off',
+                 f' ({reason})' if maintenance and reason else '')
+
+    # Validation and inspection ---------------------------------------------
+
+    def validate_driver_interfaces(self,
+                                   context: podium_context.RequestContext,
+                                   node_id: str) -> dict[str, dict[str, Any]]:
+        """``{kind: {'result': bool, 'reason': str | None}}`` for each
+        interface of the node."""
+        with self._acquire(context, node_id, 'validating driver interfaces',
+                           shared=True) as task:
+            result: dict[str, dict[str, Any]] = {}
+            for kind, interface in task.driver.interfaces():
+                try:
+                    interface.validate(task.node)
+                except exceptions.PodiumException as exc:
+                    result[kind] = {'result': False,
+                                    'reason': _error_text(exc)}
+                else:
+                    result[kind] = {'result': True, 'reason': None}
+            return result
+
+    def inspect_hardware(self, context: podium_context.RequestContext,
+                         node_id: str) -> None:
+        """Discover a node's hardware in the background and merge what
+        was found into its ``properties``.
+
+        :raises NodeNotFound, NodeLocked, NoFreeConductorWorker:
+        :raises UnsupportedDriverExtension, MissingParameterValue,
+            InvalidParameterValue: the node cannot be inspected.
+        """
+        with self._acquire(context, node_id, 'inspecting hardware') as task:
+            task.driver.inspect.validate(task.node)
+            task.spawn_after(self.pool.spawn, self._do_inspect)
+
+    def _do_inspect(self, task: task_manager.TaskManager) -> None:
+        try:
+            found = task.driver.inspect.inspect_hardware(task)
+        except Exception as exc:
+            message = f'Failed to inspect hardware: {_error_text(exc)}'
+            LOG.error('Node %s: %s', task.node.ident, message)
+            task.save(last_error=message)
+            return
+        task.save(properties=dict(task.node.properties or {}, **found),
+                  last_error=None)
+        LOG.info('Node %s: inspection found %s', task.node.ident,
+                 ', '.join(sorted(found)))
+
+    # Periodic tasks --------------------------------------------------------
+
+    @periodics.periodic('conductor.sync_power_state_interval')
+    def _sync_power_states(self,
+                           context: podium_context.RequestContext) -> None:
+        self.power_sync.run(context)

@@ -1,0 +1,348 @@
+"""The one worker pool of a conductor process, and how work shares it.
+
+Every piece of conductor work runs on one futurist
+``ThreadPoolExecutor`` of ``[conductor] workers_pool_size`` threads, so
+the thread count of the process is bounded for its whole life. Nothing
+is ever queued behind a busy pool: a submission either gets a worker now
+or is refused (operator actions get ``NoFreeConductorWorker``, per-node
+periodic steps run inline in the periodic task that asked).
+
+The pool is split three ways, by accounting only (any thread serves any
+slot):
+
+* **reserved** workers (``reserved_workers_pool_percentage``, at least
+  one) that only operator actions may take, so periodic work on hung
+  BMCs can never take the last worker a power action needs;
+* one **periodic-run** slot per periodic task, so every task can start
+  on schedule whatever the others do;
+* the **shared** rest, taken first come first served by operator
+  actions and by the per-node steps periodic tasks fan out.
+
+A periodic task waits for its per-node steps, so a step that found no
+free worker runs inline in the task's own thread instead of waiting for
+one: a full pool slows a task down but can never deadlock it.
+"""
+
+import concurrent.futures
+import math
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+import futurist
+from oslo_log import log
+
+from podium.common import exceptions
+from podium.conf import CONF
+
+LOG = log.getLogger(__name__)
+
+_T = TypeVar('_T')
+_R = TypeVar('_R')
+
+#: ``on_result(item, result, error)`` of :meth:`WorkerPool.fan_out`.
+ResultCallback = Callable[[Any, Any, BaseException | None], None]
+
+
+class StepTimeout(exceptions.BMCTimeout):
+    """The pool stopped waiting for a step that outlived its deadline."""
+
+
+def reserved_workers(size: int, percentage: int) -> int:
+    """Workers kept for operator actions: ``percentage`` of ``size``,
+    rounded up, at least one."""
+    return max(1, math.ceil(size * percentage / 100))
+
+
+class WorkerPool:
+    """A bounded thread pool with slots for actions and periodic work."""
+
+    def __init__(self, size: int, reserved: int) -> None:
+        if not 0 < reserved < size:
+            raise exceptions.ConfigInvalid(
+                reason=f'the conductor pool of {size} workers cannot keep '
+                       f'{reserved} of them for operator actions')
+        self.size = size
+        self.reserved = reserved
+        self.periodic_slots = 0
+        self._executor = futurist.ThreadPoolExecutor(max_workers=size)
+        self._cond = threading.Condition()
+        self._actions = 0
+        self._steps = 0
+        self._runs = 0
+        self._closed = False
+
+    @classmethod
+    def from_config(cls) -> 'WorkerPool':
+        size = CONF.conductor.workers_pool_size
+        return cls(size, reserved_workers(
+            size, CONF.conductor.reserved_workers_pool_percentage))
+
+    # Accounting ----------------------------------------------------------
+
+    @property
+    def shared_slots(self) -> int:
+        return self.size - self.reserved - self.periodic_slots
+
+    def reserve_periodic_slots(self, count: int) -> None:
+        """Dedicate one slot to each of ``count`` periodic tasks.
+
+        :raises ConfigInvalid: when the pool minus its reserved workers
+            cannot run every periodic task at once.
+        """
+        if self.size - self.reserved < count:
+            raise exceptions.ConfigInvalid(
+                reason=f'[conductor] workers_pool_size={self.size} keeps '
+                       f'{self.reserved} worker(s) for operator actions '
+                       f'and leaves {self.size - self.reserved} for '
+                       f'periodic work, but {count} periodic tasks must '
+                       f'be able to run at once; raise workers_pool_size '
+                       f'or lower reserved_workers_pool_percentage')
+        with self._cond:
+            self.periodic_slots = count
+
+    @property
+    def busy(self) -> int:
+        """Workers taken right now, by any kind of work."""
+        with self._cond:
+            return self._actions + self._steps + self._runs
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _submit(self, counter: str, func: Callable[..., _R], *args: Any,
+                **kwargs: Any) -> 'concurrent.futures.Future[_R]':
+        """Run ``func`` on a worker; the caller has already counted it."""
+
+        def run() -> _R:
+            try:
+                return func(*args, **kwargs)
+            finally:
+                with self._cond:
+                    setattr(self, counter, getattr(self, counter) - 1)
+                    self._cond.notify_all()
+
+        try:
+            return self._executor.submit(run)
+        except BaseException:
+            with self._cond:
+                setattr(self, counter, getattr(self, counter) - 1)
+                self._cond.notify_all()
+            raise
+
+    # Submissions ---------------------------------------------------------
+
+    def spawn(self, func: Callable[..., _R], *args: Any,
+              **kwargs: Any) -> 'concurrent.futures.Future[_R]':
+        """Run an operator action on a free worker, now.
+
+        :raises NoFreeConductorWorker: every worker an action may use is
+            taken, or the conductor is stopping.
+        """
+        with self._cond:
+            if self._closed:
+                raise exceptions.NoFreeConductorWorker(
+                    'The conductor is shutting down and takes no new '
+                    'actions.')
+            if self._actions + self._steps >= self.size - self.periodic_slots:
+                raise exceptions.NoFreeConductorWorker()
+            self._actions += 1
+        return self._submit('_actions', func, *args, **kwargs)
+
+    def try_spawn_step(self, func: Callable[..., _R], *args: Any,
+                       **kwargs: Any
+                       ) -> 'concurrent.futures.Future[_R] | None':
+        """Run one step of periodic work on a shared worker, if one is
+        free; None (run it yourself, or skip it) otherwise."""
+        with self._cond:
+            if self._closed:
+                return None
+            actions_in_shared = max(0, self._actions - self.reserved)
+            if self._steps + actions_in_shared >= self.shared_slots:
+                return None
+            self._steps += 1
+        return self._submit('_steps', func, *args, **kwargs)
+
+    def _spawn_periodic_run(self, func: Callable[..., _R], *args: Any,
+                            **kwargs: Any) -> 'concurrent.futures.Future[_R]':
+        with self._cond:
+            if self._closed or self._runs >= self.periodic_slots:
+                raise futurist.RejectedSubmission(
+                    'no periodic slot free' if not self._closed
+                    else 'the conductor is shutting down')
+            self._runs += 1
+        return self._submit('_runs', func, *args, **kwargs)
+
+    def periodic_executor(self) -> concurrent.futures.Executor:
+        """An executor for ``futurist.periodics.PeriodicWorker`` that runs
+        each periodic task on its dedicated slot of this pool."""
+        return _PeriodicRunExecutor(self)
+
+    # Fan-out -------------------------------------------------------------
+
+    def fan_out(self, func: Callable[[_T], Any], items: Iterable[_T],
+                parallelism: int, on_result: ResultCallback,
+                timeout: float | None = None,
+                on_idle: Callable[[], None] | None = None,
+                idle_interval: float = 1.0) -> None:
+        """Call ``func(item)`` for every item, ``parallelism`` at a time.
+
+        Items go to shared workers while some are free and run inline in
+        the calling thread otherwise. ``on_result(item, result, error)``
+        is called in the calling thread, one result at a time, so it
+        needs no locking. A step still running ``timeout`` seconds after
+        it started is reported with :class:`StepTimeout` and no longer
+        waited for (its worker stays taken until it returns).
+        ``on_idle`` is called at least every ``idle_interval`` seconds
+        while the caller waits. Stops dispatching once the pool closes.
+        """
+        _FanOut(self, func, parallelism, on_result, timeout, on_idle,
+                idle_interval).run(items)
+
+    # Shutdown ------------------------------------------------------------
+
+    def close(self) -> None:
+        """Refuse every new submission; running work goes on."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    def wait_idle(self, timeout: float | None) -> bool:
+        """Wait until no work runs; False when ``timeout`` passed first."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            while self._actions + self._steps + self._runs:
+                remaining = (None if deadline is None
+                             else deadline - time.monotonic())
+                if remaining is not None and remaining <= 0:
+                    return False
+                self._cond.wait(remaining)
+        return True
+
+    def shutdown(self) -> None:
+        """Close the pool and let its threads end once idle."""
+        self.close()
+        self._executor.shutdown(wait=False)
+
+
+class _PeriodicRunExecutor(concurrent.futures.Executor):
+    """Adapts :class:`WorkerPool` to what ``PeriodicWorker`` submits to."""
+
+    def __init__(self, pool: WorkerPool) -> None:
+        self._pool = pool
+
+    def submit(self, fn: Callable[..., _R], /, *args: Any,
+               **kwargs: Any) -> 'concurrent.futures.Future[_R]':
+        return self._pool._spawn_periodic_run(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *,
+                 cancel_futures: bool = False) -> None:
+        """The pool outlives the periodic worker; nothing to do."""
+
+
+class _FanOut:
+    """One run of :meth:`WorkerPool.fan_out`."""
+
+    def __init__(self, pool: WorkerPool, func: Callable[[Any], Any],
+                 parallelism: int, on_result: ResultCallback,
+                 timeout: float | None,
+                 on_idle: Callable[[], None] | None,
+                 idle_interval: float) -> None:
+        self._pool = pool
+        self._func = func
+        self._parallelism = max(1, parallelism)
+        self._on_result = on_result
+        self._timeout = timeout
+        self._on_idle = on_idle
+        self._idle_interval = idle_interval
+        # Steps report here rather than through futures: one queue get
+        # per result instead of waiting on every future in flight.
+        self._done: queue.SimpleQueue[
+            tuple[int, Any, BaseException | None]] = queue.SimpleQueue()
+        self._in_flight: dict[int, tuple[Any, float]] = {}
+        self._next_token = 0
+        self._last_idle = time.monotonic()
+
+    def run(self, items: Iterable[Any]) -> None:
+        for item in items:
+            while len(self._in_flight) >= self._parallelism:
+                self._collect(block=True)
+            self._collect(block=False)
+            if self._pool.closed:
+                break
+            token = self._next_token
+            self._next_token += 1
+            if self._pool.try_spawn_step(self._step, token, item) is None:
+                self._step_inline(item)
+            else:
+                self._in_flight[token] = (item, time.monotonic())
+        while self._in_flight:
+            self._collect(block=True)
+
+    def _step(self, token: int, item: Any) -> None:
+        try:
+            result = self._func(item)
+        except BaseException as exc:  # reported to on_result
+            self._done.put((token, None, exc))
+        else:
+            self._done.put((token, result, None))
+
+    def _step_inline(self, item: Any) -> None:
+        try:
+            result = self._func(item)
+        except Exception as exc:
+            self._on_result(item, None, exc)
+        else:
+            self._on_result(item, result, None)
+
+    def _wait_time(self) -> float:
+        now = time.monotonic()
+        wait = self._idle_interval - (now - self._last_idle)
+        if self._timeout is not None and self._in_flight:
+            # Steps are added in start order: the first is the oldest.
+            _, oldest = next(iter(self._in_flight.values()))
+            wait = min(wait, oldest + self._timeout - now)
+        return max(0.0, wait)
+
+    def _collect(self, block: bool) -> None:
+        """Report finished steps; with ``block``, wait for at least one
+        result, an overdue step or an idle tick."""
+        while True:
+            try:
+                if block:
+                    token, result, error = self._done.get(
+                        timeout=self._wait_time())
+                else:
+                    token, result, error = self._done.get_nowait()
+            except queue.Empty:
+                self._expire_overdue()
+                self._tick()
+                return
+            entry = self._in_flight.pop(token, None)
+            if entry is not None:  # else: reported overdue already
+                self._on_result(entry[0], result, error)
+                block = False
+            self._tick()
+
+    def _expire_overdue(self) -> None:
+        if self._timeout is None:
+            return
+        now = time.monotonic()
+        while self._in_flight:
+            token, (item, start) = next(iter(self._in_flight.items()))
+            if now - start < self._timeout:
+                return  # the rest started later still
+            del self._in_flight[token]
+            self._on_result(item, None, StepTimeout(
+                timeout=self._timeout,
+                reason='the conductor stopped waiting for it'))
+
+    def _tick(self) -> None:
+        now = time.monotonic()
+        if now - self._last_idle >= self._idle_interval:
+            self._last_idle = now
+            if self._on_idle is not None:
+                self._on_idle()

@@ -1,0 +1,368 @@
+"""Power-state sync: keeping the recorded power state true to the BMCs.
+
+Every ``[conductor] sync_power_state_interval`` seconds a cycle:
+
+1. lists, in one query and as light rows, the nodes this conductor owns
+   (hash ring), skipping nodes locked by an action (not waited for),
+   nodes with a power action in flight and nodes in maintenance (except
+   those put there by this sync, so they can recover);
+2. groups the nodes whose power interface gives them a common
+   ``batch_key`` into one ``get_power_states`` call, and reads every
+   group on the worker pool, ``sync_power_state_workers`` at a time.
+   Each read is bounded by ``power_state_read_timeout`` (drivers get it
+   as ``task.timeout``); a read that ignores it is no longer waited for
+   shortly after. Nodes that failed before are read last, so healthy
+   nodes never queue behind hung BMCs;
+3. compares each answer with the database. A different state is an
+   out-of-band change: recorded in the node and its history or, with
+   ``force_power_state_during_sync``, pushed back to the hardware under
+   an exclusive lock. ``power_state_sync_max_retries`` consecutive
+   failures put the node in maintenance with fault ``power failure``;
+   the first good answer afterwards clears both;
+4. writes only the nodes that changed, in batches (every
+   :data:`FLUSH_BATCH` changes or :data:`FLUSH_INTERVAL` seconds, so a
+   cycle slowed down by hung BMCs still records the others promptly).
+   Writes are compare-and-set on what was read and on the node being
+   unlocked: an action that changed the node meanwhile wins.
+
+Failure counts live in the memory of this conductor; a node taken over by
+another conductor starts counting afresh there.
+"""
+
+import dataclasses
+import threading
+import time
+from collections.abc import Hashable
+from typing import Any
+
+from oslo_log import log
+from oslo_utils import strutils
+
+from podium.common import context as podium_context
+from podium.common import exceptions, hash_ring, states
+from podium.conductor import pool as pool_mod
+from podium.conductor import task_manager
+from podium.conf import CONF
+from podium.db import api as db_api
+from podium.drivers import base, driver_factory
+
+LOG = log.getLogger(__name__)
+
+#: Columns a cycle reads: what drivers need, plus what the sync compares.
+COLUMNS = db_api.SYNC_COLUMNS + ('last_error',)
+
+#: ``event_type`` of the node history entries power sync writes.
+EVENT_TYPE = 'power sync'
+
+#: Pending changes written at once, at most.
+FLUSH_BATCH = 500
+
+#: Seconds a change may wait for its batch to fill.
+FLUSH_INTERVAL = 1.0
+
+#: Seconds past the read timeout after which a read that ignores its
+#: timeout is no longer waited for.
+TIMEOUT_GRACE = 1.0
+
+_STABLE_STATES = (states.POWER_ON, states.POWER_OFF)
+
+
+@dataclasses.dataclass
+class _ReadTask:
+    """The ``drivers.base.Task`` of one read: a light row, read-only."""
+
+    node: Any
+    timeout: float
+    shared: bool = True
+
+
+@dataclasses.dataclass
+class CycleStats:
+    """What one cycle did, for its log line and for tests."""
+
+    nodes: int = 0
+    changed: int = 0
+    failed: int = 0
+    forced: int = 0
+    written: int = 0
+
+
+def _masked(error: BaseException) -> str:
+    return strutils.mask_password(str(error) or type(error).__name__)
+
+
+class PowerSync:
+    """Power-state sync of the nodes one conductor owns."""
+
+    def __init__(self, host: str, pool: pool_mod.WorkerPool,
+                 ring: hash_ring.HashRingManager) -> None:
+        self.host = host
+        self.pool = pool
+        self.ring = ring
+        self._failures: dict[int, int] = {}
+        self._lock = threading.Lock()
+
+    def failure_count(self, node_id: int) -> int:
+        """Consecutive failed reads of a node so far."""
+        with self._lock:
+            return self._failures.get(node_id, 0)
+
+    def reset_failures(self, node_id: int) -> None:
+        """Forget a node's failures (an operator took it out of
+        maintenance)."""
+        with self._lock:
+            self._failures.pop(node_id, None)
+
+    def count_failure(self, node_id: int) -> int:
+        """Count one more failed read; returns the streak's length."""
+        with self._lock:
+            count = self._failures.get(node_id, 0) + 1
+            self._failures[node_id] = count
+            return count
+
+    def _forget(self, keep: set[int]) -> None:
+        with self._lock:
+            for node_id in set(self._failures) - keep:
+                del self._failures[node_id]
+
+    def run(self, context: podium_context.RequestContext) -> CycleStats:
+        """One sync cycle over every node this conductor owns."""
+        started = time.monotonic()
+        rows = db_api.list_node_rows(COLUMNS)
+        self._forget({row.id for row in rows})
+        rows = [row for row in self.ring.owned(self.host, rows)
+                if self._wanted(row)]
+        # Suspected hung BMCs last: the healthy majority is read first.
+        rows.sort(key=lambda row: self.failure_count(row.id) > 0)
+        cycle = _Cycle(self, context)
+        cycle.stats.nodes = len(rows)
+        timeout = CONF.conductor.power_state_read_timeout
+        self.pool.fan_out(
+            cycle.read, _read_units(rows),
+            CONF.conductor.sync_power_state_workers, cycle.on_read,
+            timeout=timeout + TIMEOUT_GRACE, on_idle=cycle.flush_if_due,
+            idle_interval=FLUSH_INTERVAL)
+        cycle.flush()
+        if cycle.to_force:
+            self.pool.fan_out(
+                cycle.push_back, cycle.to_force,
+                CONF.conductor.sync_power_state_workers, cycle.on_pushed)
+            cycle.flush()
+        LOG.debug('Power sync: %(nodes)d node(s) read, %(changed)d '
+                  'changed, %(forced)d pushed back, %(failed)d failed, '
+                  '%(written)d written in %(secs).2fs',
+                  dict(dataclasses.asdict(cycle.stats),
+                       secs=time.monotonic() - started))
+        return cycle.stats
+
+    @staticmethod
+    def _wanted(row: Any) -> bool:
+        if row.reservation is not None or row.target_power_state:
+            return False  # an action owns the node now
+        return not row.maintenance or row.fault == states.POWER_FAILURE
+
+
+def _read_units(rows: list[Any]) -> list[tuple[base.PowerInterface,
+                                               list[Any]]]:
+    """Rows grouped by what can be read in one call, in row order."""
+    registry = driver_factory.get_registry()
+    units: list[tuple[base.PowerInterface, list[Any]]] = []
+    batches: dict[tuple[int, Hashable], list[Any]] = {}
+    for row in rows:
+        try:
+            power = registry.for_node(row).power
+        except exceptions.PodiumException as exc:
+            LOG.debug('Node %s not synced: %s', base.node_label(row), exc)
+            continue
+        key = power.batch_key(row)
+        if key is None:
+            units.append((power, [row]))
+            continue
+        batch = batches.get((id(power), key))
+        if batch is None:
+            batch = batches[(id(power), key)] = []
+            units.append((power, batch))
+        batch.append(row)
+    return units
+
+
+class _Cycle:
+    """The state of one sync cycle; its callbacks run in the cycle's
+    thread, one at a time, except :meth:`read` and :meth:`push_back`."""
+
+    def __init__(self, sync: PowerSync,
+                 context: podium_context.RequestContext) -> None:
+        self.sync = sync
+        self.context = context
+        self.stats = CycleStats()
+        self.force = CONF.conductor.force_power_state_during_sync
+        self.max_retries = CONF.conductor.power_state_sync_max_retries
+        self.timeout = CONF.conductor.power_state_read_timeout
+        self.to_force: list[tuple[Any, str]] = []
+        self._changes: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
+        self._history: list[tuple[int, str, str, str]] = []
+        self._oldest: float | None = None
+
+    # On workers ----------------------------------------------------------
+
+    def read(self, unit: tuple[base.PowerInterface, list[Any]]
+             ) -> dict[int, str | Exception]:
+        power, rows = unit
+        if len(rows) == 1:
+            try:
+                return {rows[0].id: power.get_power_state(
+                    _ReadTask(rows[0], self.timeout))}
+            except Exception as exc:
+                return {rows[0].id: exc}
+        return power.get_power_states(
+            [_ReadTask(row, self.timeout) for row in rows])
+
+    def push_back(self, item: tuple[Any, str]) -> str | None:
+        """Drive a node back to its recorded state; the state pushed, or
+        None when the node changed meanwhile."""
+        row, _actual = item
+        with task_manager.acquire(self.context, row.id,
+                                  purpose='power state sync',
+                                  timeout=self.timeout,
+                                  host=self.sync.host) as task:
+            recorded = task.node.power_state
+            if (recorded != row.power_state or recorded not in _STABLE_STATES
+                    or task.node.target_power_state or task.node.maintenance):
+                return None
+            task.driver.power.set_power_state(task, recorded)
+            return recorded
+
+    # In the cycle's thread -----------------------------------------------
+
+    def on_read(self, unit: tuple[base.PowerInterface, list[Any]],
+                result: dict[int, str | Exception] | None,
+                error: BaseException | None) -> None:
+        for row in unit[1]:
+            outcome: Any = error
+            if error is None:
+                assert result is not None
+                outcome = result.get(row.id, exceptions.DriverError(
+                    reason='the driver returned no power state'))
+            if isinstance(outcome, BaseException):
+                self._failed(row, outcome)
+            elif outcome not in _STABLE_STATES:
+                self._failed(row, exceptions.DriverError(
+                    reason=f'the BMC reported power state {outcome!r}'))
+            else:
+                self._answered(row, outcome)
+
+    def on_pushed(self, item: tuple[Any, str], pushed: str | None,
+                  error: BaseException | None) -> None:
+        row, actual = item
+        label = base.node_label(row)
+        if isinstance(error, exceptions.NodeLocked | exceptions.NodeNotFound):
+            LOG.debug('Node %s: not pushed back to %s: %s', label,
+                      row.power_state, error)
+        elif error is not None:
+            self._failed(row, error)
+        elif pushed is not None:
+            self.stats.forced += 1
+            LOG.warning('Node %s: power state changed out-of-band to %s; '
+                        'pushed back to %s', label, actual, pushed)
+            self._history.append((
+                row.id, f'Power state changed out-of-band to {actual}; '
+                        f'pushed back to {pushed}.', EVENT_TYPE,
+                states.WARNING))
+
+    def _answered(self, row: Any, power_state: str) -> None:
+        had_failures = self.sync.failure_count(row.id) > 0
+        self.sync.reset_failures(row.id)
+        label = base.node_label(row)
+        expected: dict[str, Any] = {}
+        values: dict[str, Any] = {}
+        history: list[tuple[str, str]] = []
+        recovering = row.maintenance and row.fault == states.POWER_FAILURE
+        if recovering:
+            expected.update(maintenance=True, fault=states.POWER_FAILURE)
+            values.update(maintenance=False, maintenance_reason=None,
+                          fault=None)
+            LOG.info('Node %s: BMC answers again; fault "%s" cleared and '
+                     'maintenance ended', label, states.POWER_FAILURE)
+            history.append((f'BMC answers again (power state '
+                            f'{power_state}); fault "{states.POWER_FAILURE}" '
+                            f'cleared.', states.INFO))
+        if (recovering or had_failures) and row.last_error:
+            expected['last_error'] = row.last_error
+            values['last_error'] = None
+        if power_state != row.power_state:
+            if row.power_state in _STABLE_STATES and self.force \
+                    and not recovering:
+                self.to_force.append((row, power_state))
+            else:
+                self.stats.changed += 1
+                expected['power_state'] = row.power_state
+                values['power_state'] = power_state
+                if row.power_state is not None:
+                    LOG.warning('Node %s: power state changed out-of-band '
+                                'from %s to %s', label, row.power_state,
+                                power_state)
+                    history.append((
+                        f'Power state changed out-of-band from '
+                        f'{row.power_state} to {power_state}.',
+                        states.WARNING))
+        self._queue(row, expected, values, history)
+
+    def _failed(self, row: Any, error: BaseException) -> None:
+        count = self.sync.count_failure(row.id)
+        self.stats.failed += 1
+        label = base.node_label(row)
+        message = f'Failed to read the power state: {_masked(error)}'
+        expected: dict[str, Any] = {}
+        values: dict[str, Any] = {}
+        history: list[tuple[str, str]] = []
+        LOG.warning('Node %s: power state read failed (%d consecutive, '
+                    'maintenance after %d): %s', label, count,
+                    self.max_retries, _masked(error))
+        if count >= self.max_retries and not row.maintenance:
+            expected['maintenance'] = False
+            values.update(maintenance=True, fault=states.POWER_FAILURE,
+                          maintenance_reason=message)
+            LOG.error('Node %s: %d consecutive power state read failures; '
+                      'entering maintenance with fault "%s"', label, count,
+                      states.POWER_FAILURE)
+            history.append((f'{count} consecutive power state read '
+                            f'failures; maintenance with fault '
+                            f'"{states.POWER_FAILURE}": {message}',
+                            states.ERROR_SEVERITY))
+        if row.last_error != message:
+            expected['last_error'] = row.last_error
+            values['last_error'] = message
+        self._queue(row, expected, values, history)
+
+    def _queue(self, row: Any, expected: dict[str, Any],
+               values: dict[str, Any],
+               history: list[tuple[str, str]]) -> None:
+        if not values:
+            return
+        expected['reservation'] = None
+        self._changes.append((row.id, expected, values))
+        self._history.extend((row.id, event, EVENT_TYPE, severity)
+                             for event, severity in history)
+        if self._oldest is None:
+            self._oldest = time.monotonic()
+        if len(self._changes) >= FLUSH_BATCH:
+            self.flush()
+
+    def flush_if_due(self) -> None:
+        if (self._oldest is not None
+                and time.monotonic() - self._oldest >= FLUSH_INTERVAL):
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the pending changes; history only for those written."""
+        changes, history = self._changes, self._history
+        self._changes, self._history, self._oldest = [], [], None
+        if not changes and not history:
+            return
+        written = db_api.update_nodes_if(changes)
+        self.stats.written += len(written)
+        changed_ids = {node_id for node_id, _, _ in changes}
+        db_api.add_node_history_bulk(
+            [entry for entry in history
+             if entry[0] in written or entry[0] not in changed_ids],
+            conductor=self.sync.host)

@@ -1,0 +1,197 @@
+"""The conductor service: start-up, heartbeat, takeover and shutdown.
+
+Used by ``podium-conductor`` and by the conductor half of the all-in-one
+``podium`` process. Start-up loads the drivers, collects the periodic
+tasks (refusing invalid ones and a pool too small to run them), clears
+locks a previous life of this host left behind, registers the conductor
+and starts the periodic worker and the RPC server. Stopping is the
+reverse, with in-flight work given ``graceful_shutdown_timeout`` to end
+before every lock of this host is released and it is marked offline.
+"""
+
+import threading
+from typing import Any
+
+from futurist import periodics as futurist_periodics
+from oslo_log import log
+
+from podium.common import context as podium_context
+from podium.common import exceptions, hash_ring
+from podium.conductor import manager as manager_mod
+from podium.conductor import periodics
+from podium.conductor import pool as pool_mod
+from podium.conf import CONF
+from podium.db import api as db_api
+from podium.drivers import driver_factory
+
+LOG = log.getLogger(__name__)
+
+
+class ConductorService:
+    """One conductor: its pool, manager, periodic tasks and RPC server."""
+
+    def __init__(self, host: str | None = None) -> None:
+        self.host: str = host or CONF.host
+        self.manager: manager_mod.ConductorManager | None = None
+        self.periodic_tasks: list[periodics.PeriodicTask] = []
+        self._pool: pool_mod.WorkerPool | None = None
+        self._worker: futurist_periodics.PeriodicWorker | None = None
+        self._worker_thread: threading.Thread | None = None
+        self._rpc: Any = None
+        self._local_rpc = False
+        self._state_lock = threading.Lock()
+        self._stopping = False
+        self._stopped = threading.Event()
+
+    # Start -----------------------------------------------------------------
+
+    def start(self) -> None:
+        """Bring the conductor up.
+
+        :raises ConfigInvalid: (``PeriodicTaskInvalid`` included) for a
+            driver, periodic task or pool size that cannot work.
+        """
+        registry = driver_factory.get_registry()
+        pool = pool_mod.WorkerPool.from_config()
+        try:
+            self.manager = manager_mod.ConductorManager(self.host, pool)
+            tasks = periodics.collect(self.manager, [self], registry)
+            pool.reserve_periodic_slots(len(tasks))
+        except Exception:
+            pool.shutdown()
+            raise
+        self._pool = pool
+        self.periodic_tasks = tasks
+        LOG.info('Conductor %s periodic tasks: %s', self.host,
+                 ', '.join(f'{task.name} (every {task.spacing:g}s)'
+                           for task in tasks) or 'none')
+        cleared = db_api.clear_node_reservations_for_conductor(self.host)
+        if cleared:
+            LOG.warning('Conductor %s released %d node lock(s) left by its '
+                        'previous run', self.host, cleared)
+        db_api.register_conductor(self.host, sorted(registry.hardware_types),
+                                  CONF.conductor.conductor_group)
+        hash_ring.HashRingManager.reset()
+        try:
+            if tasks:
+                self._worker = periodics.make_worker(tasks, pool)
+                self._worker_thread = threading.Thread(
+                    target=self._worker.start, name='podium-periodics',
+                    daemon=True)
+                self._worker_thread.start()
+            self._start_rpc()
+        except Exception:
+            # Registered but unable to serve: leave rather than look alive.
+            self.stop(graceful=False)
+            raise
+        LOG.info('Conductor %s started: %d workers (%d reserved for '
+                 'operator actions)', self.host, pool.size, pool.reserved)
+
+    def _start_rpc(self) -> None:
+        from podium.conductor import rpcapi
+        if CONF.rpc_transport == 'oslo':
+            from podium.conductor import rpc_server
+            self._rpc = rpc_server.RPCServer(self.manager)
+            self._rpc.start()
+        else:
+            rpcapi.register_local_manager(self.manager)
+            self._local_rpc = True
+
+    # Periodic work of the service itself -----------------------------------
+
+    @periodics.periodic('conductor.heartbeat_interval')
+    def _heartbeat(self, context: podium_context.RequestContext) -> None:
+        """Tell the others this conductor lives; free dead ones' locks."""
+        try:
+            db_api.touch_conductor(self.host)
+        except exceptions.ConductorNotFound:
+            LOG.warning('Conductor %s was unregistered behind its back; '
+                        'registering again', self.host)
+            db_api.register_conductor(
+                self.host,
+                sorted(driver_factory.get_registry().hardware_types),
+                CONF.conductor.conductor_group)
+        self.release_dead_conductor_locks()
+
+    def release_dead_conductor_locks(self) -> int:
+        """Clear node locks held by conductors that stopped heartbeating,
+        so their nodes can be adopted; returns how many were cleared."""
+        holders = {row.reservation for row in db_api.list_node_rows(
+            ('reservation',), filters={'reserved': True})}
+        if not holders:
+            return 0
+        alive = {conductor.hostname for conductor in
+                 db_api.get_alive_conductors(
+                     CONF.conductor.heartbeat_timeout)}
+        cleared = 0
+        for holder in sorted(holders - alive - {self.host}):
+            count = db_api.clear_node_reservations_for_conductor(holder)
+            if count:
+                LOG.warning('Conductor %s is dead; released its %d node '
+                            'lock(s)', holder, count)
+            cleared += count
+        return cleared
+
+    # Reload and stop -------------------------------------------------------
+
+    def reload(self) -> None:
+        """Apply reloaded options that are cached outside ``CONF``."""
+        hash_ring.HashRingManager.reset()
+        LOG.info('Conductor %s reloaded its configuration', self.host)
+
+    def stop(self, graceful: bool = True) -> None:
+        """Stop taking work, let in-flight work end (up to
+        ``graceful_shutdown_timeout`` when ``graceful``), release every
+        lock of this host and mark it offline. Idempotent."""
+        with self._state_lock:
+            if self._stopping:
+                return
+            self._stopping = True
+        LOG.info('Conductor %s stopping', self.host)
+        try:
+            self._stop_taking_work()
+            self._drain(CONF.conductor.graceful_shutdown_timeout
+                        if graceful else 0)
+        finally:
+            self._leave()
+
+    def _stop_taking_work(self) -> None:
+        if self._rpc is not None:
+            self._rpc.stop()
+        if self._local_rpc:
+            from podium.conductor import rpcapi
+            rpcapi.unregister_local_manager()
+        if self._worker is not None:
+            self._worker.stop()
+        if self._pool is not None:
+            self._pool.close()
+
+    def _drain(self, timeout: float) -> None:
+        if self._rpc is not None:
+            self._rpc.wait()
+        if self._pool is not None and not self._pool.wait_idle(timeout):
+            LOG.warning('Conductor %s: %d worker(s) still busy after %ss; '
+                        'releasing their node locks anyway', self.host,
+                        self._pool.busy, timeout)
+        if self._worker_thread is not None:
+            self._worker_thread.join(timeout=1.0)
+
+    def _leave(self) -> None:
+        try:
+            released = db_api.clear_node_reservations_for_conductor(
+                self.host)
+            db_api.unregister_conductor(self.host)
+            LOG.info('Conductor %s stopped; released %d node lock(s)',
+                     self.host, released)
+        except Exception:
+            LOG.exception('Conductor %s could not release its locks or '
+                          'unregister; others take over once its '
+                          'heartbeat times out', self.host)
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown()
+            self._stopped.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until :meth:`stop` has finished; False on timeout."""
+        return self._stopped.wait(timeout)

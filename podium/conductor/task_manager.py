@@ -1,0 +1,173 @@
+"""Node locks: every driver call happens inside a task.
+
+``acquire`` loads a node and its driver under a lock. An exclusive lock
+is the node's ``reservation`` column, taken by one conditional UPDATE
+(atomic on every supported database) and retried a bounded number of
+times before ``NodeLocked``; a shared lock takes no reservation and
+writes nothing. The lock is released when the ``with`` block ends,
+whatever happens inside it, unless the block handed the task to a pool
+worker with :meth:`TaskManager.spawn_after`: then the worker owns the
+lock and releases it when it is done. This lets an RPC call take the
+lock synchronously (the caller learns of ``NodeLocked`` at once) and
+answer while the slow BMC work goes on in the background.
+"""
+
+import concurrent.futures
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+from oslo_log import log
+
+from podium.common import context as podium_context
+from podium.common import exceptions
+from podium.conf import CONF
+from podium.db import api as db_api
+from podium.db import models
+from podium.drivers import driver_factory
+
+LOG = log.getLogger(__name__)
+
+#: ``spawn(func, *args)`` as offered by ``WorkerPool.spawn``.
+Spawner = Callable[..., 'concurrent.futures.Future[Any]']
+
+
+def _reserve(host: str, node_id: str | int) -> models.Node:
+    """Take the reservation, retrying while someone else holds it."""
+    attempts = CONF.conductor.node_locked_retry_attempts + 1
+    attempt = 1
+    while True:
+        try:
+            return db_api.reserve_node(host, node_id)
+        except exceptions.NodeLocked:
+            if attempt >= attempts:
+                raise
+        attempt += 1
+        time.sleep(CONF.conductor.node_locked_retry_interval)
+
+
+class TaskManager:
+    """A node, its driver and a lock on it; a ``drivers.base.Task``."""
+
+    #: The node as an ORM object (typed loosely: SQLAlchemy's mapped
+    #: attributes do not satisfy the read-write ``NodeView`` protocol).
+    node: Any
+
+    def __init__(self, context: podium_context.RequestContext,
+                 node_id: str | int, shared: bool = False,
+                 purpose: str = '', timeout: float | None = None,
+                 host: str | None = None) -> None:
+        self.context = context
+        self.shared = shared
+        self.purpose = purpose or 'unspecified action'
+        self.timeout = float(timeout if timeout is not None
+                             else CONF.conductor.action_timeout)
+        self.host = host or CONF.host
+        self._spawn: tuple[Spawner, Callable[..., Any], tuple[Any, ...],
+                           dict[str, Any]] | None = None
+        self._on_spawn_error: Callable[[Exception], None] | None = None
+        self._released = shared
+        if shared:
+            self.node = db_api.get_node(node_id)
+        else:
+            self.node = _reserve(self.host, node_id)
+            LOG.debug('Node %s locked by %s for %s', self.node.ident,
+                      self.host, self.purpose)
+        try:
+            self.driver = driver_factory.get_registry().for_node(self.node)
+        except Exception:
+            self.release()
+            raise
+
+    @property
+    def node_ident(self) -> str:
+        return self.node.ident
+
+    def save(self, **values: Any) -> None:
+        """Write ``values`` to the node and refresh ``self.node``.
+
+        Under an exclusive lock the write happens only while this task
+        still holds the reservation.
+        """
+        expected: str | bool = False if self.shared else self.host
+        self.node = db_api.update_node(self.node.id, values,
+                                       expected_reservation=expected)
+
+    def release(self) -> None:
+        """Drop the exclusive lock (idempotent; no-op when shared)."""
+        if self._released:
+            return
+        self._released = True
+        try:
+            if not db_api.release_node(self.host, self.node.id):
+                LOG.warning('Node %s: lock of %s was already gone when %s '
+                            'ended', self.node.ident, self.host,
+                            self.purpose)
+        except Exception:
+            # The lock stays until this conductor restarts or is declared
+            # dead; say so rather than hide it.
+            LOG.exception('Node %s: failed to release the lock of %s',
+                          self.node.ident, self.host)
+
+    def spawn_after(self, spawn: Spawner, func: Callable[..., Any],
+                    *args: Any, **kwargs: Any) -> None:
+        """On a clean exit of the ``with`` block, run ``func(self, *args,
+        **kwargs)`` through ``spawn``; the worker then owns the lock."""
+        if self.shared:
+            raise RuntimeError('spawn_after needs an exclusive lock')
+        self._spawn = (spawn, func, args, kwargs)
+
+    def set_spawn_error_hook(self, hook: Callable[[Exception], None]
+                             ) -> None:
+        """Call ``hook(error)`` (lock still held) if spawning fails."""
+        self._on_spawn_error = hook
+
+    def _run_spawned(self, func: Callable[..., Any], args: tuple[Any, ...],
+                     kwargs: dict[str, Any]) -> Any:
+        try:
+            return func(self, *args, **kwargs)
+        except Exception:
+            LOG.exception('Node %s: %s failed', self.node.ident,
+                          self.purpose)
+            raise
+        finally:
+            self.release()
+
+    def __enter__(self) -> 'TaskManager':
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None,
+                 exc: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        if exc_type is not None or self._spawn is None:
+            self.release()
+            return
+        spawn, func, args, kwargs = self._spawn
+        self._spawn = None
+        try:
+            spawn(self._run_spawned, func, args, kwargs)
+        except Exception as error:
+            try:
+                if self._on_spawn_error is not None:
+                    self._on_spawn_error(error)
+            finally:
+                self.release()
+            raise
+
+
+def acquire(context: podium_context.RequestContext, node_id: str | int,
+            shared: bool = False, purpose: str = '',
+            timeout: float | None = None,
+            host: str | None = None) -> TaskManager:
+    """Lock a node for ``purpose``; use as a context manager.
+
+    :param shared: read-only use; no reservation is taken.
+    :param timeout: seconds the driver calls of this task may take in
+        all (default ``[conductor] action_timeout``).
+    :param host: the lock owner (default ``[DEFAULT] host``).
+    :raises NodeNotFound: no such node.
+    :raises NodeLocked: another holder kept the lock through every retry.
+    """
+    return TaskManager(context, node_id, shared=shared, purpose=purpose,
+                       timeout=timeout, host=host)

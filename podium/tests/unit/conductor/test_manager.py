@@ -1,0 +1,236 @@
+"""The conductor manager's node actions (the RPC endpoint)."""
+
+import threading
+from collections.abc import Callable
+from unittest import mock
+
+from podium.common import exceptions, states
+from podium.db import api as db_api
+from podium.db import models
+from podium.drivers.modules import fake
+from podium.tests.unit.conductor import utils
+
+
+class ManagerTestCase(utils.ConductorTestCase):
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.pool = self.make_pool(size=6, reserved=1, periodic_slots=1)
+        self.manager = self.make_manager(self.pool)
+        self.node = self.create_node('node-1', power_state=states.POWER_OFF)
+
+    def stored(self) -> models.Node:
+        return db_api.get_node(self.node.id)
+
+    def wait_node(self, predicate: Callable[[models.Node], bool],
+                  what: str) -> models.Node:
+        """The stored node, once ``predicate`` holds for it."""
+        def check() -> models.Node | None:
+            node = self.stored()
+            return node if predicate(node) else None
+        return utils.wait_for(check, what=what)
+
+    def wait_unlocked(self) -> models.Node:
+        return self.wait_node(lambda n: n.reservation is None,
+                              'node unlocked')
+
+
+class TestPower(ManagerTestCase):
+
+    def test_power_on(self) -> None:
+        self.manager.change_node_power_state(self.context, 'node-1',
+                                             states.POWER_ON)
+        node = self.wait_node(lambda n: n.power_state == states.POWER_ON
+                              and n.reservation is None, 'power on')
+        self.assertIsNone(node.target_power_state)
+        self.assertIsNone(node.last_error)
+        self.assertEqual(states.POWER_ON,
+                         node.driver_internal_info['fake_power_state'])
+
+    def test_reboot_and_soft_targets(self) -> None:
+        for target, result in ((states.REBOOT, states.POWER_ON),
+                               (states.SOFT_POWER_OFF, states.POWER_OFF),
+                               (states.SOFT_REBOOT, states.POWER_ON)):
+            self.manager.change_node_power_state(self.context,
+                                                 self.node.uuid, target)
+            node = self.wait_unlocked()
+            self.assertEqual(result, node.power_state, target)
+
+    def test_lock_and_target_visible_while_action_runs(self) -> None:
+        self.set_fake(self.node, fake_delay=0.5)
+        self.manager.change_node_power_state(self.context, 'node-1',
+                                             states.POWER_ON)
+        node = self.stored()
+        self.assertEqual(states.POWER_ON, node.target_power_state)
+        self.assertEqual(self.HOST, node.reservation)
+        # A second action on the busy node is refused at once.
+        self.assertRaises(exceptions.NodeLocked,
+                          self.manager.change_node_power_state,
+                          self.context, 'node-1', states.POWER_OFF)
+        self.assertEqual(states.POWER_ON, self.wait_unlocked().power_state)
+
+    def test_invalid_target(self) -> None:
+        error = self.assertRaises(exceptions.InvalidParameterValue,
+                                  self.manager.change_node_power_state,
+                                  self.context, 'node-1', 'sideways')
+        self.assertIn('sideways', str(error))
+        self.assertRaises(exceptions.InvalidParameterValue,
+                          self.manager.change_node_power_state,
+                          self.context, 'node-1', states.POWER_ON, -1)
+        self.assertIsNone(self.stored().reservation)
+
+    def test_unsupported_soft_target(self) -> None:
+        with mock.patch.object(fake.FakePower, 'get_supported_power_states',
+                               return_value=[states.POWER_ON,
+                                             states.POWER_OFF]):
+            error = self.assertRaises(
+                exceptions.InvalidParameterValue,
+                self.manager.change_node_power_state, self.context,
+                'node-1', states.SOFT_REBOOT)
+        self.assertIn('not supported', str(error))
+        self.assertIsNone(self.stored().target_power_state)
+
+    def test_missing_node(self) -> None:
+        self.assertRaises(exceptions.NodeNotFound,
+                          self.manager.change_node_power_state,
+                          self.context, 'nope', states.POWER_ON)
+
+    def test_no_free_worker(self) -> None:
+        gate = threading.Event()
+        self.addCleanup(gate.set)
+        # 6 workers: 1 periodic slot, 5 for actions.
+        for _ in range(5):
+            self.pool.spawn(gate.wait, 30)
+        error = self.assertRaises(exceptions.NoFreeConductorWorker,
+                                  self.manager.change_node_power_state,
+                                  self.context, 'node-1', states.POWER_ON)
+        self.assertEqual(503, error.code)
+        node = self.stored()
+        self.assertIsNone(node.reservation)
+        self.assertIsNone(node.target_power_state)
+
+    def test_bmc_failure_recorded(self) -> None:
+        self.set_fake(self.node, fake_fail='no route to BMC')
+        self.manager.change_node_power_state(self.context, 'node-1',
+                                             states.POWER_ON)
+        node = self.wait_node(lambda n: bool(n.last_error), 'last_error')
+        self.assertIn('no route to BMC', node.last_error)
+        node = self.wait_unlocked()
+        self.assertIsNone(node.target_power_state)
+        self.assertEqual(states.POWER_OFF, node.power_state)
+
+    def test_allowed_in_maintenance(self) -> None:
+        self.manager.set_maintenance(self.context, 'node-1', True, 'repair')
+        self.manager.change_node_power_state(self.context, 'node-1',
+                                             states.POWER_ON)
+        self.assertEqual(states.POWER_ON, self.wait_unlocked().power_state)
+
+    def test_bad_driver_info_refused_at_once(self) -> None:
+        self.set_fake(self.node, fake_delay='slow')
+        self.assertRaises(exceptions.InvalidParameterValue,
+                          self.manager.change_node_power_state,
+                          self.context, 'node-1', states.POWER_ON)
+        self.assertIsNone(self.stored().reservation)
+
+
+class TestBootDevice(ManagerTestCase):
+
+    def test_set_and_get(self) -> None:
+        self.manager.set_boot_device(self.context, 'node-1', 'pxe',
+                                     persistent=True)
+        self.assertEqual({'boot_device': 'pxe', 'persistent': True},
+                         self.manager.get_boot_device(self.context,
+                                                      'node-1'))
+        self.assertIsNone(self.stored().reservation)
+
+    def test_unsupported_device(self) -> None:
+        error = self.assertRaises(exceptions.InvalidParameterValue,
+                                  self.manager.set_boot_device,
+                                  self.context, 'node-1', 'floppy')
+        self.assertIn('floppy', str(error))
+        self.assertIsNone(self.stored().last_error)
+
+    def test_supported_devices(self) -> None:
+        self.assertIn('pxe', self.manager.get_supported_boot_devices(
+            self.context, 'node-1'))
+
+    def test_failure_recorded_and_raised(self) -> None:
+        self.set_fake(self.node, fake_fail='BMC busy')
+        self.assertRaises(exceptions.DriverError,
+                          self.manager.set_boot_device, self.context,
+                          'node-1', 'disk')
+        self.assertIn('BMC busy', self.stored().last_error)
+        self.assertIsNone(self.stored().reservation)
+        self.set_fake(self.node, fake_fail='still busy')
+        self.assertRaises(exceptions.DriverError,
+                          self.manager.get_boot_device, self.context,
+                          'node-1')
+        self.assertIn('still busy', self.stored().last_error)
+
+    def test_locked_node(self) -> None:
+        db_api.reserve_node('other', self.node.id)
+        self.assertRaises(exceptions.NodeLocked,
+                          self.manager.set_boot_device, self.context,
+                          'node-1', 'pxe')
+        # Reading needs no exclusive lock.
+        self.manager.get_boot_device(self.context, 'node-1')
+
+
+class TestMaintenance(ManagerTestCase):
+
+    def test_on_and_off(self) -> None:
+        self.manager.set_maintenance(self.context, 'node-1', True, 'disk')
+        node = self.stored()
+        self.assertTrue(node.maintenance)
+        self.assertEqual('disk', node.maintenance_reason)
+        self.manager.set_maintenance(self.context, 'node-1', False)
+        node = self.stored()
+        self.assertFalse(node.maintenance)
+        self.assertIsNone(node.maintenance_reason)
+        self.assertIsNone(node.reservation)
+        self.assertEqual(['Maintenance set: disk', 'Maintenance unset.'],
+                         [h.event for h in
+                          db_api.list_node_history(self.node.id)])
+
+    def test_unset_clears_fault_and_sync_failures(self) -> None:
+        db_api.update_node(self.node.id, {
+            'maintenance': True, 'fault': states.POWER_FAILURE,
+            'maintenance_reason': 'power sync gave up'})
+        for _ in range(3):
+            self.manager.power_sync.count_failure(self.node.id)
+        self.manager.set_maintenance(self.context, 'node-1', False)
+        self.assertIsNone(self.stored().fault)
+        self.assertEqual(0, self.manager.power_sync.failure_count(
+            self.node.id))
+
+
+class TestValidateAndInspect(ManagerTestCase):
+
+    def test_validate(self) -> None:
+        result = self.manager.validate_driver_interfaces(self.context,
+                                                         'node-1')
+        self.assertEqual({'result': True, 'reason': None}, result['power'])
+        self.set_fake(self.node, fake_delay=-1, password='s3cret')
+        result = self.manager.validate_driver_interfaces(self.context,
+                                                         'node-1')
+        self.assertFalse(result['power']['result'])
+        self.assertIn('fake_delay', result['power']['reason'])
+        self.assertNotIn('s3cret', str(result))
+        self.assertEqual({'power', 'management', 'inspect'}, set(result))
+
+    def test_inspect_merges_properties(self) -> None:
+        db_api.update_node(self.node.id, {'properties': {'rack': 'r1',
+                                                         'cpus': 1}})
+        self.manager.inspect_hardware(self.context, 'node-1')
+        node = self.wait_node(lambda n: n.properties.get('cpus') == 4
+                              and n.reservation is None, 'inspection')
+        self.assertEqual('r1', node.properties['rack'])
+        self.assertEqual(16384, node.properties['memory_mb'])
+
+    def test_inspect_failure_recorded(self) -> None:
+        db_api.update_node(self.node.id, {'inspect_interface':
+                                          'no-inspect'})
+        self.manager.inspect_hardware(self.context, 'node-1')
+        node = self.wait_node(lambda n: bool(n.last_error), 'last_error')
+        self.assertIn('Inspection is not supported', node.last_error)
+

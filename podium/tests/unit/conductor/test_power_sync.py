@@ -1,0 +1,306 @@
+"""Power-state sync against the fake hardware."""
+
+import threading
+from typing import Any
+from unittest import mock
+
+import fixtures
+
+from podium.common import states
+from podium.conductor import power_sync
+from podium.db import api as db_api
+from podium.db import models
+from podium.drivers.modules import fake
+from podium.tests.unit.conductor import utils
+
+
+class SyncTestCase(utils.ConductorTestCase):
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.config(power_state_read_timeout=5.0, sync_power_state_workers=4,
+                    power_state_sync_max_retries=3, group='conductor')
+        self.manager = self.make_manager(self.make_pool(size=12))
+        self.sync = self.manager.power_sync
+
+    def run_sync(self) -> power_sync.CycleStats:
+        return self.sync.run(self.context)
+
+    def node(self, node: models.Node) -> models.Node:
+        return db_api.get_node(node.id)
+
+    def history(self, node: models.Node) -> list[tuple[str, str]]:
+        return [(entry.severity, entry.event)
+                for entry in db_api.list_node_history(node.id)]
+
+
+class TestOutOfBand(SyncTestCase):
+
+    def test_change_recorded_in_node_and_history(self) -> None:
+        node = self.create_node('n1', power_state=states.POWER_OFF)
+        self.set_fake_power(node, states.POWER_ON)
+        stats = self.run_sync()
+        self.assertEqual((1, 1, 0), (stats.nodes, stats.changed,
+                                     stats.failed))
+        self.assertEqual(states.POWER_ON, self.node(node).power_state)
+        [(severity, event)] = self.history(node)
+        self.assertEqual(states.WARNING, severity)
+        self.assertIn('from power off to power on', event)
+
+    def test_first_state_recorded_without_history(self) -> None:
+        node = self.create_node('n1', power_state=None)
+        self.set_fake_power(node, states.POWER_ON)
+        self.run_sync()
+        self.assertEqual(states.POWER_ON, self.node(node).power_state)
+        self.assertEqual([], self.history(node))
+
+    def test_force_pushes_recorded_state_back(self) -> None:
+        self.config(force_power_state_during_sync=True, group='conductor')
+        node = self.create_node('n1', power_state=states.POWER_OFF)
+        self.set_fake_power(node, states.POWER_ON)
+        stats = self.run_sync()
+        self.assertEqual(1, stats.forced)
+        stored = self.node(node)
+        self.assertEqual(states.POWER_OFF, stored.power_state)
+        self.assertEqual(states.POWER_OFF,
+                         stored.driver_internal_info['fake_power_state'])
+        self.assertIsNone(stored.reservation)
+        [(severity, event)] = self.history(node)
+        self.assertIn('pushed back to power off', event)
+
+    def test_force_skips_node_locked_meanwhile(self) -> None:
+        self.config(force_power_state_during_sync=True, group='conductor')
+        node = self.create_node('n1', power_state=states.POWER_OFF)
+        self.set_fake_power(node, states.POWER_ON)
+        real_get = fake.FakePower.get_power_state
+
+        def get_and_lock(iface: Any, task: Any) -> str:
+            db_api.reserve_node('operator-action', node.id)
+            return real_get(iface, task)
+
+        with mock.patch.object(fake.FakePower, 'get_power_state',
+                               get_and_lock):
+            stats = self.run_sync()
+        self.assertEqual(0, stats.forced)
+        self.assertEqual(states.POWER_ON, self.node(
+            node).driver_internal_info['fake_power_state'])
+
+    def test_action_during_read_wins(self) -> None:
+        node = self.create_node('n1', power_state=states.POWER_OFF)
+        self.set_fake_power(node, states.POWER_ON)
+        real_get = fake.FakePower.get_power_state
+
+        def get_while_action_runs(iface: Any, task: Any) -> str:
+            # An operator action changes the recorded state meanwhile.
+            db_api.update_node(node.id, {'power_state': 'rebooting'})
+            return real_get(iface, task)
+
+        with mock.patch.object(fake.FakePower, 'get_power_state',
+                               get_while_action_runs):
+            stats = self.run_sync()
+        self.assertEqual(1, stats.changed)
+        self.assertEqual(0, stats.written)
+        self.assertEqual('rebooting', self.node(node).power_state)
+        self.assertEqual([], self.history(node))
+
+    def test_unchanged_nodes_cost_one_query_and_no_write(self) -> None:
+        for index in range(20):
+            self.create_node(f'n{index}', power_state=states.POWER_OFF)
+        self.run_sync()
+        lists = self.useFixture(fixtures.MockPatch(
+            'podium.db.api.list_node_rows', wraps=db_api.list_node_rows))
+        writes = self.useFixture(fixtures.MockPatch(
+            'podium.db.api.update_nodes_if', wraps=db_api.update_nodes_if))
+        history = self.useFixture(fixtures.MockPatch(
+            'podium.db.api.add_node_history_bulk'))
+        stats = self.run_sync()
+        self.assertEqual((20, 0, 0), (stats.nodes, stats.changed,
+                                      stats.written))
+        self.assertEqual(1, lists.mock.call_count)
+        writes.mock.assert_not_called()
+        history.mock.assert_not_called()
+
+
+class TestFailures(SyncTestCase):
+
+    def test_failures_lead_to_maintenance_and_recovery_clears(self) -> None:
+        node = self.create_node('n1', power_state=states.POWER_ON)
+        self.set_fake(node, fake_fail='BMC on fire')
+        self.run_sync()
+        stored = self.node(node)
+        self.assertIn('BMC on fire', stored.last_error)
+        self.assertFalse(stored.maintenance)
+        self.assertEqual(1, self.sync.failure_count(node.id))
+        self.run_sync()
+        self.assertFalse(self.node(node).maintenance)
+        self.run_sync()
+        stored = self.node(node)
+        self.assertTrue(stored.maintenance)
+        self.assertEqual(states.POWER_FAILURE, stored.fault)
+        self.assertIn('BMC on fire', stored.maintenance_reason)
+        self.assertEqual(states.ERROR_SEVERITY, self.history(node)[-1][0])
+        # Still failing in maintenance: nothing more is written.
+        stats = self.run_sync()
+        self.assertEqual((1, 0), (stats.failed, stats.written))
+
+        self.set_fake(node)
+        self.set_fake_power(node, states.POWER_OFF)
+        self.run_sync()
+        stored = self.node(node)
+        self.assertFalse(stored.maintenance)
+        self.assertIsNone(stored.fault)
+        self.assertIsNone(stored.maintenance_reason)
+        self.assertIsNone(stored.last_error)
+        self.assertEqual(states.POWER_OFF, stored.power_state)
+        self.assertEqual(0, self.sync.failure_count(node.id))
+        events = [event for _, event in self.history(node)]
+        self.assertIn('BMC answers again', events[-2])
+        self.assertIn('out-of-band from power on to power off', events[-1])
+
+    def test_success_resets_the_count(self) -> None:
+        node = self.create_node('n1', power_state=states.POWER_ON)
+        self.set_fake(node, fake_fail='flaky')
+        self.run_sync()
+        self.run_sync()
+        self.set_fake(node)
+        self.run_sync()
+        self.assertIsNone(self.node(node).last_error)
+        self.set_fake(node, fake_fail='flaky')
+        self.run_sync()
+        self.run_sync()
+        self.assertFalse(self.node(node).maintenance)
+
+    def test_operator_maintenance_and_locked_nodes_skipped(self) -> None:
+        in_maintenance = self.create_node('m', maintenance=True)
+        locked = self.create_node('l')
+        acting = self.create_node('a', target_power_state=states.POWER_ON)
+        for node in (in_maintenance, locked, acting):
+            self.set_fake(node, fake_fail='must not be read')
+        db_api.reserve_node('someone', locked.id)
+        stats = self.run_sync()
+        self.assertEqual((0, 0), (stats.nodes, stats.failed))
+
+    def test_nodes_of_other_conductors_skipped(self) -> None:
+        self.create_node('other-group', conductor_group='rack9')
+        self.assertEqual(0, self.run_sync().nodes)
+
+    def test_bad_answer_counts_as_failure(self) -> None:
+        node = self.create_node('n1')
+        with mock.patch.object(fake.FakePower, 'get_power_state',
+                               return_value='sideways'):
+            stats = self.run_sync()
+        self.assertEqual(1, stats.failed)
+        self.assertIn('sideways', self.node(node).last_error)
+
+    def test_secret_not_in_last_error(self) -> None:
+        node = self.create_node('n1')
+        self.set_fake(node, fake_fail="login failed: password='hunter2'")
+        self.run_sync()
+        self.assertNotIn('hunter2', self.node(node).last_error)
+
+
+class TestHungBMC(SyncTestCase):
+    """A hung BMC costs one worker for its timeout, nothing more."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.config(power_state_read_timeout=2.0, group='conductor')
+        self.useFixture(fixtures.MockPatch(
+            'podium.conductor.power_sync.FLUSH_INTERVAL', 0.05))
+        self.hung = self.create_node('hung', power_state=states.POWER_ON,
+                                     driver_info={'fake_hang': True})
+        self.healthy = [self.create_node(f'ok{index}',
+                                         power_state=states.POWER_OFF)
+                        for index in range(8)]
+        for node in self.healthy:
+            self.set_fake_power(node, states.POWER_ON)
+        self.hang_started = threading.Event()
+        self.hang_ended = threading.Event()
+        real_behave = fake._behave
+
+        def observed_behave(task: Any) -> None:
+            if task.node.id != self.hung.id:
+                return real_behave(task)
+            self.hang_started.set()
+            try:
+                return real_behave(task)
+            finally:
+                self.hang_ended.set()
+
+        self.useFixture(fixtures.MockPatch(
+            'podium.drivers.modules.fake._behave', observed_behave))
+
+    def start_sync(self) -> threading.Thread:
+        thread = threading.Thread(target=self.run_sync)
+        thread.start()
+        self.addCleanup(thread.join, 30)
+        return thread
+
+    def test_other_nodes_synced_while_hung_read_waits(self) -> None:
+        thread = self.start_sync()
+        utils.wait_for(lambda: all(
+            self.node(node).power_state == states.POWER_ON
+            for node in self.healthy), what='healthy nodes synced')
+        # All of them were recorded while the hung read still waited.
+        self.assertTrue(self.hang_started.is_set())
+        self.assertFalse(self.hang_ended.is_set())
+        thread.join(30)
+        self.assertIn('did not answer', self.node(self.hung).last_error)
+        self.assertEqual(1, self.sync.failure_count(self.hung.id))
+
+    def test_power_action_not_delayed_by_hung_read(self) -> None:
+        self.start_sync()
+        self.assertTrue(self.hang_started.wait(20))
+        target = self.healthy[0]
+        self.manager.change_node_power_state(self.context, target.uuid,
+                                             states.POWER_OFF)
+        utils.wait_for(lambda: (
+            self.node(target).target_power_state is None
+            and self.node(target).driver_internal_info[
+                'fake_power_state'] == states.POWER_OFF),
+            what='power action done')
+        self.assertFalse(self.hang_ended.is_set())
+
+    def test_suspects_read_after_the_healthy(self) -> None:
+        self.config(sync_power_state_workers=1, group='conductor')
+        self.config(power_state_read_timeout=0.2, group='conductor')
+        self.sync.count_failure(self.hung.id)
+        order: list[int] = []
+        real_get = fake.FakePower.get_power_state
+
+        def get(iface: Any, task: Any) -> str:
+            order.append(task.node.id)
+            return real_get(iface, task)
+
+        with mock.patch.object(fake.FakePower, 'get_power_state', get):
+            self.run_sync()
+        self.assertEqual(self.hung.id, order[-1])
+
+
+class TestBatching(SyncTestCase):
+
+    def test_nodes_sharing_a_key_read_in_one_call(self) -> None:
+        nodes = [self.create_node(f'n{index}',
+                                  driver_info={'endpoint': str(index % 2)})
+                 for index in range(6)]
+        solo = self.create_node('solo')
+        for node in nodes + [solo]:
+            self.set_fake_power(node, states.POWER_ON)
+        calls: list[list[int]] = []
+        real_batch = fake.FakePower.get_power_states
+
+        def get_power_states(iface: Any, tasks: Any) -> Any:
+            calls.append(sorted(task.node.id for task in tasks))
+            return real_batch(iface, tasks)
+
+        with mock.patch.object(
+                fake.FakePower, 'batch_key',
+                lambda iface, node: (node.driver_info or {}).get(
+                    'endpoint')), \
+                mock.patch.object(fake.FakePower, 'get_power_states',
+                                  get_power_states):
+            stats = self.run_sync()
+        self.assertEqual(7, stats.changed)
+        self.assertEqual(sorted([[n.id for n in nodes[0::2]],
+                                 [n.id for n in nodes[1::2]]]),
+                         sorted(calls))

@@ -1,0 +1,112 @@
+"""The conductor service: start-up, takeover and shutdown in-process."""
+
+import datetime
+
+import sqlalchemy as sa
+
+from podium.common import exceptions, states
+from podium.conductor import rpcapi, service
+from podium.db import api as db_api
+from podium.db import engine, models
+from podium.tests.unit.conductor import utils
+
+
+class ServiceTestCase(utils.ConductorTestCase):
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.config(rpc_transport='local')
+        self.config(workers_pool_size=8, heartbeat_interval=1,
+                    graceful_shutdown_timeout=20, group='conductor')
+
+    def start_service(self) -> service.ConductorService:
+        conductor = service.ConductorService()
+        conductor.start()
+        self.addCleanup(conductor.stop, graceful=False)
+        return conductor
+
+    def make_stale(self, hostname: str) -> None:
+        stale = models.utcnow() - datetime.timedelta(hours=1)
+        with engine.session_scope(writer=True) as session:
+            session.execute(sa.update(models.Conductor)
+                            .where(models.Conductor.hostname == hostname)
+                            .values(updated_at=stale))
+
+
+class TestStartStop(ServiceTestCase):
+
+    def test_start_registers_and_stop_unregisters(self) -> None:
+        node = self.create_node('left-locked')
+        db_api.reserve_node(self.HOST, node.id)
+        conductor = self.start_service()
+        # A previous life of this host left a lock: cleared at start-up.
+        self.assertIsNone(db_api.get_node(node.id).reservation)
+        record = db_api.get_conductor(self.HOST)
+        self.assertTrue(record.online)
+        self.assertEqual(['fake-hardware'], record.drivers)
+        names = {task.name for task in conductor.periodic_tasks}
+        self.assertEqual({'ConductorManager._sync_power_states',
+                          'ConductorService._heartbeat'}, names)
+        self.assertIs(conductor.manager, rpcapi._local_manager)
+        conductor.stop()
+        self.assertTrue(conductor.wait(0))
+        self.assertFalse(db_api.get_conductor(self.HOST).online)
+        self.assertIsNone(rpcapi._local_manager)
+
+    def test_pool_too_small_for_the_periodic_tasks(self) -> None:
+        self.config(workers_pool_size=3, reserved_workers_pool_percentage=50,
+                    group='conductor')
+        conductor = service.ConductorService()
+        error = self.assertRaises(exceptions.ConfigInvalid, conductor.start)
+        self.assertIn('2 periodic tasks', str(error))
+
+    def test_heartbeat_keeps_conductor_alive(self) -> None:
+        self.make_stale(self.HOST)
+        self.assertEqual([], db_api.get_alive_conductors(5))
+        self.start_service()
+        utils.wait_for(lambda: db_api.get_alive_conductors(5),
+                       what='alive conductor')
+
+    def test_graceful_stop_finishes_action_then_releases(self) -> None:
+        node = self.create_node('busy', power_state=states.POWER_OFF,
+                                driver_info={'fake_delay': 0.5})
+        conductor = self.start_service()
+        assert conductor.manager is not None
+        conductor.manager.change_node_power_state(self.context, 'busy',
+                                                  states.POWER_ON)
+        conductor.stop()
+        stored = db_api.get_node(node.id)
+        self.assertEqual(states.POWER_ON, stored.power_state)
+        self.assertIsNone(stored.reservation)
+        self.assertIsNone(stored.target_power_state)
+        self.assertFalse(db_api.get_conductor(self.HOST).online)
+        # No new action once stopped.
+        self.assertRaises(exceptions.NoFreeConductorWorker,
+                          conductor.manager.change_node_power_state,
+                          self.context, 'busy', states.POWER_OFF)
+
+
+class TestTakeover(ServiceTestCase):
+
+    def test_dead_conductor_locks_released(self) -> None:
+        conductor = self.start_service()
+        db_api.register_conductor('dead-one', ['fake-hardware'])
+        db_api.register_conductor('alive-one', ['fake-hardware'])
+        self.make_stale('dead-one')
+        orphan = self.create_node('orphan')
+        kept = self.create_node('kept')
+        db_api.reserve_node('dead-one', orphan.id)
+        db_api.reserve_node('alive-one', kept.id)
+        self.assertEqual(1, conductor.release_dead_conductor_locks())
+        self.assertIsNone(db_api.get_node(orphan.id).reservation)
+        self.assertEqual('alive-one', db_api.get_node(kept.id).reservation)
+
+    def test_heartbeat_adopts_orphans(self) -> None:
+        db_api.register_conductor('gone', ['fake-hardware'])
+        db_api.unregister_conductor('gone')
+        orphan = self.create_node('orphan')
+        db_api.reserve_node('gone', orphan.id)
+        self.start_service()
+        utils.wait_for(
+            lambda: db_api.get_node(orphan.id).reservation is None,
+            what='orphan lock released by the heartbeat')

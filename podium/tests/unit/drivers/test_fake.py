@@ -1,0 +1,118 @@
+"""The fake-hardware interfaces: state in the node, injectable trouble."""
+
+import dataclasses
+import time
+from typing import Any
+
+from podium.common import exceptions, states
+from podium.db import api as db_api
+from podium.drivers import driver_factory
+from podium.drivers.modules import fake
+from podium.tests import base
+
+
+@dataclasses.dataclass
+class _Task:
+    node: Any
+    timeout: float = 5.0
+    shared: bool = False
+
+
+class FakeTestCase(base.DbTestCase):
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.config(enabled_hardware_types=['fake-hardware'],
+                    enabled_power_interfaces=['fake'],
+                    enabled_management_interfaces=['fake'],
+                    enabled_inspect_interfaces=['fake', 'no-inspect'])
+        self.node = db_api.create_node({'name': 'fake-1',
+                                        'driver': 'fake-hardware'})
+        self.power = fake.FakePower()
+        self.management = fake.FakeManagement()
+
+    def task(self, timeout: float = 5.0, **driver_info: Any) -> _Task:
+        node = db_api.update_node(self.node.id,
+                                  {'driver_info': driver_info})
+        return _Task(node, timeout)
+
+
+class TestFakePower(FakeTestCase):
+
+    def test_loaded_by_the_registry(self) -> None:
+        driver = driver_factory.get_registry().for_node(self.node)
+        self.assertIsInstance(driver.power, fake.FakePower)
+        self.assertIsInstance(driver.management, fake.FakeManagement)
+        self.assertIsInstance(driver.inspect, fake.FakeInspect)
+
+    def test_state_kept_in_the_node(self) -> None:
+        task = self.task()
+        self.assertEqual(states.POWER_OFF, self.power.get_power_state(task))
+        self.power.set_power_state(task, states.POWER_ON)
+        stored = db_api.get_node(self.node.id)
+        self.assertEqual(states.POWER_ON,
+                         stored.driver_internal_info['fake_power_state'])
+        self.assertEqual(states.POWER_ON,
+                         self.power.get_power_state(_Task(stored)))
+        self.power.set_power_state(task, states.SOFT_POWER_OFF)
+        self.assertEqual(states.POWER_OFF, self.power.get_power_state(task))
+        self.power.reboot(task)
+        self.assertEqual(states.POWER_ON, self.power.get_power_state(task))
+
+    def test_unknown_state_refused(self) -> None:
+        self.assertRaises(exceptions.InvalidParameterValue,
+                          self.power.set_power_state, self.task(), 'up')
+
+    def test_fail(self) -> None:
+        error = self.assertRaises(exceptions.DriverError,
+                                  self.power.get_power_state,
+                                  self.task(fake_fail='BMC on fire'))
+        self.assertIn('BMC on fire', str(error))
+
+    def test_hang_lasts_the_timeout_then_fails(self) -> None:
+        task = self.task(timeout=0.2, fake_hang=True)
+        started = time.monotonic()
+        self.assertRaises(exceptions.BMCTimeout, self.power.get_power_state,
+                          task)
+        self.assertGreaterEqual(time.monotonic() - started, 0.2)
+
+    def test_delay_beyond_the_timeout_fails(self) -> None:
+        self.assertRaises(exceptions.BMCTimeout, self.power.get_power_state,
+                          self.task(timeout=0.05, fake_delay=10))
+        self.assertEqual(states.POWER_OFF, self.power.get_power_state(
+            self.task(timeout=1, fake_delay=0.01)))
+
+    def test_validate(self) -> None:
+        self.power.validate(self.task(fake_delay=1, fake_hang='no').node)
+        for info, key in (({'fake_delay': -1}, 'fake_delay'),
+                          ({'fake_delay': 'x'}, 'fake_delay'),
+                          ({'fake_hang': 'maybe'}, 'fake_hang')):
+            error = self.assertRaises(exceptions.InvalidParameterValue,
+                                      self.power.validate,
+                                      self.task(**info).node)
+            self.assertIn(key, str(error))
+            self.assertIn('fake-1', str(error))
+
+
+class TestFakeManagement(FakeTestCase):
+
+    def test_boot_device_kept_in_the_node(self) -> None:
+        task = self.task()
+        self.assertEqual({'boot_device': 'disk', 'persistent': True},
+                         self.management.get_boot_device(task))
+        self.management.set_boot_device(task, 'pxe')
+        self.assertEqual({'boot_device': 'pxe', 'persistent': False},
+                         self.management.get_boot_device(task))
+
+    def test_unsupported_device(self) -> None:
+        self.assertRaises(exceptions.InvalidParameterValue,
+                          self.management.set_boot_device, self.task(),
+                          'usb')
+
+
+class TestFakeInspect(FakeTestCase):
+
+    def test_inventory(self) -> None:
+        found = fake.FakeInspect().inspect_hardware(self.task())
+        self.assertEqual({'cpus', 'cpu_arch', 'memory_mb', 'local_gb',
+                          'macs'}, set(found))
