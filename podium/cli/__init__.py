@@ -1,0 +1,1 @@
+"""The ``podium`` operator command line (see :mod:`podium.cli.main`)."""

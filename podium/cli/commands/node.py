@@ -1,0 +1,294 @@
+"""``podium node list|show|create|delete|set|unset``: the node records."""
+
+import argparse
+from typing import Any
+
+from podium.cli import actions, enroll
+from podium.cli.bulk import BulkRunner, any_failed, summary_columns
+from podium.cli.client import node_path
+from podium.cli.commands import common
+from podium.cli.context import Context
+from podium.cli.errors import CliError
+from podium.cli.output import Column, add_output_options, columns
+from podium.cli.progress import make_reporter
+from podium.cli.steps import busy_retries, run_sync
+from podium.cli.targets import Target, looks_like_address
+from podium.cli.values import parse_key_values
+
+LIST_COLUMNS = columns(
+    ('UUID', 'uuid'), ('Name', 'name'), ('Power State', 'power_state'),
+    ('Provisioning State', 'provision_state'),
+    ('Maintenance', 'maintenance'))
+LONG_COLUMNS = LIST_COLUMNS + columns(
+    ('Driver', 'driver'), ('Target Power State', 'target_power_state'),
+    ('Maintenance Reason', 'maintenance_reason'), ('Fault', 'fault'),
+    ('Last Error', 'last_error'), ('Conductor Group', 'conductor_group'),
+    ('Resource Class', 'resource_class'))
+#: Fields a node may be listed or selected by beyond the long columns.
+NODE_FIELDS = ('description', 'driver_info', 'properties', 'extra',
+               'owner', 'conductor', 'created_at', 'updated_at',
+               'power_interface', 'management_interface',
+               'inspect_interface', 'target_provision_state',
+               'instance_uuid')
+# Scalar root attributes ``set``/``unset`` may change.
+_SETTABLE = ('name', 'description', 'driver', 'resource_class',
+             'conductor_group', 'owner')
+# Dict attributes, their option and whether values are typed (values.py).
+_DICTS = (('driver_info', '--driver-info', False),
+          ('properties', '--property', True),
+          ('extra', '--extra', True))
+
+
+def register(subparsers: common.Subparsers) -> common.Subparsers:
+    nodes = common.add_group(subparsers, 'node', 'manage nodes')
+    _register_list(nodes)
+    _register_show(nodes)
+    _register_create(nodes)
+    parser = common.add_command(
+        nodes, 'delete', 'delete nodes',
+        ['podium node delete node-1 node-2',
+         'podium node delete --host-list retired.txt'], _delete)
+    common.add_bulk_options(parser)
+    _register_set(nodes)
+    _register_unset(nodes)
+    return nodes
+
+
+# list
+
+def _register_list(nodes: common.Subparsers) -> None:
+    parser = common.add_command(
+        nodes, 'list', 'list nodes',
+        ['podium node list',
+         'podium node list --long --maintenance',
+         'podium node list -c name -c power_state -f value',
+         'podium node list --driver redfish -f json'], _list)
+    parser.add_argument('--long', action='store_true',
+                        help='show more columns')
+    state = parser.add_mutually_exclusive_group()
+    state.add_argument('--maintenance', action='store_true', default=None,
+                       help='only nodes in maintenance')
+    state.add_argument('--no-maintenance', action='store_false',
+                       dest='maintenance',
+                       help='only nodes not in maintenance')
+    parser.add_argument('--driver', help='only nodes with this driver')
+    parser.add_argument('--provision-state',
+                        help='only nodes in this provision state')
+    parser.add_argument('--limit', type=int, default=0, metavar='N',
+                        help='show at most N nodes (default: all)')
+    parser.add_argument('--marker', metavar='UUID',
+                        help='start after the node with this UUID')
+    add_output_options(parser)
+
+
+def _list(args: argparse.Namespace, ctx: Context) -> int:
+    params: dict[str, Any] = {}
+    if args.maintenance is not None:
+        params['maintenance'] = str(args.maintenance)
+    for key in ('driver', 'provision_state', 'marker'):
+        if getattr(args, key):
+            params[key] = getattr(args, key)
+    detail = args.long or bool(args.columns)
+    path = '/v1/nodes/detail' if detail else '/v1/nodes'
+    nodes = list(ctx.client.paginate(path, 'nodes', params,
+                                     limit=max(args.limit, 0)))
+    ctx.printer.print_list(nodes, LONG_COLUMNS if args.long else
+                           LIST_COLUMNS, LONG_COLUMNS + NODE_FIELDS)
+    return 0
+
+
+# show
+
+def _register_show(nodes: common.Subparsers) -> None:
+    parser = common.add_command(
+        nodes, 'show', 'show nodes',
+        ['podium node show node-1',
+         'podium node show node-1 -c power_state -c last_error',
+         'podium node show node-1 node-2 -f json',
+         'podium node show --host-list rack-7.txt -c name -c fault'],
+        _show)
+    common.add_bulk_options(parser)
+
+
+def _show(args: argparse.Namespace, ctx: Context) -> int:
+    if len(args.nodes) == 1 and args.host_list is None and \
+            not looks_like_address(args.nodes[0]):
+        node = run_sync(actions.show(ctx.client)(args.nodes[0],
+                                                 lambda _: None)).data
+        ctx.printer.print_record(node)
+        return 0
+    extra = list(LIST_COLUMNS)
+    if args.columns:
+        # Any node field may be picked, next to the summary columns.
+        extra += LONG_COLUMNS[len(LIST_COLUMNS):]
+        extra += [Column(key, key) for key in NODE_FIELDS]
+    return common.run_bulk(ctx, args, 'show', actions.show(ctx.client),
+                           extra)
+
+
+# create
+
+def _register_create(nodes: common.Subparsers) -> None:
+    parser = common.add_command(
+        nodes, 'create', 'enroll one node, or many from a file',
+        ['podium node create --driver fake-hardware --name n1',
+         'podium node create --driver redfish --name r1 \\\n'
+         '      --driver-info redfish_address=https://10.0.0.5 \\\n'
+         '      --driver-info redfish_username=admin \\\n'
+         '      --driver-info redfish_password=secret '
+         '--property cpus=32',
+         'podium node create --from-file nodes.yaml',
+         'podium node create --from-file nodes.csv --concurrency 64',
+         '',
+         'nodes.yaml:   - name: r1',
+         '                driver: redfish',
+         '                driver_info: {redfish_address: '
+         'https://10.0.0.5}',
+         'nodes.csv:    name,driver,driver_info/redfish_address,'
+         'properties/cpus',
+         '              r1,redfish,https://10.0.0.5,32'], _create)
+    parser.add_argument('--from-file', metavar='FILE',
+                        help='enroll every node of a YAML or CSV file; '
+                             'every row is checked before any is created')
+    parser.add_argument('--driver', help='hardware type (required without '
+                                         '--from-file)')
+    parser.add_argument('--uuid')
+    for field in _SETTABLE:
+        if field != 'driver':
+            parser.add_argument('--' + field.replace('_', '-'))
+    _add_dict_options(parser, 'KEY=VALUE', 'set')
+    parser.add_argument('--concurrency', type=common.positive_int,
+                        default=common.DEFAULT_CONCURRENCY, metavar='N',
+                        help='with --from-file, nodes created at the same '
+                             'time (default: %(default)s)')
+    add_output_options(parser)
+
+
+def _add_dict_options(parser: argparse.ArgumentParser, metavar: str,
+                      verb: str) -> None:
+    for field, option, _ in _DICTS:
+        parser.add_argument(
+            option, action='append', default=[],
+            dest=field, metavar=metavar,
+            help=f'{verb} this {field} key (repeatable)')
+
+
+def _create(args: argparse.Namespace, ctx: Context) -> int:
+    if args.from_file:
+        given = [f for f in ('driver', 'uuid') + _SETTABLE
+                 if getattr(args, f, None)] + \
+                [f for f, _, _ in _DICTS if getattr(args, f)]
+        if given:
+            raise CliError('--from-file cannot be combined with '
+                           + ', '.join('--' + f.replace('_', '-')
+                                       for f in given))
+        return _create_from_file(args, ctx)
+    if not args.driver:
+        raise CliError('--driver is required (or use --from-file)')
+    body: dict[str, Any] = {f: getattr(args, f, None)
+                            for f in ('driver', 'uuid') + _SETTABLE
+                            if getattr(args, f, None)}
+    for field, option, typed in _DICTS:
+        values = parse_key_values(getattr(args, field), option, typed)
+        if values:
+            body[field] = values
+    node = run_sync(busy_retries(lambda: ctx.client.request(
+        'POST', '/v1/nodes', body=body), statuses=(503,)))
+    node = dict(node or {})
+    node.pop('links', None)
+    ctx.printer.print_record(node)
+    return 0
+
+
+def _create_from_file(args: argparse.Namespace, ctx: Context) -> int:
+    rows = enroll.read_rows(args.from_file)
+    if not rows:
+        raise CliError(f'{args.from_file} holds no nodes')
+    drivers = [d['name'] for d in ctx.client.paginate('/v1/drivers',
+                                                      'drivers')]
+    existing = list(ctx.client.paginate('/v1/nodes', 'nodes',
+                                        {'fields': 'uuid,name'}))
+    problems = enroll.check_rows(
+        rows, drivers,
+        names=[n['name'] for n in existing if n.get('name')],
+        uuids=[n['uuid'] for n in existing])
+    if problems:
+        raise enroll.EnrollmentError(args.from_file, problems)
+    bodies = [row.body for row in rows]
+    targets = [Target(row.label, str(i)) for i, row in enumerate(rows)]
+    runner = BulkRunner('create', actions.create(ctx.client, bodies),
+                        make_reporter(ctx.stderr, 'create'),
+                        args.concurrency)
+    results = runner.run(targets)
+    ctx.printer.print_list([r.row() for r in results],
+                           summary_columns([Column('UUID', 'uuid')]))
+    return 1 if any_failed(results) else 0
+
+
+# delete
+
+def _delete(args: argparse.Namespace, ctx: Context) -> int:
+    return common.run_bulk(ctx, args, 'delete', actions.delete(ctx.client))
+
+
+# set / unset
+
+def _register_set(nodes: common.Subparsers) -> None:
+    parser = common.add_command(
+        nodes, 'set', 'change fields of a node',
+        ['podium node set node-1 --name rack7-u12',
+         'podium node set node-1 --driver-info redfish_password=new '
+         '--property cpus=64',
+         'podium node set node-1 --extra owner_team=storage'], _set)
+    parser.add_argument('node', metavar='NODE', help='node name or UUID')
+    for field in _SETTABLE:
+        parser.add_argument('--' + field.replace('_', '-'))
+    _add_dict_options(parser, 'KEY=VALUE', 'set')
+
+
+def _register_unset(nodes: common.Subparsers) -> None:
+    parser = common.add_command(
+        nodes, 'unset', 'remove fields of a node',
+        ['podium node unset node-1 --description',
+         'podium node unset node-1 --property cpus --extra owner_team'],
+        _unset)
+    parser.add_argument('node', metavar='NODE', help='node name or UUID')
+    for field in _SETTABLE:
+        if field not in ('name', 'driver'):
+            parser.add_argument('--' + field.replace('_', '-'),
+                                action='store_true',
+                                help=f'reset {field}')
+    _add_dict_options(parser, 'KEY', 'remove')
+
+
+def _pointer(*parts: str) -> str:
+    """A JSON pointer (RFC 6901) with ``~`` and ``/`` escaped."""
+    return ''.join('/' + p.replace('~', '~0').replace('/', '~1')
+                   for p in parts)
+
+
+def _set(args: argparse.Namespace, ctx: Context) -> int:
+    patch = [{'op': 'add', 'path': _pointer(f), 'value': getattr(args, f)}
+             for f in _SETTABLE if getattr(args, f) is not None]
+    for field, option, typed in _DICTS:
+        values = parse_key_values(getattr(args, field), option, typed)
+        patch += [{'op': 'add', 'path': _pointer(field, k), 'value': v}
+                  for k, v in values.items()]
+    return _patch(ctx, args.node, patch)
+
+
+def _unset(args: argparse.Namespace, ctx: Context) -> int:
+    patch = [{'op': 'remove', 'path': _pointer(f)}
+             for f in _SETTABLE if getattr(args, f, False)]
+    for field, _, _ in _DICTS:
+        patch += [{'op': 'remove', 'path': _pointer(field, k)}
+                  for k in getattr(args, field)]
+    return _patch(ctx, args.node, patch)
+
+
+def _patch(ctx: Context, node: str, patch: list[dict[str, Any]]) -> int:
+    if not patch:
+        raise CliError('nothing to change: give at least one option')
+    run_sync(busy_retries(lambda: ctx.client.request(
+        'PATCH', node_path(node), body=patch)))
+    return 0

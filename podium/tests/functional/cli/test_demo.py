@@ -1,0 +1,79 @@
+"""``podium demo --keep-running`` end to end, as a newcomer runs it."""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+
+import fixtures
+
+from podium.tests import base
+from podium.tests.functional import fixtures as podium_fixtures
+
+#: The tour plus starting and stopping; generous for a loaded machine.
+DEMO_TIMEOUT = 180
+
+
+class DemoTest(base.TestCase):
+
+    def test_tour_then_keep_running_until_ctrl_c(self) -> None:
+        self.useFixture(podium_fixtures.ClientEnvironment())
+        self.useFixture(fixtures.EnvironmentVariable('PODIUM_URL'))
+        process = subprocess.Popen(
+            [sys.executable, '-m', 'podium.cli', 'demo', '--keep-running'],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env=dict(os.environ, PYTHONWARNINGS='ignore'))
+        self.addCleanup(self._kill, process)
+        lines: list[str] = []
+        waiting = threading.Event()
+
+        def read() -> None:
+            assert process.stdout is not None
+            for line in process.stdout:
+                lines.append(line)
+                if line.startswith('Press Ctrl-C'):
+                    waiting.set()
+            waiting.set()
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        self.assertTrue(waiting.wait(DEMO_TIMEOUT), ''.join(lines))
+        output = ''.join(lines)
+        self.assertIsNone(process.poll(), output)
+        self.assertNotIn('Traceback', output)
+
+        # The tour showed what it promised.
+        self.assertIn('=== 1. Enroll the fleet from a file ===', output)
+        self.assertEqual(8, output.count(' | create | '))
+        self.assertIn('Every node had a power state after', output)
+        summary = re.findall(r'\| (node-\d) \| power on \| [^|]+\| (\w+) ',
+                             output)
+        self.assertEqual([(f'node-{i}', 'SUCCESSFUL') for i in range(1, 8)]
+                         + [('node-8', 'FAILED')], summary)
+        self.assertIn('did not answer within', output)
+        self.assertIn('| node-1 | power status | power off', output)
+        self.assertIn('| fault              | power failure', output)
+
+        # The service it left running answers the commands it suggests.
+        url = re.search(r'export PODIUM_URL=(\S+)', output)
+        assert url is not None
+        listed = subprocess.run(
+            [sys.executable, '-m', 'podium.cli', 'node', 'list', '-f',
+             'value', '-c', 'name'],
+            env=dict(os.environ, PODIUM_URL=url.group(1)),
+            capture_output=True, text=True, timeout=60, check=True)
+        self.assertEqual([f'node-{i}' for i in range(1, 9)],
+                         sorted(listed.stdout.split()))
+
+        process.send_signal(signal.SIGINT)
+        self.assertEqual(0, process.wait(DEMO_TIMEOUT), ''.join(lines))
+        reader.join(10)
+        self.assertIn('state directory removed', ''.join(lines))
+
+    @staticmethod
+    def _kill(process: subprocess.Popen[str]) -> None:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
