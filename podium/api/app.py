@@ -9,7 +9,7 @@ from oslo_log import log
 
 from podium.api import auth, errors, middleware, node_view, responses, versions
 from podium.api.routes import conductors, drivers, node_actions, nodes, root
-from podium.common import exceptions
+from podium.common import exceptions, hash_ring
 from podium.conductor import rpcapi
 from podium.conf import CONF
 
@@ -33,7 +33,8 @@ def create_app() -> FastAPI:
         # Trailing slashes are served, not redirected (see middleware).
         redirect_slashes=False)
     app.state.serializer = node_view.NodeSerializer(
-        CONF.api.masked_driver_info_keys)
+        CONF.api.masked_driver_info_keys,
+        conductor_of=hash_ring.HashRingManager().find_conductor)
     app.state.rpcapi = rpcapi.ConductorAPI()
     app.state.max_limit = CONF.api.max_limit
     app.state.public_endpoint = (CONF.api.public_endpoint or '').rstrip('/')

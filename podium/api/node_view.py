@@ -32,7 +32,7 @@ MASKED_FIELDS = ('driver_info', 'driver_internal_info')
 CONSTANT_FIELDS: dict[str, Any] = {
     'allocation_uuid': None, 'automated_clean': None,
     'bios_interface': None, 'boot_interface': None, 'boot_mode': None,
-    'chassis_uuid': None, 'clean_step': {}, 'conductor': None,
+    'chassis_uuid': None, 'clean_step': {},
     'console_enabled': False, 'console_interface': None,
     'deploy_interface': None, 'deploy_step': {},
     'disable_power_off': False, 'firmware_interface': None,
@@ -48,7 +48,11 @@ CONSTANT_FIELDS: dict[str, Any] = {
 
 #: Every field a client may name in ``fields``.
 ALL_FIELDS = frozenset(COLUMN_FIELDS + MASKED_FIELDS) | \
-    frozenset(CONSTANT_FIELDS) | {'links'}
+    frozenset(CONSTANT_FIELDS) | {'links', 'conductor'}
+
+#: Finds the conductor managing a node from its UUID and conductor
+#: group; None when no alive conductor serves the group.
+ConductorLookup = Callable[[str, str | None], str | None]
 
 #: What ``GET /v1/nodes`` shows without ``detail`` or ``fields``.
 DEFAULT_LIST_FIELDS = ('uuid', 'name', 'instance_uuid', 'power_state',
@@ -69,14 +73,19 @@ def columns_for(fields: Iterable[str]) -> tuple[str, ...]:
     wanted = {'uuid'}
     wanted.update(name for name in fields
                   if name in COLUMN_FIELDS or name in MASKED_FIELDS)
+    if 'conductor' in fields:
+        wanted.add('conductor_group')
     return tuple(name for name in ALL_COLUMNS if name in wanted)
 
 
 class NodeSerializer:
     """Renders nodes; built once per application with its masked keys."""
 
-    def __init__(self, masked_keys: Collection[str]) -> None:
+    def __init__(self, masked_keys: Collection[str],
+                 conductor_of: ConductorLookup = lambda _uuid, _group: None
+                 ) -> None:
         self._masked_keys = frozenset(masked_keys)
+        self._conductor_of = conductor_of
 
     def is_secret(self, key: str) -> bool:
         return key.endswith('_password') or key in self._masked_keys
@@ -96,6 +105,9 @@ class NodeSerializer:
         if field in CONSTANT_FIELDS:
             value = CONSTANT_FIELDS[field]
             return lambda _node: value
+        if field == 'conductor':
+            return lambda node: self._conductor_of(node.uuid,
+                                                   node.conductor_group)
         return lambda node: getattr(node, field)
 
     def _render_full(self, node: Any, base: str) -> dict[str, Any]:
@@ -103,6 +115,8 @@ class NodeSerializer:
         result['driver_info'] = self.mask(node.driver_info)
         result['driver_internal_info'] = self.mask(node.driver_internal_info)
         result.update(CONSTANT_FIELDS)
+        result['conductor'] = self._conductor_of(node.uuid,
+                                                 node.conductor_group)
         result['links'] = links.resource_links(base, 'nodes', node.uuid)
         return result
 

@@ -116,6 +116,13 @@ class HashRingManager:
                 what=f'node {node_uuid} (conductor group "{group}")')
         return ring.get_host(node_uuid)
 
+    def find_conductor(self, node_uuid: str,
+                       conductor_group: str | None = '') -> str | None:
+        """Like :meth:`get_conductor`, but None when no conductor
+        serves the node's group (for display, where that is no error)."""
+        ring = self.get_ring(conductor_group)
+        return ring.get_host(node_uuid) if ring.hosts else None
+
     def owns(self, hostname: str, node_uuid: str,
              conductor_group: str | None = '') -> bool:
         """Whether ``hostname`` manages the node."""

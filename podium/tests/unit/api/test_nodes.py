@@ -115,6 +115,19 @@ class TestShow(base.APITestCase):
         self.assertEqual('******',
                          response.json()['driver_info']['redfish_password'])
 
+    def test_conductor_is_the_managing_host(self) -> None:
+        self.assertEqual('test-conductor',
+                         self.client.get('/v1/nodes/n1').json()['conductor'])
+        response = self.client.get('/v1/nodes?fields=name,conductor')
+        self.assertEqual([{'name': 'n1', 'conductor': 'test-conductor'}],
+                         [{k: v for k, v in node.items() if k != 'links'}
+                          for node in response.json()['nodes']])
+        # No conductor serves this group: shown as null, not an error.
+        self.client.patch('/v1/nodes/n1', json=[
+            {'op': 'add', 'path': '/conductor_group', 'value': 'elsewhere'}])
+        self.assertIsNone(
+            self.client.get('/v1/nodes/n1').json()['conductor'])
+
     def test_unknown_field(self) -> None:
         self.assertError(self.client.get('/v1/nodes/n1?fields=name,bogus'),
                          400, 'bogus')
