@@ -13,6 +13,7 @@ import fixtures
 import testtools
 from oslo_config import fixture as config_fixture
 
+from podium.common import hash_ring
 from podium.conf import CONF
 from podium.db import engine as db_engine
 from podium.db import migration
@@ -47,10 +48,12 @@ class TestCase(testtools.TestCase):
         self.state_dir = self.useFixture(fixtures.TempDir()).path
         self.config(state_path=self.state_dir)
         self.config(host='test-conductor')
-        self.addCleanup(driver_factory.reset_registry)
-        self.addCleanup(db_engine.dispose)
-        db_engine.dispose()
-        driver_factory.reset_registry()
+        # Process-wide caches must not carry one test's conductors,
+        # drivers or database into the next.
+        for reset in (driver_factory.reset_registry, db_engine.dispose,
+                      hash_ring.HashRingManager.reset):
+            reset()
+            self.addCleanup(reset)
 
     def config(self, **kwargs: object) -> None:
         """Override options for this test: ``group=...`` picks a group."""
@@ -71,9 +74,13 @@ class DbTestCase(TestCase):
 
     def setUp(self) -> None:
         super().setUp()
-        self.config(connection='sqlite:///' + os.path.join(
-            self.state_dir, 'podium.sqlite'), group='database')
+        self.config(connection=self.database_url(), group='database')
         migration.upgrade()
+
+    def database_url(self) -> str:
+        """The database this test runs on; functional tests of other
+        backends override it to run the same test bodies there."""
+        return 'sqlite:///' + os.path.join(self.state_dir, 'podium.sqlite')
 
 
 def temp_path(suffix: str = '') -> str:
