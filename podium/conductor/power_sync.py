@@ -8,7 +8,9 @@ Every ``[conductor] sync_power_state_interval`` seconds a cycle:
    those put there by this sync, so they can recover);
 2. groups the nodes whose power interface gives them a common
    ``batch_key`` into one ``get_power_states`` call, and reads every
-   group on the worker pool, ``sync_power_state_workers`` at a time.
+   group on the worker pool, ``sync_power_state_workers`` at a time;
+   nodes a batch read left unanswered are then read one by one, in
+   parallel, each with its own timeout.
    Each read is bounded by ``power_state_read_timeout`` (drivers get it
    as ``task.timeout``); a read that ignores it is no longer waited for
    shortly after. Nodes that failed before are read last, so healthy
@@ -63,6 +65,11 @@ FLUSH_INTERVAL = 1.0
 #: Seconds past the read timeout after which a read that ignores its
 #: timeout is no longer waited for.
 TIMEOUT_GRACE = 1.0
+
+#: How ``last_error`` starts when power sync failed to read a node; a
+#: later good read clears such an error, whoever wrote it (this
+#: conductor before a restart, or the conductor that owned the node).
+READ_FAILURE_PREFIX = 'Failed to read the power state: '
 
 _STABLE_STATES = (states.POWER_ON, states.POWER_OFF)
 
@@ -136,12 +143,8 @@ class PowerSync:
         rows.sort(key=lambda row: self.failure_count(row.id) > 0)
         cycle = _Cycle(self, context)
         cycle.stats.nodes = len(rows)
-        timeout = CONF.conductor.power_state_read_timeout
-        self.pool.fan_out(
-            cycle.read, _read_units(rows),
-            CONF.conductor.sync_power_state_workers, cycle.on_read,
-            timeout=timeout + TIMEOUT_GRACE, on_idle=cycle.flush_if_due,
-            idle_interval=FLUSH_INTERVAL)
+        self._read(cycle, _read_units(rows))
+        self._read(cycle, cycle.take_unanswered())
         cycle.flush()
         if cycle.to_force:
             self.pool.fan_out(
@@ -154,6 +157,14 @@ class PowerSync:
                   dict(dataclasses.asdict(cycle.stats),
                        secs=time.monotonic() - started))
         return cycle.stats
+
+    def _read(self, cycle: '_Cycle',
+              units: list[tuple[base.PowerInterface, list[Any]]]) -> None:
+        self.pool.fan_out(
+            cycle.read, units, CONF.conductor.sync_power_state_workers,
+            cycle.on_read,
+            timeout=CONF.conductor.power_state_read_timeout + TIMEOUT_GRACE,
+            on_idle=cycle.flush_if_due, idle_interval=FLUSH_INTERVAL)
 
     @staticmethod
     def _wanted(row: Any) -> bool:
@@ -199,6 +210,7 @@ class _Cycle:
         self.max_retries = CONF.conductor.power_state_sync_max_retries
         self.timeout = CONF.conductor.power_state_read_timeout
         self.to_force: list[tuple[Any, str]] = []
+        self._unanswered: list[tuple[base.PowerInterface, list[Any]]] = []
         self._changes: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
         self._history: list[tuple[int, str, str, str]] = []
         self._oldest: float | None = None
@@ -234,13 +246,23 @@ class _Cycle:
 
     # In the cycle's thread -----------------------------------------------
 
+    def take_unanswered(self) -> list[tuple[base.PowerInterface,
+                                            list[Any]]]:
+        """Single-node units for the nodes batch reads left out so far."""
+        units, self._unanswered = self._unanswered, []
+        return units
+
     def on_read(self, unit: tuple[base.PowerInterface, list[Any]],
                 result: dict[int, str | Exception] | None,
                 error: BaseException | None) -> None:
-        for row in unit[1]:
+        power, rows = unit
+        for row in rows:
             outcome: Any = error
             if error is None:
                 assert result is not None
+                if row.id not in result and len(rows) > 1:
+                    self._unanswered.append((power, [row]))
+                    continue
                 outcome = result.get(row.id, exceptions.DriverError(
                     reason='the driver returned no power state'))
             if isinstance(outcome, BaseException):
@@ -286,7 +308,9 @@ class _Cycle:
             history.append((f'BMC answers again (power state '
                             f'{power_state}); fault "{states.POWER_FAILURE}" '
                             f'cleared.', states.INFO))
-        if (recovering or had_failures) and row.last_error:
+        if row.last_error and (recovering or had_failures or
+                               row.last_error.startswith(
+                                   READ_FAILURE_PREFIX)):
             expected['last_error'] = row.last_error
             values['last_error'] = None
         if power_state != row.power_state:
@@ -311,7 +335,7 @@ class _Cycle:
         count = self.sync.count_failure(row.id)
         self.stats.failed += 1
         label = base.node_label(row)
-        message = f'Failed to read the power state: {_masked(error)}'
+        message = READ_FAILURE_PREFIX + _masked(error)
         expected: dict[str, Any] = {}
         values: dict[str, Any] = {}
         history: list[tuple[str, str]] = []
@@ -366,3 +390,4 @@ class _Cycle:
             [entry for entry in history
              if entry[0] in written or entry[0] not in changed_ids],
             conductor=self.sync.host)
+

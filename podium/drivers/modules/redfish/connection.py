@@ -78,6 +78,12 @@ class Connection:
         return isinstance(expand, dict) and bool(
             expand.get('ExpandAll') or expand.get('Levels'))
 
+    def expand_usable(self) -> bool:
+        """Whether power sync should read this BMC's systems in one
+        ``$expand`` request: enabled, advertised and not refused."""
+        return (CONF.redfish.use_expand and not self.expand_refused
+                and self.expand_supported())
+
     def system_path(self, info: utils.RedfishInfo) -> str:
         """The node's system path; the BMC's only system if none given.
 
@@ -168,6 +174,11 @@ class ConnectionCache:
             evicted.append(new)  # another thread won the race
         self._close_all(evicted)
         return conn
+
+    def peek(self, info: utils.RedfishInfo) -> Connection | None:
+        """The cached connection for ``info``, if any; opens nothing."""
+        with self._lock:
+            return self._entries.get(info.connection_key())
 
     def forget(self, info: utils.RedfishInfo,
                conn: Connection | None = None) -> None:

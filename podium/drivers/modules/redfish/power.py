@@ -13,7 +13,7 @@ import sushy
 from podium.common import exceptions, states
 from podium.conf import CONF
 from podium.drivers import base
-from podium.drivers.modules.redfish import power_read, utils
+from podium.drivers.modules.redfish import connection, power_read, utils
 
 #: Target -> (reset type when the node is on, when it is off, final
 #: Redfish PowerState). None: nothing to do in that state.
@@ -56,11 +56,21 @@ class RedfishPower(base.PowerInterface):
         return list(_ACTIONS)
 
     def batch_key(self, node: base.NodeView) -> Hashable | None:
-        """Nodes behind one endpoint with the same credentials."""
+        """Nodes behind one endpoint with the same credentials, once that
+        endpoint is known to serve ``$expand``.
+
+        Until a connection has shown that (the first cycle warms it up),
+        nodes are read alone and in parallel: a batch without
+        ``$expand`` would read them one after the other.
+        """
         try:
-            return utils.parse(node).connection_key()
+            info = utils.parse(node)
         except exceptions.Invalid:
             return None  # read alone, to report its own error
+        conn = connection.CACHE.peek(info)
+        if conn is None or not conn.expand_usable():
+            return None
+        return info.connection_key()
 
     def get_power_states(self, tasks: Sequence[base.Task]
                          ) -> dict[int, str | Exception]:

@@ -5,8 +5,9 @@ connection (:meth:`Connection.get_json`). Power sync reads many nodes
 behind one endpoint at once: when the BMC advertises
 ``ProtocolFeaturesSupported.ExpandQuery``, one
 ``GET <Systems>?$expand=.($levels=1)`` returns every system document, so
-N nodes cost one request instead of N. A node missing from that answer,
-or a BMC that refuses the query, falls back to single reads; an endpoint
+N nodes cost one request instead of N. Nodes missing from that answer,
+or all of them when the BMC refuses the query, are left out of the
+result, and power sync reads them one by one in parallel; an endpoint
 that does not answer in time fails every node of the batch at once
 rather than timing out N more times.
 """
@@ -130,8 +131,7 @@ def _member_index(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def _expanded(conn: connection.Connection) -> dict[str, dict[str, Any]] | None:
     """Every system document in one request, or None if unavailable."""
-    if not (CONF.redfish.use_expand and conn.expand_supported()
-            and not conn.expand_refused):
+    if not conn.expand_usable():
         return None
     try:
         doc = conn.get_json(conn.systems_path + EXPAND_QUERY)
@@ -154,40 +154,34 @@ def _expanded(conn: connection.Connection) -> dict[str, dict[str, Any]] | None:
 
 def read_power_states(tasks: Sequence[base.Task]
                       ) -> dict[int, str | Exception]:
-    """Power states of nodes sharing one connection key, by node id."""
-    result: dict[int, str | Exception] = {}
+    """Power states of nodes sharing one connection key, by node id.
+
+    Nodes the ``$expand`` answer does not cover are left out, for the
+    caller to read alone (see ``PowerInterface.get_power_states``).
+    """
     if not tasks:
-        return result
+        return {}
     batch = _BatchTask(tasks)
-    # The whole batch may take as long as its most patient node; each
-    # fallback read is further bounded by its own node's timeout.
-    with deadline.bounded(batch.timeout):
-        members: dict[str, dict[str, Any]] | None = None
-        if len(tasks) > 1:
-            try:
-                with connected(batch, 'reading power states with $expand') \
-                        as (_info, conn):
-                    members = _expanded(conn)
-            except exceptions.DriverError as exc:
-                # Connecting and the expanded read concern the endpoint
-                # only: every node of the batch would fail the same way.
-                return {task.node.id: exc for task in tasks}
-        for task in tasks:
-            try:
-                result[task.node.id] = _from_batch(task, members)
-            except Exception as exc:
-                result[task.node.id] = exc
-    return result
-
-
-def _from_batch(task: base.Task,
-                members: dict[str, dict[str, Any]] | None) -> str:
-    if members:
-        with connected(task, 'reading the power state') as (info, conn):
+    try:
+        with connected(batch, 'reading power states with $expand') \
+                as (_info, conn):
+            members = _expanded(conn)
+    except exceptions.DriverError as exc:
+        # Connecting and the expanded read concern the endpoint only:
+        # every node of the batch would fail the same way.
+        return {task.node.id: exc for task in tasks}
+    result: dict[int, str | Exception] = {}
+    if not members:
+        return result
+    for task in tasks:
+        try:
+            info = utils.parse(task.node)
             doc = members.get(conn.system_path(info))
             if doc is not None and 'PowerState' in doc:
-                return power_state_of(task.node, doc)
-    return read_power_state(task)
+                result[task.node.id] = power_state_of(task.node, doc)
+        except Exception as exc:
+            result[task.node.id] = exc
+    return result
 
 
 class _BatchTask:

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Sequence
 
 import bcrypt
 import fixtures
@@ -26,6 +27,8 @@ USERNAME = 'admin'
 PASSWORD = 'Emu-S3cret-pw-7f1c'
 
 _START_TIMEOUT = 30.0
+# The fake driver applies a reset up to 11 s after accepting it.
+_POWER_TIMEOUT = 30.0
 
 
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
@@ -49,13 +52,19 @@ class SushyEmulator(fixtures.Fixture):
     """A sushy-tools Redfish emulator with ``count`` fake systems.
 
     ``systems`` lists ``{'uuid', 'name', 'mac', 'path'}``; the first has a
-    100 GB drive so inspection finds a disk.
+    100 GB drive so inspection finds a disk. Every system starts in
+    ``power_state``, unless ``power_states`` gives one per system.
     """
 
-    def __init__(self, count: int = 3, power_state: str = 'Off') -> None:
+    def __init__(self, count: int = 3, power_state: str = 'Off',
+                 power_states: Sequence[str] | None = None) -> None:
         super().__init__()
+        if power_states is not None and len(power_states) != count:
+            raise ValueError(f'{len(power_states)} power states given for '
+                             f'{count} systems')
         self.count = count
         self.power_state = power_state
+        self.power_states = list(power_states or [power_state] * count)
 
     def _setUp(self) -> None:
         workdir = self.useFixture(fixtures.TempDir()).path
@@ -88,10 +97,11 @@ class SushyEmulator(fixtures.Fixture):
 
     def _config(self, workdir: str, auth_file: str) -> str:
         systems = [{'uuid': s['uuid'], 'name': s['name'],
-                    'power_state': self.power_state,
+                    'power_state': power_state,
                     'external_notifier': False,
                     'nics': [{'mac': s['mac'], 'ip': '127.0.0.1'}]}
-                   for s in self.systems]
+                   for s, power_state in zip(self.systems,
+                                             self.power_states, strict=True)]
         first = self.systems[0]['uuid']
         storage = {first: [{'Id': '1', 'Name': 'Local Storage',
                             'StorageControllers': [
@@ -137,7 +147,7 @@ class SushyEmulator(fixtures.Fixture):
         """The emulator's own view of system ``index``'s PowerState."""
         return str(self.get(self.systems[index]['path'])['PowerState'])
 
-    def reset(self, index: int, reset_type: str) -> None:
+    def reset_system(self, index: int, reset_type: str) -> None:
         """An out-of-band action, through the emulator's own API."""
         response = requests.post(
             f'{self.address}{self.systems[index]["path"]}'
@@ -145,6 +155,13 @@ class SushyEmulator(fixtures.Fixture):
             json={'ResetType': reset_type}, auth=(USERNAME, PASSWORD),
             timeout=10)
         response.raise_for_status()
+
+    def wait_for_power(self, index: int, power_state: str,
+                       timeout: float = _POWER_TIMEOUT) -> None:
+        """Poll until system ``index`` reports ``power_state`` (after an
+        out-of-band :meth:`reset`, whose effect is delayed)."""
+        _wait_for(lambda: self.power(index) == power_state,
+                  f'PowerState {power_state} of system {index}', timeout)
 
     def driver_info(self, index: int, address: str | None = None,
                     password: str = PASSWORD) -> dict[str, str]:

@@ -228,9 +228,10 @@ class TestValidateAndInspect(ManagerTestCase):
         self.assertEqual(16384, node.properties['memory_mb'])
 
     def test_inspect_failure_recorded(self) -> None:
-        db_api.update_node(self.node.id, {'inspect_interface':
-                                          'no-inspect'})
+        db_api.update_node(self.node.id, {'driver_info': {
+            'fake_fail': 'inventory unreadable'}})
         self.manager.inspect_hardware(self.context, 'node-1')
         node = self.wait_node(lambda n: bool(n.last_error), 'last_error')
-        self.assertIn('Inspection is not supported', node.last_error)
+        self.assertIn('Failed to inspect hardware', node.last_error)
+        self.assertIn('inventory unreadable', node.last_error)
 

@@ -192,6 +192,22 @@ class TestFailures(SyncTestCase):
         self.assertEqual(1, stats.failed)
         self.assertIn('sideways', self.node(node).last_error)
 
+    def test_read_error_of_an_earlier_conductor_cleared(self) -> None:
+        # Written by this conductor before a restart, or by the previous
+        # owner: this conductor has no failure count for it.
+        node = self.create_node(
+            'n1', power_state=states.POWER_ON,
+            last_error=power_sync.READ_FAILURE_PREFIX + 'timed out')
+        other = self.create_node(
+            'n2', power_state=states.POWER_ON,
+            last_error='Failed to change power state to power off: busy')
+        for each in (node, other):
+            self.set_fake_power(each, states.POWER_ON)
+        self.run_sync()
+        self.assertIsNone(self.node(node).last_error)
+        # An action's error is the operator's to read: it stays.
+        self.assertEqual(other.last_error, self.node(other).last_error)
+
     def test_secret_not_in_last_error(self) -> None:
         node = self.create_node('n1')
         self.set_fake(node, fake_fail="login failed: password='hunter2'")
@@ -304,3 +320,29 @@ class TestBatching(SyncTestCase):
         self.assertEqual(sorted([[n.id for n in nodes[0::2]],
                                  [n.id for n in nodes[1::2]]]),
                          sorted(calls))
+
+    def test_nodes_left_out_of_a_batch_read_alone_in_parallel(self) -> None:
+        nodes = [self.create_node(f'n{index}') for index in range(4)]
+        for node in nodes:
+            self.set_fake_power(node, states.POWER_ON)
+        answered = nodes[0].id
+        # The three left out must be read at the same time, not one after
+        # the other: each waits here for the other two.
+        together = threading.Barrier(3, timeout=5)
+        real_get = fake.FakePower.get_power_state
+
+        def get_power_state(iface: Any, task: Any) -> str:
+            together.wait()
+            return real_get(iface, task)
+
+        with mock.patch.object(fake.FakePower, 'batch_key',
+                               lambda iface, node: 'one-endpoint'), \
+                mock.patch.object(
+                    fake.FakePower, 'get_power_states',
+                    lambda iface, tasks: {answered: states.POWER_ON}), \
+                mock.patch.object(fake.FakePower, 'get_power_state',
+                                  get_power_state):
+            stats = self.run_sync()
+        self.assertEqual((4, 4, 0), (stats.nodes, stats.changed,
+                                     stats.failed))
+        self.assertFalse(together.broken)

@@ -206,10 +206,18 @@ class ExpandBatchTestCase(SimulatorTestCase):
     def endpoint_tasks(self) -> list[helpers.Task]:
         return [self.task(i) for i in range(self.systems_per_endpoint)]
 
+    def test_batched_once_expand_is_known(self) -> None:
+        tasks = self.endpoint_tasks()
+        # Nothing is known of the BMC yet: read alone, in parallel.
+        self.assertEqual({None}, {self.power.batch_key(t.node)
+                                  for t in tasks})
+        self.power.get_power_state(tasks[0])  # opens the connection
+        keys = {self.power.batch_key(t.node) for t in tasks}
+        self.assertEqual(1, len(keys))
+        self.assertIsNotNone(keys.pop())
+
     def test_one_request_per_batch(self) -> None:
         tasks = self.endpoint_tasks()
-        self.assertEqual(1, len({self.power.batch_key(t.node)
-                                 for t in tasks}))
         self.power.get_power_states(tasks)  # warm up
         self.sim.set_power(3, 'On')  # out of band
         before = self.requests()
@@ -219,23 +227,26 @@ class ExpandBatchTestCase(SimulatorTestCase):
         self.assertEqual(19, sum(1 for v in result.values()
                                  if v == states.POWER_OFF))
 
-    def test_fallback_per_system(self) -> None:
+    def test_without_expand_nodes_are_left_for_single_reads(self) -> None:
         tasks = self.endpoint_tasks()
+        self.power.get_power_state(tasks[0])  # opens the connection
         self.config(use_expand=False, group='redfish')
-        self.power.get_power_states(tasks)
+        self.assertIsNone(self.power.batch_key(tasks[0].node))
         before = self.requests()
-        result = self.power.get_power_states(tasks)
-        self.assertEqual(len(tasks), self.requests() - before)
-        self.assertEqual({states.POWER_OFF}, set(result.values()))
+        # Not read one after the other under one timeout: left out, for
+        # power sync to read alone and in parallel.
+        self.assertEqual({}, self.power.get_power_states(tasks))
+        self.assertEqual(0, self.requests() - before)
 
-    def test_unknown_system_falls_back_alone(self) -> None:
+    def test_unknown_system_left_out(self) -> None:
         tasks = self.endpoint_tasks()[:3]
         tasks.append(self.task(0, redfish_system_id='/redfish/v1/Systems/x'))
         result = self.power.get_power_states(tasks)
         self.assertEqual(states.POWER_OFF, result[tasks[0].node.id])
-        self.assertIsInstance(result[tasks[3].node.id],
-                              exceptions.DriverError)
-        self.assertIn('404', str(result[tasks[3].node.id]))
+        self.assertNotIn(tasks[3].node.id, result)
+        self.assertIsInstance(self.assertRaises(
+            exceptions.DriverError, self.power.get_power_state, tasks[3]),
+            exceptions.DriverError)
 
     def test_hung_endpoint_fails_the_batch_once(self) -> None:
         tasks = [self.task(i, timeout=0.5) for i in range(5)]
