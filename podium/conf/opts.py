@@ -16,7 +16,7 @@ from podium.conf import (
 def list_opts() -> list[tuple[str | cfg.OptGroup, list[cfg.Opt]]]:
     """Return ``(group, options)`` pairs in the sample file's order."""
     return [
-        ('DEFAULT', default.opts + drivers.opts),
+        ('DEFAULT', [*default.opts, *drivers.opts]),
         (conductor.group, conductor.opts),
         (database.group, database.opts),
         (api.group, api.opts),

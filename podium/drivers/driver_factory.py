@@ -43,14 +43,16 @@ def _load(namespace: str, names: list[str], what: str) -> dict[str, Any]:
     loaded: dict[str, Any] = {}
     failures: list[str] = []
 
-    def _on_failure(_mgr: Any, entry_point: Any, exc: Exception) -> None:
+    def _on_failure(_mgr: Any, entry_point: Any,
+                    exc: BaseException) -> None:
         failures.append(f'{entry_point.name} ({exc})')
 
     if not names:
         return loaded
-    manager = stevedore.NamedExtensionManager(
-        namespace, names, invoke_on_load=True, on_load_failure_callback=
-        _on_failure, name_order=True)
+    manager: stevedore.NamedExtensionManager[Any] = (
+        stevedore.NamedExtensionManager(
+            namespace, names, invoke_on_load=True, name_order=True,
+            on_load_failure_callback=_on_failure))
     for ext in manager:
         loaded[ext.name] = ext.obj
     unknown = [name for name in names if name not in loaded]

@@ -15,7 +15,8 @@ out-of-band change. ``driver_info`` steers behaviour:
 """
 
 import time
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from oslo_utils import strutils
 
@@ -62,7 +63,7 @@ def _store(task: base.Task, **values: Any) -> None:
 
 
 class _FakeBase:
-    properties = _PROPERTIES
+    properties: ClassVar[Mapping[str, base.DriverInfoProperty]] = _PROPERTIES
 
     def validate(self, node: base.NodeView) -> None:
         info = node.driver_info or {}
