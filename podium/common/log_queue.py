@@ -5,9 +5,12 @@ pipe or a syslog socket. After oslo.log has configured the handlers,
 :func:`install` replaces them on the root logger with one
 ``QueueHandler``; a single ``QueueListener`` thread feeds the original
 handlers. The queue is bounded: when it is full the record is dropped
-and counted rather than blocking the worker that logs.
+and counted rather than blocking the worker that logs. The listener is
+flushed at interpreter exit, so the last lines of a process that ends
+with ``sys.exit`` still reach the log.
 """
 
+import atexit
 import logging
 import logging.handlers
 import queue
@@ -18,6 +21,7 @@ _QUEUE_SIZE = 100_000
 
 _listener: logging.handlers.QueueListener | None = None
 _lock = threading.Lock()
+_atexit_registered = False
 
 
 class _DroppingQueueHandler(logging.handlers.QueueHandler):
@@ -43,12 +47,26 @@ class _DroppingQueueHandler(logging.handlers.QueueHandler):
         return record
 
 
+class _Listener(logging.handlers.QueueListener):
+    """Stops after the records already queued, even from a full queue."""
+
+    def enqueue_sentinel(self) -> None:
+        # The stock listener puts its stop marker without waiting, which
+        # raises queue.Full when a burst filled the queue at shutdown.
+        self.queue.put(self._sentinel)  # type: ignore[attr-defined]
+
+
 def install() -> None:
     """Route the root logger's handlers through one listener thread."""
-    global _listener
+    global _listener, _atexit_registered
     with _lock:
         if _listener is not None:
             return
+        if not _atexit_registered:
+            # The listener thread is a daemon: without this, records still
+            # queued when the process exits would be lost.
+            atexit.register(uninstall)
+            _atexit_registered = True
         root = logging.getLogger()
         handlers = list(root.handlers)
         if not handlers:
@@ -57,7 +75,7 @@ def install() -> None:
         for handler in handlers:
             root.removeHandler(handler)
         root.addHandler(_DroppingQueueHandler(log_queue))
-        _listener = logging.handlers.QueueListener(
+        _listener = _Listener(
             log_queue, *handlers, respect_handler_level=True)
         _listener.start()
 

@@ -131,6 +131,52 @@ def _apply_node_filters(query: sa.Select[Any],
     return query
 
 
+def _sort_order(column: Any, ascending: bool) -> list[Any]:
+    """ORDER BY ``column`` then id, NULLs first ascending, last descending.
+
+    Backends disagree on where NULLs sort (PostgreSQL puts them last,
+    SQLite and MySQL first) and MySQL has no NULLS FIRST, so a nullable
+    column sorts on its NULL flag explicitly: every backend pages the
+    same way, and :func:`_after_marker` can rely on that order.
+    """
+    node_id = models.Node.id
+    if column is node_id:
+        return [node_id.asc() if ascending else node_id.desc()]
+    order = []
+    if column.nullable:
+        is_set = sa.case((column.is_(None), 0), else_=1)
+        order.append(is_set.asc() if ascending else is_set.desc())
+    if ascending:
+        return order + [column.asc(), node_id.asc()]
+    return order + [column.desc(), node_id.desc()]
+
+
+def _after_marker(column: Any, value: Any, marker_id: int,
+                  ascending: bool) -> sa.ColumnElement[bool]:
+    """Rows that come after the marker row in :func:`_sort_order`.
+
+    Ties on ``column`` are broken by id; a NULL marker value needs its
+    own branch because comparisons with NULL are never true.
+    """
+    node_id = models.Node.id
+    if column is node_id:
+        return node_id > marker_id if ascending else node_id < marker_id
+    later_id = node_id > marker_id if ascending else node_id < marker_id
+    if value is None:
+        same_null = sa.and_(column.is_(None), later_id)
+        # Ascending: NULLs come first, so every set value follows.
+        return sa.or_(same_null, column.isnot(None)) if ascending \
+            else same_null
+    # A bound literal: SQLAlchemy refuses ``column > False`` for booleans.
+    bound = sa.literal(value, type_=column.type)
+    beyond = column > bound if ascending else column < bound
+    after = sa.or_(beyond, sa.and_(column == bound, later_id))
+    if column.nullable and not ascending:
+        # Descending: NULLs come last, after every set value.
+        return sa.or_(after, column.is_(None))
+    return after
+
+
 def _paged_node_query(session: Any, query: sa.Select[Any],
                       filters: dict[str, Any] | None,
                       limit: int | None, marker: str | None,
@@ -144,8 +190,6 @@ def _paged_node_query(session: Any, query: sa.Select[Any],
         raise exceptions.InvalidParameterValue(
             err=f'Invalid sort_dir {sort_dir}, valid: asc, desc.')
     column = getattr(models.Node, sort_key)
-    order = [column.asc(), models.Node.id.asc()] if sort_dir == 'asc' \
-        else [column.desc(), models.Node.id.desc()]
     query = _apply_node_filters(query, filters or {})
     if marker is not None:
         marker_row = session.execute(
@@ -154,14 +198,9 @@ def _paged_node_query(session: Any, query: sa.Select[Any],
         if marker_row is None:
             raise exceptions.MarkerNotFound(marker=marker)
         value, marker_id = marker_row
-        after = (sa.tuple_(column, models.Node.id) > (value, marker_id)
-                 if sort_dir == 'asc' else
-                 sa.tuple_(column, models.Node.id) < (value, marker_id))
-        if sort_key == 'id':
-            after = (models.Node.id > marker_id if sort_dir == 'asc'
-                     else models.Node.id < marker_id)
-        query = query.where(after)
-    query = query.order_by(*order)
+        query = query.where(_after_marker(column, value, marker_id,
+                                          sort_dir == 'asc'))
+    query = query.order_by(*_sort_order(column, sort_dir == 'asc'))
     if limit is not None:
         query = query.limit(limit)
     return query
@@ -234,11 +273,15 @@ def update_node(node_ident: str | int, values: dict[str, Any],
     if 'uuid' in values or 'id' in values:
         raise exceptions.InvalidParameterValue(
             err='A node\'s uuid and id cannot be changed.')
+    query = sa.select(models.Node).where(_node_ident_clause(node_ident))
+    if expected_reservation is not False:
+        # Lock the row: a reservation taken between this check and the
+        # write would otherwise be overwritten (PostgreSQL, MySQL; SQLite
+        # writers are serialised already).
+        query = query.with_for_update()
     try:
         with session_scope(writer=True) as session:
-            node = session.scalars(
-                sa.select(models.Node).where(
-                    _node_ident_clause(node_ident))).first()
+            node = session.scalars(query).first()
             if node is None:
                 raise exceptions.NodeNotFound(node=node_ident)
             if (expected_reservation is not False

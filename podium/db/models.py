@@ -18,7 +18,9 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
+from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -31,10 +33,17 @@ class UTCDateTime(TypeDecorator[datetime.datetime]):
 
     SQLite and MySQL keep no time zone; storing naive UTC everywhere and
     tagging it on the way out gives the same value on every backend.
+    MySQL's DATETIME drops fractions of a second unless asked to keep
+    them; without them, heartbeats and sort ties would differ there.
     """
 
     impl = DateTime
     cache_ok = True
+
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        if dialect.name == 'mysql':
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        return dialect.type_descriptor(DateTime())
 
     def process_bind_param(self, value: datetime.datetime | None,
                            dialect: Any) -> datetime.datetime | None:
@@ -54,7 +63,7 @@ class Base(DeclarativeBase):
 
     def as_dict(self) -> dict[str, Any]:
         return {c.name: getattr(self, c.key)
-                for c in self.__table__.columns}  # type: ignore[attr-defined]
+                for c in self.__table__.columns}
 
 
 class TimestampMixin:
@@ -69,6 +78,10 @@ class Node(TimestampMixin, Base):
 
     __tablename__ = 'nodes'
     __table_args__ = (
+        # Named as the migrations name them, so that a schema made by
+        # create_schema and one made by migrations can be altered alike.
+        UniqueConstraint('uuid', name='uniq_nodes0uuid'),
+        UniqueConstraint('name', name='uniq_nodes0name'),
         Index('nodes_reservation_idx', 'reservation'),
         Index('nodes_driver_idx', 'driver'),
         Index('nodes_conductor_group_idx', 'conductor_group'),
@@ -76,8 +89,8 @@ class Node(TimestampMixin, Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    uuid: Mapped[str] = mapped_column(String(36), unique=True)
-    name: Mapped[str | None] = mapped_column(String(255), unique=True)
+    uuid: Mapped[str] = mapped_column(String(36))
+    name: Mapped[str | None] = mapped_column(String(255))
     description: Mapped[str | None] = mapped_column(Text)
     driver: Mapped[str] = mapped_column(String(255))
     driver_info: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -114,9 +127,12 @@ class Conductor(TimestampMixin, Base):
     """A registered conductor; ``updated_at`` is its last heartbeat."""
 
     __tablename__ = 'conductors'
+    __table_args__ = (
+        UniqueConstraint('hostname', name='uniq_conductors0hostname'),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    hostname: Mapped[str] = mapped_column(String(255), unique=True)
+    hostname: Mapped[str] = mapped_column(String(255))
     conductor_group: Mapped[str] = mapped_column(String(255), default='')
     drivers: Mapped[list[str]] = mapped_column(JSON, default=list)
     online: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -127,11 +143,12 @@ class NodeHistory(Base):
 
     __tablename__ = 'node_history'
     __table_args__ = (
+        UniqueConstraint('uuid', name='uniq_node_history0uuid'),
         Index('history_node_id_idx', 'node_id'),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    uuid: Mapped[str] = mapped_column(String(36))
     node_id: Mapped[int] = mapped_column(
         Integer, ForeignKey('nodes.id', ondelete='CASCADE'))
     event: Mapped[str] = mapped_column(Text)
