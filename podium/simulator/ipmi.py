@@ -32,6 +32,7 @@ import pyghmi.ipmi.bmc as pyghmi_bmc
 import pyghmi.ipmi.command as ipmi_command
 import pyghmi.ipmi.private.session as ipmi_session
 
+from podium.common import pyghmi_io
 from podium.simulator.behaviour import (
     NO_LATENCY,
     Behaviour,
@@ -41,7 +42,6 @@ from podium.simulator.behaviour import (
 from podium.simulator.pyghmi_fixes import (
     ServerSession,
     apply_pyghmi_fixes,
-    quiet_sendto,
 )
 from podium.simulator.util import process_cpu_seconds, require_loopback
 
@@ -374,9 +374,9 @@ class IpmiSimulator:
                 pass
         if ipmi_session.iosockets:
             # Let the IO thread drop the sockets from its select() first.
-            quiet_sendto(ipmi_session.iosockets[0], b"\x01",
-                    (ipmi_session.myself,
-                     ipmi_session.iosockets[0].getsockname()[1]))
+            pyghmi_io.sendto(ipmi_session.iosockets[0], b"\x01",
+                             (ipmi_session.myself,
+                              ipmi_session.iosockets[0].getsockname()[1]))
             time.sleep(0.05)
         for bmc in self._bmcs:
             bmc.serversocket.close()

@@ -12,8 +12,8 @@ process-wide, and strictly safer than the originals):
 2. The IO thread sets a socket non-blocking to ``recvfrom`` while sender
    threads set it blocking to ``sendto``; interleaved, the IO thread blocks
    in ``recvfrom`` forever and every session in the process freezes.
-   :func:`quiet_recvfrom` uses ``MSG_DONTWAIT`` and :func:`quiet_sendto`
-   leaves the blocking mode alone.
+   :mod:`podium.common.pyghmi_io` receives with ``MSG_DONTWAIT`` and
+   leaves the blocking mode alone (shared with the IPMI driver).
 3. A new client reusing a client address deletes every server session of
    that address (on all BMC ports), and a packet then queued to a dead
    session raises ``AttributeError`` in the listen loop. The session
@@ -42,6 +42,8 @@ from typing import Any
 import pyghmi.ipmi.private.serversession as serversession
 import pyghmi.ipmi.private.session as ipmi_session
 
+from podium.common import pyghmi_io
+
 _RMCP_INVALID_AUTH_ALGORITHM = 0x11
 _SUITE3_AUTH_ALGORITHM = 1              # RAKP-HMAC-SHA1
 
@@ -49,34 +51,12 @@ _fix_lock = threading.Lock()
 _fixed = False
 
 
-def quiet_recvfrom(mysocket: socket.socket, size: int) -> Any:
-    """pyghmi's ``_io_recvfrom`` without toggling the blocking mode."""
-    if hasattr(mysocket, "fd"):      # eventlet green socket
-        mysocket = mysocket.fd
-    try:
-        return mysocket.recvfrom(size, socket.MSG_DONTWAIT)
-    except OSError:
-        return None
-
-
-def quiet_sendto(mysocket: socket.socket, packet: bytes,
-                 sockaddr: Any) -> None:
-    """pyghmi's ``_io_sendto`` without toggling the blocking mode."""
-    if hasattr(mysocket, "fd"):
-        mysocket = mysocket.fd
-    try:
-        mysocket.sendto(packet, sockaddr)
-    except OSError:
-        pass
-
-
 def apply_pyghmi_fixes(host: str = "127.0.0.1") -> None:
     """Install the workarounds described in the module docstring (once)."""
     global _fixed
     with _fix_lock:
         if not _fixed:
-            ipmi_session._io_recvfrom = quiet_recvfrom
-            ipmi_session._io_sendto = quiet_sendto
+            pyghmi_io.install()
             _fixed = True
         if not ipmi_session.iosockets:
             if ipmi_session.myself is None:

@@ -16,7 +16,8 @@ seconds" whatever layer noticed it.
 import contextlib
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from podium.common import exceptions
 
@@ -102,3 +103,28 @@ def cap(seconds: float) -> float:
 
 def _format(seconds: float | None) -> str:
     return 'unknown' if seconds is None else f'{seconds:g}'
+
+
+def wait_for_state(task: Any, read: Callable[[], str], expected: str,
+                   wait: float, interval: float, after: str,
+                   label: str | None = None) -> None:
+    """Poll ``read()`` until it returns ``expected``, for at most ``wait``
+    seconds (and never past the current deadline).
+
+    :param after: what the BMC accepted, for the error message.
+    :param label: how the message names ``expected`` (default: itself).
+    :raises PowerStateFailure: ``expected`` was not seen in time.
+    """
+    until = time.monotonic() + cap(wait)
+    while True:
+        current = read()
+        if current == expected:
+            return
+        left = until - time.monotonic()
+        if left <= 0:
+            raise exceptions.PowerStateFailure(
+                message=f'Node {task.node.name or task.node.uuid}: the BMC '
+                        f'accepted {after} but the node did not reach '
+                        f'{label or expected} within {wait:g} seconds '
+                        f'(last seen: {current}).')
+        time.sleep(min(interval, left))

@@ -7,7 +7,6 @@ Ironic's IPMI driver does (hard reset is not implemented by every BMC).
 """
 
 import functools
-import time
 from typing import Any
 
 from podium.common import exceptions, states
@@ -74,21 +73,8 @@ class IPMIPower(base.PowerInterface):
                 client.run(task, info, f'setting power state {target}',
                            functools.partial(_control, directive=directive,
                                              bridge=bridge))
-                self._wait(task, target, expected, wait)
+                deadline.wait_for_state(
+                    task, functools.partial(self.get_power_state, task),
+                    expected, wait, CONF.ipmi.power_state_poll_interval,
+                    after=target)
 
-    def _wait(self, task: base.Task, target: str, expected: str,
-              wait: float) -> None:
-        until = time.monotonic() + deadline.cap(wait)
-        interval = CONF.ipmi.power_state_poll_interval
-        while True:
-            current = self.get_power_state(task)
-            if current == expected:
-                return
-            left = until - time.monotonic()
-            if left <= 0:
-                raise exceptions.PowerStateFailure(
-                    message=f'Node {base.node_label(task.node)}: the BMC '
-                            f'accepted {target} but the node did not '
-                            f'reach {expected} within {wait:g} seconds '
-                            f'(last seen: {current}).')
-            time.sleep(min(interval, left))

@@ -34,13 +34,13 @@ bytes; see :mod:`.client`.)
 
 import hashlib
 import select
-import socket
 import threading
 import types
 from typing import Any
 
 from pyghmi.ipmi.private import session as ipmi_session
 
+from podium.common import pyghmi_io
 from podium.drivers.modules import deadline
 
 _applied = False
@@ -51,24 +51,6 @@ _apply_lock = threading.Lock()
 # table 13-10); 1 is RAKP-HMAC-SHA1 and HMAC-SHA1-96 respectively.
 _AUTH_ALGORITHM_OFFSET = 16
 _RAKP_HMAC_SHA1 = 1
-
-
-def _recvfrom(mysocket: Any, size: int) -> tuple[bytes, Any] | None:
-    """Drain one datagram without touching the socket's blocking mode."""
-    try:
-        return mysocket.recvfrom(size, socket.MSG_DONTWAIT)
-    except OSError:
-        return None
-
-
-def _sendto(mysocket: Any, packet: bytes, sockaddr: Any) -> None:
-    """Send without toggling the blocking mode; pyghmi retransmits."""
-    if hasattr(mysocket, 'fd'):
-        mysocket = mysocket.fd
-    try:
-        mysocket.sendto(packet, sockaddr)
-    except OSError:
-        pass
 
 
 def _poll_select(rlist: list[Any], wlist: Any, xlist: Any,
@@ -118,8 +100,7 @@ def apply() -> None:
     with _apply_lock:
         if _applied:
             return
-        ipmi_session._io_recvfrom = _recvfrom
-        ipmi_session._io_sendto = _sendto
+        pyghmi_io.install()
         ipmi_session.select = _SELECT_SHIM
         ipmi_session._io_wait = _bounded_io_wait(ipmi_session._io_wait)
         session_class = ipmi_session.Session

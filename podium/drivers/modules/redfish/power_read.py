@@ -13,7 +13,6 @@ rather than timing out N more times.
 """
 
 import contextlib
-import time
 import types
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -98,20 +97,11 @@ def wait_for_power_state(task: base.Task, conn: connection.Connection,
 
     :raises PowerStateFailure: the state was not reached in ``wait``.
     """
-    until = time.monotonic() + deadline.cap(wait)
-    interval = CONF.redfish.power_state_poll_interval
-    while True:
-        current = read_document(conn, info).get('PowerState')
-        if current == redfish_state:
-            return
-        left = until - time.monotonic()
-        if left <= 0:
-            raise exceptions.PowerStateFailure(
-                message=f'Node {base.node_label(task.node)}: the BMC at '
-                        f'{info.address} accepted the request but the '
-                        f'system did not reach PowerState {redfish_state} '
-                        f'within {wait:g} seconds (last seen: {current}).')
-        time.sleep(min(interval, left))
+    deadline.wait_for_state(
+        task, lambda: str(read_document(conn, info).get('PowerState')),
+        redfish_state, wait, CONF.redfish.power_state_poll_interval,
+        after=f'the request at {info.address}',
+        label=f'PowerState {redfish_state}')
 
 
 def _member_index(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:

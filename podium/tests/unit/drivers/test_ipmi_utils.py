@@ -5,7 +5,7 @@ import os
 import socket
 import types
 
-from podium.common import exceptions
+from podium.common import exceptions, pyghmi_io
 from podium.drivers.modules.ipmi import management, power, pyghmi_compat, utils
 from podium.tests import base
 from podium.tests.unit.drivers import helpers
@@ -78,8 +78,8 @@ class PyghmiCompatTestCase(base.TestCase):
         sender.sendto(b'ping', high.getsockname())
         ready, _, _ = pyghmi_compat._poll_select([high], (), (), 5)
         self.assertEqual([high], ready)
-        self.assertEqual(b'ping', pyghmi_compat._recvfrom(high, 100)[0])
-        self.assertIsNone(pyghmi_compat._recvfrom(high, 100))  # no block
+        self.assertEqual(b'ping', pyghmi_io.recvfrom(high, 100)[0])
+        self.assertIsNone(pyghmi_io.recvfrom(high, 100))  # no block
 
     def test_follows_the_cipher_suite_the_bmc_accepted(self) -> None:
         seen = []
