@@ -4,8 +4,9 @@ Every piece of conductor work runs on one futurist
 ``ThreadPoolExecutor`` of ``[conductor] workers_pool_size`` threads, so
 the thread count of the process is bounded for its whole life. Nothing
 is ever queued behind a busy pool: a submission either gets a worker now
-or is refused (operator actions get ``NoFreeConductorWorker``, per-node
-periodic steps run inline in the periodic task that asked).
+or is refused (operator actions get ``NoFreeConductorWorker``; a
+periodic task fanning out per-node steps waits for one of its own steps
+to free a worker).
 
 The pool is split three ways, by accounting only (any thread serves any
 slot):
@@ -18,9 +19,12 @@ slot):
 * the **shared** rest, taken first come first served by operator
   actions and by the per-node steps periodic tasks fan out.
 
-A periodic task waits for its per-node steps, so a step that found no
-free worker runs inline in the task's own thread instead of waiting for
-one: a full pool slows a task down but can never deadlock it.
+A periodic task waits for its per-node steps. When the pool is full it
+waits for one of its *own* steps to end (each is bounded by its timeout)
+rather than run the next step in its own thread, where one hung BMC would
+stop it from dispatching any other node; only when none of its steps
+holds a worker does it run a step inline. Steps never wait for other
+work, so a full pool slows a task down but can never deadlock it.
 """
 
 import concurrent.futures
@@ -190,8 +194,9 @@ class WorkerPool:
                 idle_interval: float = 1.0) -> None:
         """Call ``func(item)`` for every item, ``parallelism`` at a time.
 
-        Items go to shared workers while some are free and run inline in
-        the calling thread otherwise. ``on_result(item, result, error)``
+        Items go to shared workers; when none is free the caller waits for
+        one of its own steps to end, and runs an item inline only when
+        none of its steps holds a worker. ``on_result(item, result, error)``
         is called in the calling thread, one result at a time, so it
         needs no locking. A step still running ``timeout`` seconds after
         it started is reported with :class:`StepTimeout` and no longer
@@ -273,13 +278,28 @@ class _FanOut:
             self._collect(block=False)
             if self._pool.closed:
                 break
+            self._dispatch(item)
+        while self._in_flight:
+            self._collect(block=True)
+
+    def _dispatch(self, item: Any) -> None:
+        """Start ``item`` on a shared worker, waiting for one to free up
+        while steps of this fan-out hold workers; inline only as a last
+        resort."""
+        while True:
             token = self._next_token
             self._next_token += 1
-            if self._pool.try_spawn_step(self._step, token, item) is None:
-                self._step_inline(item)
-            else:
+            if self._pool.try_spawn_step(self._step, token, item) is not None:
                 self._in_flight[token] = (item, time.monotonic())
-        while self._in_flight:
+                return
+            if not self._in_flight or self._pool.closed:
+                # Nothing of ours will free a worker: run it here rather
+                # than wait on work we cannot see (no deadlock possible).
+                self._step_inline(item)
+                return
+            # Our own steps fill the pool; one ending frees a worker.
+            # Waiting beats running the step in the caller's thread, where
+            # a hung BMC would stop the dispatching of every other item.
             self._collect(block=True)
 
     def _step(self, token: int, item: Any) -> None:

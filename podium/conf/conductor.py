@@ -7,7 +7,7 @@ group = cfg.OptGroup('conductor', title='Conductor options')
 opts = [
     cfg.IntOpt(
         'workers_pool_size',
-        default=100, min=3,
+        default=300, min=3,
         help='Size of the one worker pool of a conductor process. RPC '
              'driven node actions, periodic tasks and every per-node step '
              'of a periodic task run on it; no other worker threads are '
@@ -32,10 +32,15 @@ opts = [
              'sync.'),
     cfg.IntOpt(
         'sync_power_state_workers',
-        default=64, min=1,
+        default=250, min=1,
         mutable=True,
         help='Number of nodes whose power state is read in parallel '
-             'during a sync run.'),
+             'during a sync run. Each hung BMC holds one of these for '
+             'power_state_read_timeout, so a fleet where H BMCs may hang '
+             'at once needs about H of them to keep every other node '
+             'synced within one interval; they also need free workers in '
+             'workers_pool_size. Per-BMC concurrency is limited by the '
+             'drivers, not by this.'),
     cfg.FloatOpt(
         'power_state_read_timeout',
         default=10.0, min=0.1,

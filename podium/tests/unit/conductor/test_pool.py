@@ -184,6 +184,29 @@ class TestFanOut(PoolTestCase):
                      range(10), 4, lambda *args: None)
         self.assertEqual({threading.get_ident()}, threads)
 
+    def test_full_pool_waits_for_own_steps_not_inline(self) -> None:
+        # Two shared workers, parallelism above that: while both hold a
+        # slow step, the next item waits for one of them instead of
+        # running in the caller's thread (where a hung BMC would stop
+        # every other item from being dispatched).
+        pool = self.make_pool(4, 1, periodic_slots=1)
+        gate = self.gate()
+        caller = threading.get_ident()
+        threads: list[int] = []
+
+        def step(item: int) -> None:
+            if item < 2:
+                gate.work()
+            threads.append(threading.get_ident())
+
+        opener = threading.Thread(target=lambda: (gate.wait_entered(2),
+                                                  gate.opened.set()))
+        opener.start()
+        self.addCleanup(opener.join, 10)
+        pool.fan_out(step, range(6), 10, lambda *args: None)
+        self.assertEqual(6, len(threads))
+        self.assertNotIn(caller, threads)
+
     def test_errors_are_reported_not_raised(self) -> None:
         pool = self.make_pool(5, 1)
         errors: dict[int, BaseException | None] = {}
