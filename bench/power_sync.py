@@ -1,0 +1,231 @@
+"""Power sync at fleet scale: cycle time, CPU, memory, threads, requests.
+
+For each node count N, BMC latency L, hung share h and sync parallelism
+W, a conductor (:mod:`bench.sync_conductor`, its own process) runs
+power-sync cycles back to back over N nodes:
+
+- ``redfish``: Redfish nodes on the BMC simulator (separate processes,
+  one endpoint per BMC, ``h`` of them never answering);
+- ``fake``: ``fake-hardware`` nodes sleeping L per read (hanging for the
+  read timeout), i.e. the conductor's own overhead with no HTTP at all.
+
+Each row gives the steady-state cycle (median of cycles 2..K; cycle 1
+opens connections and first meets the hung BMCs) against the ideal
+ceil(N_healthy/W)*L for the healthy nodes, the conductor's CPU per node
+read, its peak RSS and threads, BMC requests per node per cycle and the
+simulator's CPU. The same workload then runs with the sync forced onto
+one thread (``sync_power_state_workers=1``, the old serial design) over a
+sample of the nodes, extrapolated to N, for the speed-up in the same run.
+
+    python -m bench.power_sync --nodes 100,1000,10000 --hung 0,0.05
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import os
+import random
+import shutil
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from bench import cli, deploy, procs, report, sim
+
+SMOKE = ['--nodes', '12', '--hung', '0,0.2', '--workers', '4',
+         '--latency', '0.01', '--read-timeout', '0.5', '--cycles', '2',
+         '--serial-sample', '6']
+
+_CHILD_TIMEOUT_FLOOR = 120.0
+
+
+def _py_spy() -> str:
+    """py-spy on the PATH or installed beside the interpreter."""
+    found = shutil.which('py-spy') or shutil.which(
+        'py-spy', path=os.path.dirname(procs.PYTHON))
+    if found is None:
+        raise procs.BenchError('--profile needs py-spy (pip install '
+                               'py-spy)')
+    return found
+
+
+def run_conductor(dep: deploy.Deployment, cycles: int,
+                  controls: Sequence[str], budget: float,
+                  profile: str | None = None
+                  ) -> tuple[list[dict[str, Any]], int]:
+    """Run the conductor child; its cycles and its peak thread count.
+
+    With ``profile`` (a file name), the child runs under ``py-spy
+    record`` and its on-CPU stacks go there, folded (one line per stack,
+    for flamegraph.pl or speedscope).
+    """
+    out = os.path.join(dep.workdir, 'cycles.json')
+    prefix = ([_py_spy(), 'record', '--format',
+               'raw', '--gil', '--rate', '250', '--output', profile,
+               '--']
+              if profile else [])
+    argv = [*prefix, procs.PYTHON, '-m', 'bench.sync_conductor',
+            '--config-file', dep.config_file, '--cycles', str(cycles),
+            '--out', out]
+    for url in controls:
+        argv += ['--control', url]
+    log = dep.log_path('sync-conductor')
+    with procs.child(argv, log) as proc, procs.Sampler(proc.pid) as sampler:
+        try:
+            code = proc.wait(max(_CHILD_TIMEOUT_FLOOR, budget))
+        except Exception:
+            raise procs.BenchError(
+                f'power sync did not finish within {budget:.0f} s:\n'
+                f'{procs.tail(log)}') from None
+    if code:
+        raise procs.BenchError(f'the conductor failed ({code}):\n'
+                               f'{procs.tail(log)}\n'
+                               f'{procs.tail(dep.log_file)}')
+    with open(out, encoding='utf-8') as handle:
+        return json.load(handle), sampler.peak_threads
+
+
+def node_rows(variant: str, fleet: sim.SimFleet | None, count: int,
+              latency: float, hung: float, seed: int
+              ) -> tuple[list[dict[str, Any]], int]:
+    """Database rows of ``count`` nodes and how many of them hang."""
+    if fleet is not None:
+        systems = fleet.systems[:count]
+        return ([deploy.redfish_node(i, s) for i, s in enumerate(systems)],
+                sum(s.hung for s in systems))
+    hung_ids = set(_spread(count, round(hung * count), seed))
+    return ([deploy.fake_node(i, delay=latency, hang=i in hung_ids)
+             for i in range(count)], len(hung_ids))
+
+
+def _spread(total: int, pick: int, seed: int) -> list[int]:
+    return random.Random(seed).sample(range(total), pick)
+
+
+def measure(variant: str, fleet: sim.SimFleet | None, count: int,
+            workers: int, hung_share: float, args: Any, cycles: int
+            ) -> dict[str, Any]:
+    """One conductor run over ``count`` nodes with ``workers`` readers."""
+    rows, hung = node_rows(variant, fleet, count, args.latency, hung_share,
+                           args.seed)
+    options = deploy.sync_options(workers, args.read_timeout)
+    with deploy.Deployment(f'sync-{variant}-{count}', options,
+                           keep=args.keep) as dep:
+        dep.enroll(rows)
+        healthy = count - hung
+        budget = cycles * (3 * math.ceil(count / workers)
+                           * max(args.latency, 0.01)
+                           + 3 * math.ceil(hung / workers)
+                           * args.read_timeout + 30)
+        controls = ([c.url for c in fleet.controls]
+                    if fleet is not None else [])
+        profile = (os.path.join(args.profile, f'power_sync-{variant}-'
+                                f'{count}n-{hung}h-{workers}w.folded')
+                   if args.profile else None)
+        results, peak_threads = run_conductor(dep, cycles, controls,
+                                              budget, profile)
+    steady = results[1:] or results
+    wall = report.median(r['wall_s'] for r in steady)
+    healthy_s = report.median(r['healthy_s'] for r in steady)
+    cpu = report.median(r['cpu_s'] for r in steady)
+    requests = report.median(r.get('bmc_requests', math.nan)
+                             for r in steady)
+    sim_cpu = report.median(r.get('sim_cpu_s', math.nan) for r in steady)
+    ideal = math.ceil(healthy / workers) * args.latency
+    return {
+        'variant': variant, 'nodes': count, 'hung': hung,
+        'workers': workers, 'latency_s': args.latency,
+        'cycle_s': wall, 'healthy_s': healthy_s, 'ideal_s': ideal,
+        'ratio': healthy_s / ideal if ideal else math.nan,
+        'hung_ideal_s': (math.ceil(hung / workers) * args.read_timeout
+                         if hung else 0.0),
+        'cpu_ms_per_node': 1000 * cpu / count,
+        'sim_cpu_ms_per_node': 1000 * sim_cpu / count,
+        'req_per_node': requests / count,
+        'peak_rss_mb': results[-1]['peak_rss_kb'] / 1024,
+        'peak_threads': peak_threads,
+        'pool_size': deploy.pool_size_for(workers),
+        'read_failed': steady[-1]['read_failed'],
+        'cycles': results,
+    }
+
+
+def serial_row(variant: str, fleet: sim.SimFleet | None, sample: int,
+               hung_share: float, args: Any) -> dict[str, Any]:
+    """The one-thread sync over a sample; per-node figures scale to N."""
+    row = measure(variant, fleet, sample, 1, hung_share, args, cycles=2)
+    row['per_node_s'] = row['cycle_s'] / sample
+    return row
+
+
+COLUMNS = ['variant', 'nodes', 'hung', 'workers', 'latency_s', 'cycle_s',
+           'healthy_s', 'ideal_s', 'ratio', 'hung_ideal_s',
+           'cpu_ms_per_node', 'sim_cpu_ms_per_node', 'req_per_node',
+           'peak_rss_mb', 'peak_threads', 'pool_size', 'serial_s',
+           'speedup']
+
+
+def run(args: Any) -> None:
+    rows: list[dict[str, Any]] = []
+    for variant in args.variants:
+        for hung in args.hung:
+            biggest = max(args.nodes)
+            fleet_cm = (sim.simulator(biggest, latency=args.latency,
+                                      hung_fraction=hung, seed=args.seed)
+                        if variant == 'redfish' else contextlib.nullcontext())
+            with fleet_cm as fleet:
+                sample = min(args.serial_sample, biggest)
+                serial = (serial_row(variant, fleet, sample, hung, args)
+                          if args.serial_sample else None)
+                for count in args.nodes:
+                    row = measure(variant, fleet, count, args.workers, hung,
+                                  args, cycles=args.cycles)
+                    if serial is not None:
+                        row['serial_s'] = serial['per_node_s'] * count
+                        row['serial_measured_on'] = sample
+                        row['speedup'] = row['serial_s'] / row['cycle_s']
+                    rows.append(row)
+                    print(f'{variant} {count} nodes, {row["hung"]} hung: '
+                          f'healthy {row["healthy_s"]:.2f} s (ideal '
+                          f'{row["ideal_s"]:.2f} s), cycle '
+                          f'{row["cycle_s"]:.2f} s, '
+                          f'{row["cpu_ms_per_node"]:.3f} ms CPU/node',
+                          flush=True)
+    report.emit('power_sync', rows, COLUMNS, vars(args),
+                title='Power sync cycles (steady state)',
+                results_dir=args.results_dir)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = cli.base_parser(__doc__.split('\n\n')[0])
+    parser.add_argument('--nodes', type=cli.int_list, default=[100, 1000],
+                        help='node counts, comma separated')
+    parser.add_argument('--hung', type=cli.float_list, default=[0.0, 0.05],
+                        help='shares of hung BMCs, comma separated')
+    parser.add_argument('--latency', type=float, default=0.1,
+                        help='seconds every healthy BMC read takes')
+    parser.add_argument('--workers', type=int, default=100,
+                        help='sync_power_state_workers (W)')
+    parser.add_argument('--read-timeout', type=float, default=2.0,
+                        help='power_state_read_timeout, also the Redfish '
+                             'request timeout: what a hung BMC costs')
+    parser.add_argument('--cycles', type=int, default=4)
+    parser.add_argument('--serial-sample', type=int, default=100,
+                        help='nodes the one-thread comparison reads '
+                             '(0: skip it)')
+    parser.add_argument('--variants', type=lambda s: s.split(','),
+                        default=['redfish', 'fake'])
+    parser.add_argument('--seed', type=int, default=42)
+    parser.add_argument('--profile', metavar='DIR', default=None,
+                        help='run each conductor under py-spy and write '
+                             'its folded stacks into DIR (slows it down: '
+                             'for finding hot spots, not for figures)')
+    args: argparse.Namespace = parser.parse_args(argv)
+    return cli.run_main(lambda: run(args))
+
+
+if __name__ == '__main__':
+    sys.exit(main())
