@@ -14,6 +14,7 @@ text form (``fixed:0.1``, ``uniform:0.05,0.2``, ``lognormal:0.05,0.8``,
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import math
 import random
@@ -21,16 +22,16 @@ from collections.abc import Mapping
 from typing import Any
 
 
-class Latency:
+class Latency(abc.ABC):
     """A distribution of response delays, in seconds."""
 
+    @abc.abstractmethod
     def sample(self, rng: random.Random) -> float:
         """Return one delay drawn from the distribution."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def spec(self) -> str:
         """Return the text form accepted by :func:`parse_latency`."""
-        raise NotImplementedError
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.spec()}>"
