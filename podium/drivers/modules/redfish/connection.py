@@ -16,6 +16,7 @@ import threading
 import time
 from typing import Any
 
+import requests
 import sushy
 from oslo_log import log
 from sushy import auth as sushy_auth
@@ -29,6 +30,44 @@ LOG = log.getLogger(__name__)
 
 # Seconds an evicted connection may spend logging its session out.
 _CLOSE_TIMEOUT = 2.0
+
+
+# What sushy still reads from the service root document after parsing
+# it (Links.Sessions to log in again) and what systems_path needs.
+_ROOT_KEYS_KEPT = ('Links', 'Systems')
+
+
+class _SharedAdapter(requests.adapters.HTTPAdapter):
+    """One requests transport for every cached connection.
+
+    A requests session's own two adapters, their pool managers and retry
+    objects cost about 4 KB per BMC, for a path only actions and
+    fallbacks use since reads went lean. Shared, its pool manager keeps
+    pools of the :data:`_POOLS` most recently used BMCs and closes older
+    ones, so idle requests sockets stay bounded whatever the fleet size.
+    Closing one connection must not close the others' pools, hence the
+    no-op ``close``.
+    """
+
+    def close(self) -> None:
+        """Keep the shared pools open (evicted pools close on their own)."""
+
+
+#: BMCs whose requests pool stays open: enough that connections being set
+#: up in parallel (service root, then login) rarely lose theirs between
+#: two requests, few enough to bound idle sockets. Also the idle sockets
+#: kept per pool, for the many BMCs that may share one proxy's pool.
+_POOLS = 64
+_SHARED_ADAPTER = _SharedAdapter(pool_connections=_POOLS,
+                                 pool_maxsize=_POOLS)
+
+
+def _share_adapters(session: requests.Session) -> None:
+    """Swap the session's default adapters for :data:`_SHARED_ADAPTER`;
+    a custom adapter (e.g. sushy's TLS one) is kept."""
+    for prefix, adapter in list(session.adapters.items()):
+        if type(adapter) is requests.adapters.HTTPAdapter:
+            session.mount(prefix, _SHARED_ADAPTER)
 
 
 def _auth(info: utils.RedfishInfo) -> sushy_auth.AuthBase:
@@ -51,6 +90,7 @@ class Connection:
         self.address = info.address
         self.connector = transport.BoundedConnector(info.address,
                                                     info.verify)
+        _share_adapters(self.connector.http)
         try:
             self.root = sushy.Sushy(info.address, auth=_auth(info),
                                     verify=info.verify,
@@ -59,12 +99,15 @@ class Connection:
         except BaseException:
             self.connector.close()
             raise
+        # The parsed root stays (its fields and auth are used); the raw
+        # document, several KB on a real BMC, is cut to what is read.
+        root_json = self.root.json or {}
+        self.root._json = {key: root_json[key] for key in _ROOT_KEYS_KEPT
+                           if key in root_json}
+        # Reads go through the lean getter from now on; the socket
+        # sushy's set-up used stays in the shared requests pools only
+        # until _POOLS other BMCs have been used (see _SharedAdapter).
         self._lean = lean_get.LeanGetter(info.address, info.verify)
-        # Reads go through the lean getter from now on: drop the socket
-        # sushy's set-up left in the requests pool, so a fleet of BMCs
-        # costs one file descriptor each, not two (requests reopens one
-        # when an action needs it).
-        self.connector.http.close()
         self._lock = threading.Lock()
         self._default_system: str | None = None
         #: Set when the BMC advertised $expand but refused it.
@@ -134,7 +177,9 @@ class Connection:
         return self.connector.get(path).json()
 
     def close(self) -> None:
-        """Log the session out (bounded) and close the HTTP connections."""
+        """Log the session out (bounded) and close the lean read's
+        connections; an idle requests socket is left to the shared pools'
+        eviction (see :class:`_SharedAdapter`)."""
         auth, self.root._auth = self.root._auth, None
         try:
             if auth is not None:

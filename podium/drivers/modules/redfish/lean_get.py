@@ -18,7 +18,7 @@ A timeout is raised as requests' own, so the connector maps it to
 ``BMCTimeout`` unchanged.
 """
 
-import base64
+import functools
 import http.client
 import os
 import ssl
@@ -40,7 +40,20 @@ _STALE = (http.client.RemoteDisconnected, ConnectionResetError,
 
 def _ssl_context(verify: bool | str) -> ssl.SSLContext:
     """What requests would verify with: its CA bundle, a given CA file or
-    directory, or nothing."""
+    directory, or nothing.
+
+    One context per distinct setting, shared by every BMC using it: a
+    context holds its loaded CA store in OpenSSL memory (hundreds of KB
+    for the full bundle), which a context per BMC would multiply by the
+    fleet size. A CA file or directory is keyed by its modification time
+    too, so a rotated CA is picked up by connections opened afterwards.
+    """
+    stamp = os.stat(verify).st_mtime_ns if isinstance(verify, str) else 0
+    return _shared_context(verify, stamp)
+
+
+@functools.lru_cache(maxsize=16)
+def _shared_context(verify: bool | str, _stamp: int) -> ssl.SSLContext:
     if verify is False:
         context = ssl.create_default_context()
         context.check_hostname = False
@@ -60,11 +73,14 @@ def auth_headers(session: requests.Session) -> dict[str, str] | None:
     auth: Any = session.auth
     if auth is None:
         return headers
-    if isinstance(auth, tuple) and len(auth) == 2:
-        user, password = (v.encode() if isinstance(v, str) else v
-                          for v in auth)
-        headers['Authorization'] = 'Basic ' + base64.b64encode(
-            user + b':' + password).decode('ascii')
+    if isinstance(auth, tuple) and len(auth) == 2 and all(
+            isinstance(v, str | bytes) for v in auth):
+        try:
+            # requests' own encoder: it sends str credentials as latin-1,
+            # which a BMC may compare byte for byte.
+            headers['Authorization'] = requests.auth._basic_auth_str(*auth)
+        except UnicodeEncodeError:
+            return None  # requests fails the same way; let it report
         return headers
     return None
 
@@ -141,10 +157,19 @@ class LeanGetter:
             except (OSError, http.client.HTTPException):
                 conn.close()
                 return None
+            encoding = response.getheader('Content-Encoding', 'identity')
             if response.will_close:
                 conn.close()
             else:
+                # An idle connection keeps its last response until the
+                # next request; its parsed headers alone are about 1 KB
+                # per BMC, and nothing reads them again.
+                response.msg = response.headers = None  # type: ignore[assignment]
                 self._give(conn)
+            if encoding.lower() != 'identity':
+                # Compressed despite our Accept-Encoding: requests knows
+                # how to decode it, this path does not.
+                return None
             return response.status, body
         return None
 
