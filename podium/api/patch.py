@@ -43,6 +43,17 @@ def _check_operation(operation: schemas.PatchOperation) -> None:
                 f'needs a value.')
 
 
+
+def resolve_interfaces(driver: str, requested: dict[str, str | None]
+                       ) -> dict[str, str]:
+    """The interfaces a node of ``driver`` uses; an unknown or disabled
+    driver is bad input here (HTTP 400), as in Ironic."""
+    try:
+        return driver_factory.get_registry().resolve_interfaces(
+            driver, requested)
+    except exceptions.DriverNotFound as exc:
+        raise exceptions.InvalidParameterValue(err=str(exc)) from None
+
 def _resolve_interfaces(node: Any, values: dict[str, Any],
                         changes: dict[str, Any]) -> None:
     """Re-resolve interfaces when the driver or an interface changed.
@@ -58,11 +69,7 @@ def _resolve_interfaces(node: Any, values: dict[str, Any],
     requested = {kind: (values[field] if field in changes or
                         not driver_changed else None)
                  for kind, field in fields.items()}
-    try:
-        resolved = driver_factory.get_registry().resolve_interfaces(
-            values['driver'], requested)
-    except exceptions.DriverNotFound as exc:
-        raise exceptions.InvalidParameterValue(err=str(exc)) from None
+    resolved = resolve_interfaces(values['driver'], requested)
     for kind, name in resolved.items():
         if getattr(node, fields[kind]) != name:
             changes[fields[kind]] = name

@@ -2,6 +2,8 @@
 
 from oslo_config import cfg
 
+from podium.conf import power_wait
+
 group = cfg.OptGroup('redfish', title='Redfish driver options')
 
 opts = [
@@ -57,24 +59,13 @@ opts = [
              'REQUESTS_CA_BUNDLE, ...). Off by default: BMC traffic '
              'rarely belongs on a general-purpose proxy, and the lookup '
              'costs CPU on every request.'),
-    cfg.FloatOpt(
-        'power_state_poll_interval',
-        default=2.0, min=0.1,
-        help='Seconds between two reads of the power state while waiting '
-             'for a power action to take effect.'),
-    cfg.FloatOpt(
-        'power_state_change_timeout',
-        default=60.0, min=1.0,
-        help='Seconds a power action waits for the new state when the '
-             'caller gives no timeout (always bounded by the call\'s '
-             'own timeout).'),
     cfg.BoolOpt(
         'use_expand',
         default=True,
         help='During power sync, read the power state of all nodes '
              'behind one endpoint with a single $expand request when the '
              'BMC supports it.'),
-]
+] + power_wait.power_wait_opts(poll_interval=2.0)
 
 
 def register_opts(conf: cfg.ConfigOpts) -> None:

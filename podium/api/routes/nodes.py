@@ -13,7 +13,6 @@ from podium.api import links, node_view, params, patch, responses, schemas
 from podium.common import exceptions, states
 from podium.db import api as db_api
 from podium.drivers import base as drivers_base
-from podium.drivers import driver_factory
 
 router = APIRouter(tags=['nodes'])
 
@@ -105,12 +104,8 @@ def _resolve_new_node_interfaces(values: dict[str, Any]) -> None:
     """Fill in the interfaces a new node uses, refusing unusable ones."""
     requested = {kind: values.get(f'{kind}_interface')
                  for kind in drivers_base.INTERFACE_KINDS}
-    try:
-        resolved = driver_factory.get_registry().resolve_interfaces(
-            values['driver'], requested)
-    except exceptions.DriverNotFound as exc:
-        raise exceptions.InvalidParameterValue(err=str(exc)) from None
-    for kind, name in resolved.items():
+    for kind, name in patch.resolve_interfaces(values['driver'],
+                                               requested).items():
         values[f'{kind}_interface'] = name
 
 
