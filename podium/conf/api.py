@@ -45,8 +45,3 @@ opts = [
         default=1, min=1,
         help='Worker processes of the standalone podium-api service.'),
 ]
-
-
-def register_opts(conf: cfg.ConfigOpts) -> None:
-    conf.register_group(group)
-    conf.register_opts(opts, group=group)

@@ -106,8 +106,3 @@ opts = [
         help='Virtual nodes per conductor on the consistent hash ring. '
              'More spread nodes more evenly.'),
 ]
-
-
-def register_opts(conf: cfg.ConfigOpts) -> None:
-    conf.register_group(group)
-    conf.register_opts(opts, group=group)

@@ -40,8 +40,3 @@ opts = [
         default=1.0, min=0.0,
         help='Seconds between two start-up connection attempts.'),
 ]
-
-
-def register_opts(conf: cfg.ConfigOpts) -> None:
-    conf.register_group(group)
-    conf.register_opts(opts, group=group)

@@ -29,7 +29,3 @@ opts = [
                           '[DEFAULT] transport_url.')],
         help='How the API reaches the conductors.'),
 ]
-
-
-def register_opts(conf: cfg.ConfigOpts) -> None:
-    conf.register_opts(opts)

@@ -23,7 +23,3 @@ opts = [
         default=['fake', 'no-inspect', 'redfish'],
         help='Inspect interfaces this conductor loads.'),
 ]
-
-
-def register_opts(conf: cfg.ConfigOpts) -> None:
-    conf.register_opts(opts)

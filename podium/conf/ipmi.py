@@ -22,8 +22,3 @@ opts = [
         help='Seconds an unused IPMI session is kept before it is '
              'logged out.'),
 ] + power_wait.power_wait_opts(poll_interval=1.0)
-
-
-def register_opts(conf: cfg.ConfigOpts) -> None:
-    conf.register_group(group)
-    conf.register_opts(opts, group=group)

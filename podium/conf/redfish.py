@@ -66,8 +66,3 @@ opts = [
              'behind one endpoint with a single $expand request when the '
              'BMC supports it.'),
 ] + power_wait.power_wait_opts(poll_interval=2.0)
-
-
-def register_opts(conf: cfg.ConfigOpts) -> None:
-    conf.register_group(group)
-    conf.register_opts(opts, group=group)
