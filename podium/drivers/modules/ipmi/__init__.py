@@ -2,7 +2,8 @@
 
 - :mod:`.utils` -- ``driver_info`` parsing and validation;
 - :mod:`.pyghmi_compat` -- every workaround of pyghmi client defects;
-- :mod:`.client` -- one session per BMC, serialised and bounded commands;
+- :mod:`.reactor` -- the one thread that runs every pyghmi call;
+- :mod:`.client` -- commands handed to the reactor, bounded by deadline;
 - :mod:`.commands` -- the chassis commands, encoded and decoded;
 - :mod:`.power`, :mod:`.management` -- the interfaces.
 """

@@ -1,138 +1,92 @@
-"""IPMI sessions: one pyghmi ``Command`` per BMC, one command at a time.
+"""IPMI calls of the driver, bounded by their deadline.
 
-pyghmi allows one command per session at a time, and logging in costs
-four round trips, so every BMC (address, port, user, password digest) has
-a :class:`BmcClient`: a lock that serialises commands to it and the
-logged-in ``Command`` reused across calls and power-sync cycles.
-Different BMCs run concurrently. A session idle for ``[ipmi]
-session_idle_timeout`` seconds is logged out.
+Every command goes through :mod:`.reactor`: the calling thread builds a
+request and waits for its future for at most the time left, so no
+driver thread ever runs pyghmi code or waits on pyghmi's locks. The
+reactor keeps one logged-in session per BMC (address, port, user,
+password digest) across calls and power-sync cycles.
 
 :func:`run` bounds a call: the whole call by ``task.timeout``, each
-command by ``[ipmi] command_timeout``, waiting for the BMC's lock
-included. A session pyghmi no longer trusts, or that failed a command,
-is replaced by a fresh login for up to ``[ipmi] command_retries`` more
-attempts while time is left. Credentials go to pyghmi as bytes: with
-``str`` a second session to the same BMC hangs (pyghmi 1.6.19).
+command by ``[ipmi] command_timeout``. A command that failed is retried
+(on a fresh session when the reactor dropped the old one) for up to
+``[ipmi] command_retries`` more attempts while time is left. Host names
+are resolved here, in the caller's thread, so a slow DNS answer never
+holds up the reactor.
 """
 
-import collections
-import threading
+import socket
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from oslo_log import log
 from pyghmi import exceptions as pyghmi_exc
-from pyghmi.ipmi import command as ipmi_command
 
 from podium.common import exceptions
 from podium.conf import CONF
 from podium.drivers import base
 from podium.drivers.modules import deadline
-from podium.drivers.modules.ipmi import pyghmi_compat, utils
+from podium.drivers.modules.ipmi import reactor, utils
 
 LOG = log.getLogger(__name__)
 T = TypeVar('T')
 
-pyghmi_compat.apply()
-
 #: pyghmi messages meaning the BMC refused the credentials.
 _AUTH_FAILURES = ('Incorrect password', 'Unauthorized name',
                   'Unauthorized role', 'Invalid username length')
+#: The completion code pyghmi gives a command it stopped retransmitting.
+_PYGHMI_GAVE_UP = 0xFFFF
 
 
-class BmcClient:
-    """The lock and the logged-in session of one BMC."""
+class Connection:
+    """What :mod:`.commands` sends commands through (pyghmi's API)."""
 
-    def __init__(self, info: utils.IPMIInfo) -> None:
-        self.label = info.label
-        self.lock = threading.Lock()
-        self.command: Any = None
-        self.last_used = time.monotonic()
+    def __init__(self, target: reactor.Target,
+                 engine: reactor.Reactor) -> None:
+        self.target = target
+        self.engine = engine
 
-    def command_for(self, info: utils.IPMIInfo) -> Any:
-        """The logged-in ``Command``, logging in again if needed.
+    def xraw_command(self, netfn: int, command: int,
+                     bridge_request: Any = (), data: Any = ()
+                     ) -> dict[str, Any]:
+        """Send one command; the answer, or raise by the deadline.
 
-        Caller holds :attr:`lock`.
+        :raises DeadlineExceeded: no answer within the current deadline.
+        :raises IpmiException: the BMC answered with an error, or the
+            session failed.
         """
-        if self.command is not None and not pyghmi_compat.session_valid(
-                self.command.ipmi_session):
-            self.discard()
-        if self.command is None:
-            try:
-                self.command = ipmi_command.Command(
-                    bmc=info.address, port=info.port,
-                    userid=info.username.encode(),
-                    password=info.password.encode())
-            except deadline.DeadlineExceeded:
-                # pyghmi keys a login in progress by the values passed.
-                with deadline.lifted():
-                    pyghmi_compat.abandon(None, (
-                        info.address, info.username.encode(),
-                        info.password.encode(), info.port, None))
-                raise
-        return self.command
-
-    def discard(self) -> None:
-        """Abandon the session (caller holds :attr:`lock`)."""
-        command, self.command = self.command, None
-        if command is not None:
-            with deadline.lifted():
-                pyghmi_compat.abandon(command.ipmi_session)
+        left = deadline.check('waiting for the IPMI BMC to answer')
+        timeout = CONF.ipmi.command_timeout if left is None else left
+        request = reactor.Request(
+            target=self.target, netfn=netfn, command=command,
+            data=tuple(data), bridge=dict(bridge_request) or None,
+            deadline=time.monotonic() + timeout)
+        self.engine.submit(request)
+        try:
+            return request.future.result(timeout)
+        except (reactor.Expired, TimeoutError):
+            # The reactor gives up on the request at the same deadline;
+            # TimeoutError only if it could not even do that in time.
+            request.future.cancel()
+            raise deadline.exceeded('the BMC did not answer') from None
 
 
-class ClientCache:
-    """:class:`BmcClient` by session key, idle ones logged out."""
+def target_for(info: utils.IPMIInfo) -> reactor.Target:
+    """The reactor's target for ``info``, its host name resolved.
 
-    def __init__(self) -> None:
-        self._clients: collections.OrderedDict[
-            tuple[Any, ...], BmcClient] = collections.OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, info: utils.IPMIInfo) -> BmcClient:
-        key = info.session_key()
-        now = time.monotonic()
-        with self._lock:
-            idle = self._pop_idle(now)
-            client = self._clients.get(key)
-            if client is None:
-                client = self._clients[key] = BmcClient(info)
-            self._clients.move_to_end(key)
-            client.last_used = now
-        for stale in idle:
-            # Never wait for a busy client: it is in use, hence not idle.
-            if stale.lock.acquire(blocking=False):
-                try:
-                    stale.discard()
-                finally:
-                    stale.lock.release()
-        return client
-
-    def clear(self) -> None:
-        with self._lock:
-            clients = list(self._clients.values())
-            self._clients.clear()
-        for client in clients:
-            with client.lock:
-                client.discard()
-
-    def __len__(self) -> int:
-        return len(self._clients)
-
-    def _pop_idle(self, now: float) -> list[BmcClient]:
-        ttl = CONF.ipmi.session_idle_timeout
-        idle: list[BmcClient] = []
-        while ttl and self._clients:
-            key, client = next(iter(self._clients.items()))
-            if now - client.last_used < ttl:
-                break
-            del self._clients[key]
-            idle.append(client)
-        return idle
-
-
-#: The process-wide IPMI clients.
-CLIENTS = ClientCache()
+    :raises DriverError: the host name does not resolve.
+    """
+    try:
+        resolved = socket.getaddrinfo(info.address, info.port, 0,
+                                      socket.SOCK_DGRAM)
+    except (OSError, UnicodeError) as exc:
+        raise exceptions.DriverError(
+            reason=f'cannot resolve IPMI address {info.address}: {exc}'
+        ) from None
+    return reactor.Target(address=str(resolved[0][4][0]), port=info.port,
+                          username=info.username.encode(),
+                          password=info.password.encode(),
+                          key=info.session_key())
 
 
 def _error(node: base.NodeView, action: str, info: utils.IPMIInfo,
@@ -153,54 +107,57 @@ def _error(node: base.NodeView, action: str, info: utils.IPMIInfo,
 
 
 def _retryable(exc: Exception) -> bool:
-    if isinstance(exc, exceptions.BMCTimeout):
-        return False
+    # A command that timed out is retried only while the outer deadline
+    # has time left (checked by the caller): the reactor has dropped the
+    # session, so the retry logs in afresh.
     return not any(marker in str(exc) for marker in _AUTH_FAILURES)
 
 
-def run(task: base.Task, info: utils.IPMIInfo, action: str,
-        call: Callable[[Any], T]) -> T:
-    """Run ``call(command)`` on the node's BMC within the bounds.
+def _readable(exc: Exception) -> Exception:
+    """pyghmi's terse "timeout" as the sentence a user needs."""
+    if getattr(exc, 'ipmicode', None) == _PYGHMI_GAVE_UP:
+        return deadline.exceeded('the BMC stopped answering and pyghmi '
+                                 'gave up retransmitting')
+    return exc
 
-    :raises BMCTimeout: the BMC (or its lock) did not free up in time.
+
+def run(task: base.Task, info: utils.IPMIInfo, action: str,
+        call: Callable[[Connection], T],
+        engine: reactor.Reactor | None = None) -> T:
+    """Run ``call(connection)`` on the node's BMC within the bounds.
+
+    :raises BMCTimeout: the BMC did not answer in time.
     :raises BMCAuthError: the BMC refused the credentials.
     :raises DriverError: any other failure, naming node, BMC and action.
     """
-    client = CLIENTS.get(info)
     with deadline.bounded(task.timeout):
         try:
-            return _run_locked(client, info, call)
+            connection = Connection(target_for(info),
+                                    engine or reactor.REACTOR)
+            return _attempts(connection, info, call)
         except (pyghmi_exc.IpmiException, exceptions.DriverError,
                 OSError, ValueError) as exc:
             raise _error(task.node, action, info, exc) from None
 
 
-def _run_locked(client: BmcClient, info: utils.IPMIInfo,
-                call: Callable[[Any], T]) -> T:
-    left = deadline.remaining()
-    if not client.lock.acquire(timeout=max(left or 0.0, 0.0)):
-        raise deadline.exceeded('an earlier command to this BMC is still '
-                                'running')
-    try:
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                with deadline.bounded(CONF.ipmi.command_timeout):
-                    result = call(client.command_for(info))
-                client.last_used = time.monotonic()
-                return result
-            except deadline.DeadlineExceeded:
-                client.discard()
-                raise
-            except (pyghmi_exc.IpmiException, OSError) as exc:
-                client.discard()
-                left = deadline.remaining()
-                if (attempt > CONF.ipmi.command_retries
-                        or not _retryable(exc)
-                        or (left is not None and left <= 0)):
-                    raise
-                LOG.debug('IPMI command to %s failed (%s); retrying on a '
-                          'new session', info.label, exc)
-    finally:
-        client.lock.release()
+def _attempts(connection: Connection, info: utils.IPMIInfo,
+              call: Callable[[Connection], T]) -> T:
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            with deadline.bounded(CONF.ipmi.command_timeout):
+                return call(connection)
+        except (LookupError, TypeError) as exc:
+            # The decoders index into the answer: a short one is garbage.
+            raise ValueError(f'the BMC sent a malformed answer '
+                             f'({type(exc).__name__}: {exc})') from None
+        except (pyghmi_exc.IpmiException, deadline.DeadlineExceeded) as exc:
+            error = _readable(exc)
+            left = deadline.remaining()
+            if (attempt > CONF.ipmi.command_retries
+                    or not _retryable(error)
+                    or (left is not None and left <= 0)):
+                raise error from None
+            LOG.debug('IPMI command to %s failed (%s); retrying',
+                      info.label, exc)

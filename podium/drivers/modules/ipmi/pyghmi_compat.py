@@ -20,28 +20,67 @@ so it also covers sessions created before it was applied.
    thread and every session. A conductor holding many Redfish
    connections and database sockets easily reaches such fds. The IO
    thread now waits with ``poll()``, which has no fd limit.
-4. **Unbounded waits.** pyghmi retries a silent BMC for about a minute
-   and has no per-call timeout. Every wait of a pyghmi call made inside a
-   :func:`podium.drivers.modules.deadline.bounded` block is shortened to
-   the deadline and raises
-   :class:`~podium.drivers.modules.deadline.DeadlineExceeded` once it has
-   passed; :func:`abandon` then discards the session left mid-command.
+4. **A blocking step inside the asynchronous login.** After RAKP4,
+   pyghmi requests the privilege level with a *synchronous* command
+   even when the caller asked for an asynchronous login, so the thread
+   running the event loop waits for that one BMC (for up to a minute
+   when it stops answering then). The request is now sent with a
+   callback, like every other login step.
+5. **Garbage answers.** A malformed packet that passes the RMCP header
+   check can raise from the packet parser inside the event loop,
+   dropping the packets of every other session queued behind it. The
+   packets of a client session are now parsed under a guard that marks
+   only that session broken, with an error naming the malformed answer.
 
-(pyghmi's fifth client defect, a second ``Command`` to the same BMC
+pyghmi's process-wide locks ``KEEPALIVE_SESSIONS`` and
+``WAITING_SESSIONS`` are taken in opposite orders by ``send_payload``
+and by the retransmit paths; that cycle is not patched but made
+harmless: only :mod:`.reactor`'s thread ever calls into pyghmi, and the
+locks are re-entrant.
+
+(pyghmi's sixth client defect, a second ``Command`` to the same BMC
 hanging when credentials are ``str``, is avoided by the caller passing
 bytes; see :mod:`.client`.)
 """
 
+import ast
 import hashlib
+import random
 import select
 import threading
 import types
 from typing import Any
 
 from pyghmi.ipmi.private import session as ipmi_session
+from pyghmi.ipmi.private import util as ipmi_util
 
 from podium.common import pyghmi_io
-from podium.drivers.modules import deadline
+
+#: What this module was written against: a digest of the source of each
+#: pyghmi function it replaces, wraps or relies on the behaviour of
+#: (``Session._parse_ipmi_payload`` forgetting a request sent from its
+#: callback; ``send_payload``/``_timedout`` taking the two locks in
+#: opposite orders, made harmless by the reactor). A new pyghmi that
+#: changes any of them fails ``test_pyghmi_is_what_was_patched``.
+FINGERPRINTS = {
+    '_io_recvfrom': 'c6f597db8e0c13c4',
+    '_io_sendto': '5cdba478bc20d95b',
+    '_io_wait': 'cd0469dae6554fec',
+    'Session.__init__': '646f0602cc45fca5',
+    'Session._got_rmcp_response': '2023f33431047fd5',
+    'Session._is_session_valid': '45aa0efd649c2c26',
+    'Session._mark_broken': '4630a29a692cc7cb',
+    'Session._parse_ipmi_payload': '4929abc4390435f2',
+    'Session._req_priv_level': '0b2ed86787e41913',
+    'Session._timedout': '1749221cf8d6377d',
+    'Session._xmit_packet': '6bd91d30630f3560',
+    'Session.logout': 'fed92894be92debc',
+    'Session.onlogon': '26226124505ee58a',
+    'Session.process_pktqueue': '1a09e023dfe0fc63',
+    'Session.raw_command': '024c828d35b9a178',
+    'Session.send_payload': '14dc71b0148c9640',
+    'Session.wait_for_rsp': 'e2ef6e74df647979',
+}
 
 _applied = False
 _apply_lock = threading.Lock()
@@ -51,6 +90,14 @@ _apply_lock = threading.Lock()
 # table 13-10); 1 is RAKP-HMAC-SHA1 and HMAC-SHA1-96 respectively.
 _AUTH_ALGORITHM_OFFSET = 16
 _RAKP_HMAC_SHA1 = 1
+# Set Session Privilege Level (IPMI 2.0 section 22.18).
+_NETFN_APP = 0x06
+_SET_PRIV_LEVEL = 0x3B
+_ADMINISTRATOR = 4
+_OPERATOR = 3
+_PRIV_TOO_HIGH = (0x80, 0x81)
+#: The completion code pyghmi reports when it gave up retransmitting.
+_TIMEOUT_CODE = 0xFFFF
 
 
 def _poll_select(rlist: list[Any], wlist: Any, xlist: Any,
@@ -69,14 +116,65 @@ def _poll_select(rlist: list[Any], wlist: Any, xlist: Any,
 _SELECT_SHIM = types.SimpleNamespace(select=_poll_select, error=OSError)
 
 
-def _bounded_io_wait(original: Any) -> Any:
-    def io_wait(timeout: float, myaddr: Any = None, evq: Any = None) -> Any:
-        left = deadline.check('waiting for the IPMI BMC to answer')
-        if left is not None and (timeout is None or timeout > left):
-            timeout = left
-        return original(timeout, myaddr, evq)
-    io_wait.podium_bounded = True  # type: ignore[attr-defined]
-    return io_wait
+def _async_priv_level(self: Any) -> None:
+    """``Session._req_priv_level`` with a callback instead of a wait."""
+    self.logged = 1
+    self.logoutexpiry = None
+    self.maxtimeout = 4
+    # A silent BMC fails the login instead of pyghmi re-logging in,
+    # which would wait synchronously for this command.
+    self.logontries = 0
+
+    def answered(response: dict[str, Any]) -> None:
+        self.incommand = False
+        self.lastresponse = None
+        if response.get('code') == _TIMEOUT_CODE:
+            return  # pyghmi marks the session broken next, telling waiters
+        if (response.get('code') in _PRIV_TOO_HIGH
+                and self.privlevel == _ADMINISTRATOR):
+            # Some BMCs refuse administrator only at this step.
+            self.privlevel = _OPERATOR
+            ipmi_session.Session.iterwaiters.append(lambda _ignored: send())
+            return
+        if response.get('code'):
+            self.logged = 0
+            self.onlogpayload = None
+            self.logging = False
+            self.onlogon({'error': ipmi_util.get_ipmi_error(
+                response, suffix=f' while requesting privilege level '
+                                 f'{self.privlevel}')})
+            return
+        self.logging = False
+        with ipmi_util.protect(ipmi_session.KEEPALIVE_SESSIONS):
+            ipmi_session.Session.keepalive_sessions[self] = {
+                'ipmisession': self,
+                'timeout': ipmi_session._monotonic_time()
+                + ipmi_session.MAX_IDLE - random.random() * 4.9}
+        self.onlogon({'success': True})
+
+    def send() -> None:
+        self.raw_command(netfn=_NETFN_APP, command=_SET_PRIV_LEVEL,
+                         data=[self.privlevel], callback=answered)
+    # This runs inside the callback of the previous login step (IPMI
+    # 1.5); pyghmi would drop the request entry of a command sent from
+    # there once the callback returns, so send on the next loop turn.
+    ipmi_session.Session.iterwaiters.append(lambda _ignored: send())
+
+
+def _guarded_packets(original: Any) -> Any:
+    def process_pktqueue(self: Any) -> Any:
+        try:
+            return original(self)
+        except Exception as exc:
+            if getattr(self, 'servermode', False):
+                raise
+            self.pktqueue.clear()
+            self.incommand = False
+            self._mark_broken(f'the BMC sent a malformed answer '
+                              f'({type(exc).__name__}: {exc})')
+            return None
+    process_pktqueue.podium_patched = True  # type: ignore[attr-defined]
+    return process_pktqueue
 
 
 def _follow_accepted_cipher(original: Any) -> Any:
@@ -102,13 +200,39 @@ def apply() -> None:
             return
         pyghmi_io.install()
         ipmi_session.select = _SELECT_SHIM
-        ipmi_session._io_wait = _bounded_io_wait(ipmi_session._io_wait)
         session_class = ipmi_session.Session
+        session_class._req_priv_level = _async_priv_level
+        session_class.process_pktqueue = _guarded_packets(
+            session_class.process_pktqueue)
         session_class._got_rmcp_response = _follow_accepted_cipher(
             session_class._got_rmcp_response)
         for sock in list(ipmi_session.iosockets):
             sock.setblocking(True)
         _applied = True
+
+
+def fingerprints() -> dict[str, str]:
+    """The digests of :data:`FINGERPRINTS`' functions in installed pyghmi.
+
+    Read from the module's source file, so patches already applied do
+    not change the answer.
+    """
+    with open(ipmi_session.__file__, encoding='utf-8') as source_file:
+        source = source_file.read()
+    found: dict[str, str] = {}
+
+    def visit(body: list[ast.stmt], prefix: str) -> None:
+        for node in body:
+            if isinstance(node, ast.ClassDef):
+                visit(node.body, f'{prefix}{node.name}.')
+            elif isinstance(node, ast.FunctionDef):
+                name = prefix + node.name
+                if name in FINGERPRINTS:
+                    text = ast.get_source_segment(source, node) or ''
+                    found[name] = hashlib.sha256(
+                        text.encode()).hexdigest()[:16]
+    visit(ast.parse(source).body, '')
+    return found
 
 
 def session_valid(session: Any) -> bool:
@@ -117,21 +241,31 @@ def session_valid(session: Any) -> bool:
         ipmi_session.Session._is_session_valid(session))
 
 
-def abandon(session: Any | None, key: tuple[Any, ...] | None = None) -> None:
-    """Discard a session left mid-command or mid-login by a deadline.
+def abandon(session: Any, reason: str) -> None:
+    """Discard a session left mid-command or mid-login.
 
-    Clears the command pyghmi still waits for (it would block the next
-    command up to its own minute-long timeout) and marks the session
-    broken, which logs it out without waiting and unregisters it, so the
-    next command logs in afresh. ``key`` finds a session still logging in
-    (``(bmc, userid, password, port, kg)``, as pyghmi keys them).
+    Clears the command pyghmi still waits for (the next command would
+    wait for it) and marks the session broken, which logs it out without
+    waiting for an answer and unregisters it, so the next login to that
+    BMC starts afresh.
     """
-    if session is None and key is not None:
-        session = ipmi_session.Session.initting_sessions.get(key)
-    if session is None or getattr(session, 'broken', False):
+    if getattr(session, 'broken', False):
         return
     session.incommand = False
     try:
-        session._mark_broken('abandoned by Podium after its deadline')
+        session._mark_broken(f'abandoned: {reason}')
     except Exception:  # noqa: S110 - best effort on a dead session
         pass
+
+
+def log_out(session: Any) -> None:
+    """Close an idle session, never waiting for the BMC's answer."""
+    if getattr(session, 'broken', False):
+        return
+    if session._isincommand():
+        abandon(session, 'logged out while busy')
+        return
+    try:
+        session.logout()
+    except Exception:
+        abandon(session, 'logout failed')

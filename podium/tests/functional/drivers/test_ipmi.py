@@ -13,7 +13,7 @@ import time
 from pyghmi.ipmi.private import session as ipmi_session
 
 from podium.common import exceptions, states
-from podium.drivers.modules.ipmi import client, management, power
+from podium.drivers.modules.ipmi import management, power, reactor
 from podium.tests import base
 from podium.tests.functional.drivers import emulators
 from podium.tests.unit.drivers import helpers
@@ -30,7 +30,7 @@ class IPMIFakeBmcTestCase(base.TestCase):
             helpers.SecretsNotLogged(emulators.PASSWORD, 'wrong-Pw-93x'))
         self.config(power_state_poll_interval=0.2, command_timeout=3,
                     group='ipmi')
-        self.addCleanup(client.CLIENTS.clear)
+        self.addCleanup(reactor.REACTOR.clear)
         self.power = power.IPMIPower()
 
     def task(self, index: int, timeout: float = 10.0,
@@ -61,10 +61,14 @@ class IPMIFakeBmcTestCase(base.TestCase):
     def test_session_reused_across_calls(self) -> None:
         task = self.task(0)
         self.power.get_power_state(task)
-        first = client.CLIENTS.get(client.utils.parse(task.node)).command
+
+        def session_ids() -> list[int]:
+            return [id(bmc.session)
+                    for bmc in reactor.REACTOR._bmcs.values()]
+        first = reactor.REACTOR.call_soon(session_ids, 5)
         self.power.get_power_state(self.task(0))
-        second = client.CLIENTS.get(client.utils.parse(task.node)).command
-        self.assertIs(first, second)
+        self.assertEqual(first, reactor.REACTOR.call_soon(session_ids, 5))
+        self.assertEqual(1, len(first))
 
     def test_boot_device(self) -> None:
         mgmt = management.IPMIManagement()

@@ -1,17 +1,18 @@
 """Many IPMI BMCs logged into at once through the driver.
 
-pyghmi's stock client can lose a wake-up when many sessions log in at
-the same moment, leaving one login stuck for about 24 s. Power sync does
-exactly that on its first cycle over an IPMI fleet, so the driver's
-compatibility layer must keep every first login prompt.
+Power sync does exactly this on its first cycle over an IPMI fleet: every
+login must be prompt, and none may wait for another BMC's. The BMCs are
+pyghmi's fake BMC in a child process, so the only pyghmi code in this
+process is the driver's.
 """
 
 import concurrent.futures
+import threading
 
 from podium.common import states
-from podium.drivers.modules.ipmi import client, power
-from podium.simulator.ipmi import IpmiSimulator
+from podium.drivers.modules.ipmi import power, reactor
 from podium.tests import base
+from podium.tests.functional.drivers import emulators
 from podium.tests.unit.drivers import helpers
 
 BMCS = 120
@@ -22,23 +23,27 @@ class ConcurrentFirstLoginsTestCase(base.TestCase):
 
     def setUp(self) -> None:
         super().setUp()
-        self.sim = IpmiSimulator(count=BMCS, username='admin',
-                                 password='secret-pw', seed=7).start()
-        self.addCleanup(self.sim.stop)
-        self.addCleanup(client.CLIENTS.clear)
+        self.bmcs = self.useFixture(emulators.FakeIpmiBmcs(count=BMCS))
+        self.addCleanup(reactor.REACTOR.clear)
 
     def test_every_bmc_answers_when_all_log_in_at_once(self) -> None:
         interface = power.IPMIPower()
-        tasks = [helpers.task_for({
-            'ipmi_address': bmc.address, 'ipmi_port': bmc.port,
-            'ipmi_username': 'admin', 'ipmi_password': 'secret-pw'},
-            timeout=TIMEOUT, driver='ipmi') for bmc in self.sim.bmcs]
+        tasks = [helpers.task_for(self.bmcs.driver_info(index),
+                                  timeout=TIMEOUT, driver='ipmi')
+                 for index in range(BMCS)]
         for index, task in enumerate(tasks):
             task.node.id = index
-        with concurrent.futures.ThreadPoolExecutor(BMCS) as readers:
-            answers = list(readers.map(interface.get_power_state, tasks))
+        readers = concurrent.futures.ThreadPoolExecutor(BMCS)
+        self.addCleanup(readers.shutdown, wait=False, cancel_futures=True)
+        futures = [readers.submit(interface.get_power_state, task)
+                   for task in tasks]
+        answers = [future.result(TIMEOUT + 5) for future in futures]
         self.assertEqual([states.POWER_OFF] * BMCS, answers)
-        self.sim.set_power(self.sim.bmcs[5], 'On')
+        self.bmcs.set_power(5, 'on')
         # Sessions are reused: the second round needs no login.
         self.assertEqual(states.POWER_ON,
                          interface.get_power_state(tasks[5]))
+        self.assertEqual(BMCS, reactor.REACTOR.sessions())
+        # Only the reactor thread ever ran pyghmi code.
+        self.assertIn('podium-ipmi-reactor',
+                      [t.name for t in threading.enumerate()])

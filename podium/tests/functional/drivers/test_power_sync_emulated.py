@@ -24,7 +24,7 @@ from podium.conductor import power_sync
 from podium.db import api as db_api
 from podium.db import models
 from podium.drivers import driver_factory
-from podium.drivers.modules.ipmi import client as ipmi_client
+from podium.drivers.modules.ipmi import reactor as ipmi_reactor
 from podium.drivers.modules.redfish import connection as redfish_connection
 from podium.tests.functional.drivers import emulators
 from podium.tests.functional.fault_proxy import FaultProxy
@@ -278,7 +278,7 @@ class TestIpmiPowerSync(PowerSyncTestCase):
     def setUp(self) -> None:
         super().setUp()
         self.config(command_timeout=READ_TIMEOUT, group='ipmi')
-        self.addCleanup(ipmi_client.CLIENTS.clear)
+        self.addCleanup(ipmi_reactor.REACTOR.clear)
         count = 3
         self.bmcs = IpmiBmcs(
             self.useFixture(emulators.FakeIpmiBmcs(count=count)),
