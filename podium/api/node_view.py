@@ -10,13 +10,14 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any
 
 from podium.api import links
+from podium.common import masking
 
-MASK = '******'
+MASK = masking.MASK
 
 #: API fields read straight from the database column of the same name.
 COLUMN_FIELDS = (
     'uuid', 'name', 'description', 'driver', 'properties', 'extra',
-    'instance_uuid', 'instance_info', 'resource_class', 'owner',
+    'instance_uuid', 'resource_class', 'owner',
     'power_interface', 'management_interface', 'inspect_interface',
     'power_state', 'target_power_state', 'provision_state',
     'target_provision_state', 'maintenance', 'maintenance_reason', 'fault',
@@ -24,8 +25,11 @@ COLUMN_FIELDS = (
     'updated_at',
 )
 
-#: API fields whose secrets are masked.
-MASKED_FIELDS = ('driver_info', 'driver_internal_info')
+#: API fields whose secrets are masked, at any depth (as in Ironic).
+MASKED_FIELDS = ('driver_info', 'driver_internal_info', 'instance_info')
+
+#: Free-text fields that may quote a secret (a BMC's error message).
+TEXT_FIELDS = ('last_error',)
 
 #: Ironic fields Podium has no use for, with the value Ironic shows for
 #: a node that never used them; clients print them, so they are there.
@@ -88,20 +92,25 @@ class NodeSerializer:
         self._conductor_of = conductor_of
 
     def is_secret(self, key: str) -> bool:
-        return key.endswith('_password') or key in self._masked_keys
+        return masking.is_secret_key(key, self._masked_keys)
 
     def mask(self, info: dict[str, Any] | None) -> dict[str, Any]:
-        """``info`` with every secret value replaced by ``******``."""
+        """``info`` with every secret value, at any depth, replaced by
+        ``******``."""
         if not info:
             return {}
-        if not any(self.is_secret(key) for key in info):
-            return info
-        return {key: MASK if self.is_secret(key) else value
-                for key, value in info.items()}
+        masked: dict[str, Any] = masking.mask(info, self._masked_keys)
+        return masked
+
+    @staticmethod
+    def mask_text(text: str | None) -> str | None:
+        return masking.mask_text(text) if text else text
 
     def _getter(self, field: str) -> Callable[[Any], Any]:
         if field in MASKED_FIELDS:
             return lambda node: self.mask(getattr(node, field))
+        if field in TEXT_FIELDS:
+            return lambda node: self.mask_text(getattr(node, field))
         if field in CONSTANT_FIELDS:
             value = CONSTANT_FIELDS[field]
             return lambda _node: value
@@ -112,8 +121,10 @@ class NodeSerializer:
 
     def _render_full(self, node: Any, base: str) -> dict[str, Any]:
         result = {name: getattr(node, name) for name in COLUMN_FIELDS}
-        result['driver_info'] = self.mask(node.driver_info)
-        result['driver_internal_info'] = self.mask(node.driver_internal_info)
+        for name in MASKED_FIELDS:
+            result[name] = self.mask(getattr(node, name))
+        for name in TEXT_FIELDS:
+            result[name] = self.mask_text(result[name])
         result.update(CONSTANT_FIELDS)
         result['conductor'] = self._conductor_of(node.uuid,
                                                  node.conductor_group)
@@ -146,6 +157,7 @@ class NodeSerializer:
         result = {name: (CONSTANT_FIELDS[name] if name in CONSTANT_FIELDS
                          else getattr(node, name))
                   for name in STATE_FIELDS}
+        result['last_error'] = self.mask_text(result['last_error'])
         result['links'] = [
             {'href': f'{base}/v1/nodes/{node.uuid}/states', 'rel': 'self'},
             {'href': f'{base}/nodes/{node.uuid}/states',

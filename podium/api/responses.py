@@ -12,6 +12,8 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
+from podium.common import masking
+
 JSON_MEDIA_TYPE = 'application/json'
 
 
@@ -42,7 +44,7 @@ def error_body(status_code: int, message: str) -> bytes:
     former and a plain string hides the message from the latter.
     """
     fault = {'faultcode': 'Client' if status_code < 500 else 'Server',
-             'faultstring': message, 'debuginfo': None}
+             'faultstring': masking.mask_text(message), 'debuginfo': None}
     return orjson.dumps({'error_message': json.dumps(fault)})
 
 

@@ -56,6 +56,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _masked(message: str) -> str:
+    # Imported on failure only: pattern masking costs start-up time.
+    from podium.common import masking
+
+    return masking.mask_text(message)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return the process exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -70,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.func(args, ctx)
     except CliError as exc:
-        print(f'podium: error: {exc}', file=sys.stderr)
+        print(f'podium: error: {_masked(str(exc))}', file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print('podium: interrupted', file=sys.stderr)
@@ -82,7 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if args.debug:
             raise
-        print(f'podium: unexpected error: {exc!r} (run with --debug for '
+        print(f'podium: unexpected error: {_masked(repr(exc))} '
+              f'(run with --debug for '
               f'the traceback)', file=sys.stderr)
         return 1
     finally:

@@ -5,7 +5,7 @@ import sys
 from oslo_config import cfg
 from oslo_log import log
 
-from podium.common import exceptions, log_queue
+from podium.common import exceptions, log_queue, masking
 from podium.conf import CONF, validation
 from podium.db import engine as db_engine
 
@@ -37,6 +37,8 @@ def prepare_service(argv: list[str] | None = None,
     except (cfg.Error, ValueError) as exc:
         sys.exit(f'podium: configuration error: {exc}')
     log.setup(CONF, 'podium')
+    # Before the queue takes the handlers over: it keeps their filters.
+    masking.install_log_filter()
     log_queue.install()
     if check_database:
         try:

@@ -14,10 +14,9 @@ from collections.abc import Callable
 from typing import Any
 
 from oslo_log import log
-from oslo_utils import strutils
 
 from podium.common import context as podium_context
-from podium.common import exceptions, hash_ring, states
+from podium.common import exceptions, hash_ring, masking, states
 from podium.conductor import periodics, power_sync, task_manager
 from podium.conductor import pool as pool_mod
 from podium.conf import CONF
@@ -26,9 +25,11 @@ from podium.db import api as db_api
 LOG = log.getLogger(__name__)
 
 
-def _error_text(error: BaseException) -> str:
-    """``last_error`` text of a failure; never shows a password."""
-    return strutils.mask_password(str(error) or type(error).__name__)
+def _error_text(error: BaseException, node: Any = None) -> str:
+    """``last_error`` text of a failure; never shows a secret, not even
+    one of ``node``'s credentials a BMC library quoted in its message."""
+    secrets = masking.secret_values(node.driver_info) if node else ()
+    return masking.mask_text(str(error) or type(error).__name__, secrets)
 
 
 class ConductorManager:
@@ -58,7 +59,7 @@ class ConductorManager:
         except exceptions.Invalid:
             raise  # bad input: the caller's error, not the node's
         except Exception as exc:
-            message = f'Failed to {what}: {_error_text(exc)}'
+            message = f'Failed to {what}: {_error_text(exc, task.node)}'
             LOG.error('Node %s: %s', task.node.ident, message)
             db_api.update_node_by_id(task.node.id, {'last_error': message})
             if isinstance(exc, exceptions.PodiumException):
@@ -113,7 +114,7 @@ class ConductorManager:
                 power.set_power_state(task, new_state, timeout)
         except Exception as exc:
             message = (f'Failed to change power state to {new_state}: '
-                       f'{_error_text(exc)}')
+                       f'{_error_text(exc, task.node)}')
             LOG.error('Node %s: %s', task.node.ident, message)
             task.save(target_power_state=None, last_error=message)
             return
@@ -210,7 +211,7 @@ class ConductorManager:
                     interface.validate(task.node)
                 except exceptions.PodiumException as exc:
                     result[kind] = {'result': False,
-                                    'reason': _error_text(exc)}
+                                    'reason': _error_text(exc, task.node)}
                 else:
                     result[kind] = {'result': True, 'reason': None}
             return result
@@ -232,7 +233,8 @@ class ConductorManager:
         try:
             found = task.driver.inspect.inspect_hardware(task)
         except Exception as exc:
-            message = f'Failed to inspect hardware: {_error_text(exc)}'
+            message = ('Failed to inspect hardware: '
+                       f'{_error_text(exc, task.node)}')
             LOG.error('Node %s: %s', task.node.ident, message)
             task.save(last_error=message)
             return

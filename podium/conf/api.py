@@ -38,8 +38,11 @@ opts = [
     cfg.ListOpt(
         'masked_driver_info_keys',
         default=['password'],
-        help='driver_info keys shown as "******" in API responses, in '
-             'addition to every key ending in "_password".'),
+        help='driver_info keys shown as "******" in API responses, at '
+             'any depth, in addition to every key that names a secret '
+             'by pattern (containing password, token, secret, ...; or '
+             'with a part kg, key, community, pass, ...: ipmi_kg, '
+             'snmp_auth_key, redfish_auth_token).'),
     cfg.IntOpt(
         'api_workers',
         default=1, min=1,

@@ -23,6 +23,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from podium.common import masking
+
 
 def utcnow() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
@@ -56,6 +58,19 @@ class UTCDateTime(TypeDecorator[datetime.datetime]):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=datetime.UTC)
         return value
+
+
+class MaskedText(TypeDecorator[str]):
+    """Free text that may quote a secret (an error from a BMC, a
+    history event): masked on every write, whichever code path writes it,
+    so the database never holds what no output may show."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None,
+                           dialect: Any) -> str | None:
+        return masking.mask_text(value) if value else value
 
 
 class Base(DeclarativeBase):
@@ -115,7 +130,7 @@ class Node(TimestampMixin, Base):
     fault: Mapped[str | None] = mapped_column(String(255))
     reservation: Mapped[str | None] = mapped_column(String(255))
     conductor_group: Mapped[str] = mapped_column(String(255), default='')
-    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(MaskedText())
 
     @property
     def ident(self) -> str:
@@ -151,7 +166,7 @@ class NodeHistory(Base):
     uuid: Mapped[str] = mapped_column(String(36))
     node_id: Mapped[int] = mapped_column(
         Integer, ForeignKey('nodes.id', ondelete='CASCADE'))
-    event: Mapped[str] = mapped_column(Text)
+    event: Mapped[str] = mapped_column(MaskedText())
     event_type: Mapped[str] = mapped_column(String(255))
     severity: Mapped[str] = mapped_column(String(255))
     conductor: Mapped[str | None] = mapped_column(String(255))

@@ -89,7 +89,7 @@ class TestShow(base.APITestCase):
         super().setUp()
         self.node = self.create_node(
             name='n1', driver_info={'redfish_password': 'p', 'token': 't',
-                                    'password': 'q'})
+                                    'password': 'q', 'bmc_pin': '1234'})
 
     def test_by_uuid_and_name(self) -> None:
         for ident in (self.node['uuid'], 'n1'):
@@ -99,13 +99,13 @@ class TestShow(base.APITestCase):
 
     def test_masking(self) -> None:
         info = self.client.get('/v1/nodes/n1').json()['driver_info']
-        self.assertEqual({'redfish_password': '******', 'token': 't',
-                          'password': '******'}, info)
+        self.assertEqual({'redfish_password': '******', 'token': '******',
+                          'password': '******', 'bmc_pin': '1234'}, info)
 
     def test_configured_masked_keys(self) -> None:
-        self.config(masked_driver_info_keys=['token'], group='api')
+        self.config(masked_driver_info_keys=['bmc_pin'], group='api')
         info = self.make_client().get('/v1/nodes/n1').json()['driver_info']
-        self.assertEqual('******', info['token'])
+        self.assertEqual('******', info['bmc_pin'])
         self.assertEqual('******', info['redfish_password'])
 
     def test_fields(self) -> None:
