@@ -15,7 +15,7 @@ import json
 import re
 import threading
 import urllib.parse
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from podium.cli.errors import ApiError, CliError
@@ -176,8 +176,12 @@ class ApiClient:
 
     def paginate(self, path: str, key: str,
                  params: Mapping[str, Any] | None = None,
-                 limit: int | None = None) -> Iterator[dict[str, Any]]:
-        """Yield every item of a collection, following ``next`` links.
+                 limit: int | None = None,
+                 on_page: Callable[[dict[str, Any]], None] | None = None
+                 ) -> Iterator[dict[str, Any]]:
+        """Yield every item of a collection, following ``next`` links;
+        ``on_page`` sees each page's whole body (for keys beside the
+        items).
 
         The host of a ``next`` link is ignored (only its path and query
         are used), like ironicclient does, so a server behind a proxy
@@ -189,6 +193,8 @@ class ApiClient:
         count = 0
         while True:
             page = self.request('GET', path, params=query) or {}
+            if on_page is not None:
+                on_page(page)
             for item in page.get(key, []):
                 yield item
                 count += 1

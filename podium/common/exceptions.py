@@ -88,7 +88,10 @@ class NodeAlreadyExists(Conflict):
 
 
 class ConductorAlreadyRegistered(Conflict):
-    msg_fmt = 'Conductor %(conductor)s is already registered and alive.'
+    msg_fmt = ('Conductor %(conductor)s is already registered and alive: '
+               'another process runs with this host name. Give each '
+               'conductor a unique [DEFAULT] host, or stop the other one '
+               'and wait [conductor] heartbeat_timeout.')
 
 
 class NodeLocked(Conflict):

@@ -141,3 +141,24 @@ class HashRingManager:
                     and ring.get_host(row.uuid) == hostname):
                 result.append(row)
         return result
+
+    def node_counts(self, rows: Iterable[Any]) -> dict[str, int]:
+        """How many of ``rows`` (with ``uuid`` and ``conductor_group``)
+        each alive conductor manages; conductors managing none are
+        absent."""
+        rings = self._current_rings()
+        counts: dict[str, int] = {}
+        for row in rows:
+            ring = rings.get(_group_key(row.conductor_group))
+            if ring is not None and ring.hosts:
+                host = ring.get_host(row.uuid)
+                counts[host] = counts.get(host, 0) + 1
+        return counts
+
+    def unserved_groups(self, groups: Iterable[str]) -> list[str]:
+        """Those of ``groups`` no alive conductor serves, sorted and
+        lower-cased: their nodes are managed by nobody."""
+        rings = self._current_rings()
+        return sorted({_group_key(group) for group in groups}
+                      - {group for group, ring in rings.items()
+                         if ring.hosts})

@@ -42,6 +42,7 @@ class ConductorService:
         self._state_lock = threading.Lock()
         self._stopping = False
         self._stopped = threading.Event()
+        self._unserved_groups: list[str] = []
 
     # Start -----------------------------------------------------------------
 
@@ -65,12 +66,21 @@ class ConductorService:
         LOG.info('Conductor %s periodic tasks: %s', self.host,
                  ', '.join(f'{task.name} (every {task.spacing:g}s)'
                            for task in tasks) or 'none')
-        cleared = db_api.clear_node_reservations_for_conductor(self.host)
+        try:
+            # Registering first: a live namesake must keep its locks.
+            db_api.register_conductor(
+                self.host, sorted(registry.hardware_types),
+                CONF.conductor.conductor_group,
+                refuse_alive_within=CONF.conductor.heartbeat_timeout)
+        except Exception:
+            pool.shutdown()
+            raise
+        cleared = db_api.clear_node_reservations_for_conductor(
+            self.host, interrupted_by=f'conductor {self.host} restarted '
+                                      f'while it ran')
         if cleared:
             LOG.warning('Conductor %s released %d node lock(s) left by its '
                         'previous run', self.host, cleared)
-        db_api.register_conductor(self.host, sorted(registry.hardware_types),
-                                  CONF.conductor.conductor_group)
         hash_ring.HashRingManager.reset()
         try:
             if tasks:
@@ -112,6 +122,22 @@ class ConductorService:
                 sorted(driver_factory.get_registry().hardware_types),
                 CONF.conductor.conductor_group)
         self.release_dead_conductor_locks()
+        self._warn_unserved_groups()
+
+    def _warn_unserved_groups(self) -> None:
+        """Log, when it changes, which groups' nodes nobody manages."""
+        unserved = hash_ring.HashRingManager().unserved_groups(
+            db_api.list_node_conductor_groups())
+        if unserved != self._unserved_groups:
+            if unserved:
+                LOG.warning('No alive conductor serves conductor group(s) '
+                            '%s: their nodes are not managed (no power '
+                            'sync, no actions) until one starts',
+                            ', '.join(f'"{group}"' for group in unserved))
+            elif self._unserved_groups:
+                LOG.info('Every conductor group with nodes is served '
+                         'again')
+            self._unserved_groups = unserved
 
     def release_dead_conductor_locks(self) -> int:
         """Clear node locks held by conductors that stopped heartbeating,
@@ -125,7 +151,9 @@ class ConductorService:
                      CONF.conductor.heartbeat_timeout)}
         cleared = 0
         for holder in sorted(holders - alive - {self.host}):
-            count = db_api.clear_node_reservations_for_conductor(holder)
+            count = db_api.clear_node_reservations_for_conductor(
+                holder, interrupted_by=f'conductor {holder} died while '
+                                       f'it ran')
             if count:
                 LOG.warning('Conductor %s is dead; released its %d node '
                             'lock(s)', holder, count)
@@ -179,7 +207,8 @@ class ConductorService:
     def _leave(self) -> None:
         try:
             released = db_api.clear_node_reservations_for_conductor(
-                self.host)
+                self.host, interrupted_by=f'conductor {self.host} stopped '
+                                          f'before it ended')
             db_api.unregister_conductor(self.host)
             LOG.info('Conductor %s stopped; released %d node lock(s)',
                      self.host, released)

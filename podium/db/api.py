@@ -404,13 +404,48 @@ def release_node(tag: str, node_id: int) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def clear_node_reservations_for_conductor(hostname: str) -> int:
-    """Release every lock held under ``hostname``; returns how many."""
+def clear_node_reservations_for_conductor(
+        hostname: str, interrupted_by: str | None = None) -> int:
+    """Release every lock held under ``hostname``; returns how many.
+
+    :param interrupted_by: why the holder's actions cannot finish (it
+        died, or stopped before they ended). A node it held with a power
+        action in flight then loses its ``target_power_state``, which
+        nothing would ever reach, and gets a ``last_error`` and a
+        history entry saying which action was interrupted.
+    """
     with session_scope(writer=True) as session:
+        interrupted: list[tuple[int, str]] = []
+        if interrupted_by is not None:
+            interrupted = [(row.id, row.target_power_state)
+                           for row in session.execute(
+                               sa.select(models.Node.id,
+                                         models.Node.target_power_state)
+                               .where(models.Node.reservation == hostname,
+                                      models.Node.target_power_state
+                                      .is_not(None)))]
+        messages = {}
+        for node_id, target in interrupted:
+            message = (f'Power action to "{target}" was interrupted: '
+                       f'{interrupted_by}')
+            messages[node_id] = message
+            session.execute(
+                sa.update(models.Node)
+                .where(models.Node.id == node_id,
+                       models.Node.reservation == hostname)
+                .values(target_power_state=None, last_error=message))
         result = session.execute(
             sa.update(models.Node)
             .where(models.Node.reservation == hostname)
             .values(reservation=None))
+        if messages:
+            now = models.utcnow()
+            session.execute(sa.insert(models.NodeHistory), [
+                {'uuid': str(uuid_lib.uuid4()), 'node_id': node_id,
+                 'event': message, 'event_type': 'power',
+                 'severity': 'ERROR', 'conductor': hostname, 'user': None,
+                 'created_at': now}
+                for node_id, message in messages.items()])
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
@@ -450,20 +485,40 @@ def list_node_history(node_id: int) -> list[models.NodeHistory]:
 # Conductors -------------------------------------------------------------
 
 def register_conductor(hostname: str, drivers: list[str],
-                       conductor_group: str = '') -> models.Conductor:
-    """Register (or re-register) a conductor as online now."""
+                       conductor_group: str = '',
+                       refuse_alive_within: float | None = None
+                       ) -> models.Conductor:
+    """Register (or re-register) a conductor as online now.
+
+    :param refuse_alive_within: refuse when a conductor of this name is
+        online and heartbeat within that many seconds: two processes
+        with one host name would serve, lock and release the same nodes
+        as if they were one.
+    :raises ConductorAlreadyRegistered: see ``refuse_alive_within``.
+    """
     now = models.utcnow()
-    with session_scope(writer=True) as session:
-        conductor = session.scalars(sa.select(models.Conductor).where(
-            models.Conductor.hostname == hostname)).first()
-        if conductor is None:
-            conductor = models.Conductor(hostname=hostname)
-            session.add(conductor)
-        conductor.drivers = list(drivers)
-        conductor.conductor_group = conductor_group
-        conductor.online = True
-        conductor.updated_at = now
-        session.flush()
+    try:
+        with session_scope(writer=True) as session:
+            conductor = session.scalars(
+                sa.select(models.Conductor)
+                .where(models.Conductor.hostname == hostname)
+                .with_for_update()).first()
+            if conductor is None:
+                conductor = models.Conductor(hostname=hostname)
+                session.add(conductor)
+            elif (refuse_alive_within is not None
+                    and is_alive(conductor, refuse_alive_within)):
+                raise exceptions.ConductorAlreadyRegistered(
+                    conductor=hostname)
+            conductor.drivers = list(drivers)
+            conductor.conductor_group = conductor_group
+            conductor.online = True
+            conductor.updated_at = now
+            session.flush()
+    except sa_exc.IntegrityError:
+        # Another process inserted the same host name first.
+        raise exceptions.ConductorAlreadyRegistered(
+            conductor=hostname) from None
     return conductor
 
 
@@ -511,6 +566,14 @@ def list_conductors(limit: int | None = None,
         if limit is not None:
             query = query.limit(limit)
         return list(session.scalars(query))
+
+
+def list_node_conductor_groups() -> set[str]:
+    """The conductor groups nodes are in, lower-cased (as the hash ring
+    compares them); ``''`` is the default group."""
+    with session_scope() as session:
+        return {group.lower() for group in session.scalars(
+            sa.select(models.Node.conductor_group).distinct())}
 
 
 def is_alive(conductor: models.Conductor, timeout: float) -> bool:

@@ -1,7 +1,12 @@
 """Conductors: which are registered and whether they are alive.
 
 ``alive`` compares the last heartbeat with ``[conductor]
-heartbeat_timeout``; pages are ordered and keyed by hostname.
+heartbeat_timeout``; pages are ordered and keyed by hostname. Beyond
+Ironic's fields a conductor shows ``last_heartbeat`` and ``node_count``,
+the nodes the hash ring gives it now (a detail field: counting reads
+every node's UUID). A list also says which conductor groups hold nodes
+that no alive conductor serves (``unserved_conductor_groups``): those
+nodes are managed by nobody until a conductor of their group starts.
 """
 
 from typing import Any
@@ -10,25 +15,40 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from podium.api import links, params, responses
-from podium.common import exceptions
+from podium.common import exceptions, hash_ring
 from podium.conf import CONF
 from podium.db import api as db_api
 
 router = APIRouter(tags=['conductors'])
 
 _DEFAULT_FIELDS = ('hostname', 'conductor_group', 'alive')
-_DETAIL_FIELDS = _DEFAULT_FIELDS + ('drivers', 'created_at', 'updated_at')
+_DETAIL_FIELDS = _DEFAULT_FIELDS + ('drivers', 'node_count',
+                                     'last_heartbeat', 'created_at',
+                                     'updated_at')
 _ALL_FIELDS = frozenset(_DETAIL_FIELDS) | {'links'}
 
 
-def _render(conductor: Any, base: str, fields: tuple[str, ...]
-            ) -> dict[str, Any]:
+def _node_counts(fields: tuple[str, ...]) -> dict[str, int]:
+    if 'node_count' not in fields:
+        return {}
+    rows = db_api.list_node_rows(('uuid', 'conductor_group'))
+    return hash_ring.HashRingManager().node_counts(rows)
+
+
+def _render(conductor: Any, base: str, fields: tuple[str, ...],
+            node_counts: dict[str, int]) -> dict[str, Any]:
+    alive = db_api.is_alive(conductor, CONF.conductor.heartbeat_timeout)
     values = {
         'hostname': conductor.hostname,
         'conductor_group': conductor.conductor_group or '',
-        'alive': db_api.is_alive(conductor,
-                                 CONF.conductor.heartbeat_timeout),
+        'alive': alive,
         'drivers': list(conductor.drivers or ()),
+        # A dead conductor's nodes have moved to the others already.
+        'node_count': node_counts.get(conductor.hostname, 0)
+        if alive else 0,
+        # The row changes only by heartbeats (and registering and
+        # leaving, which are signs of life too).
+        'last_heartbeat': conductor.updated_at or conductor.created_at,
         'created_at': conductor.created_at,
         'updated_at': conductor.updated_at,
     }
@@ -53,8 +73,11 @@ def list_conductors(request: Request, detail: str | None = Query(None),
     page_size = params.parse_limit(limit, request.app.state.max_limit)
     conductors = db_api.list_conductors(limit=page_size, marker=marker)
     base = links.base_url(request)
+    counts = _node_counts(shown)
     body: dict[str, Any] = {
-        'conductors': [_render(c, base, shown) for c in conductors]}
+        'conductors': [_render(c, base, shown, counts) for c in conductors],
+        'unserved_conductor_groups': hash_ring.HashRingManager()
+        .unserved_groups(db_api.list_node_conductor_groups())}
     if len(conductors) == page_size:
         body['next'] = links.next_link(
             base, request.url.path, request.query_params.multi_items(),
@@ -68,4 +91,5 @@ def get_conductor(request: Request, hostname: str,
     shown = params.parse_fields(fields, _ALL_FIELDS) or _DETAIL_FIELDS
     conductor = db_api.get_conductor(hostname)
     return responses.JSONResponse(
-        _render(conductor, links.base_url(request), shown))
+        _render(conductor, links.base_url(request), shown,
+                _node_counts(shown)))

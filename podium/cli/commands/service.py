@@ -1,7 +1,9 @@
-"""``podium conductor list`` and ``podium driver list``."""
+"""``podium conductor list|show`` and ``podium driver list``."""
 
 import argparse
+import urllib.parse
 from collections.abc import Sequence
+from typing import Any
 
 from podium.cli.commands import common
 from podium.cli.context import Context
@@ -9,7 +11,8 @@ from podium.cli.output import Column, add_output_options, columns
 
 CONDUCTOR_COLUMNS = columns(('Hostname', 'hostname'),
                             ('Conductor Group', 'conductor_group'),
-                            ('Alive', 'alive'))
+                            ('Alive', 'alive'), ('Nodes', 'node_count'),
+                            ('Last Heartbeat', 'last_heartbeat'))
 CONDUCTOR_LONG = CONDUCTOR_COLUMNS + columns(
     ('Drivers', 'drivers'), ('Created At', 'created_at'),
     ('Updated At', 'updated_at'))
@@ -34,6 +37,14 @@ def register(subparsers: common.Subparsers) -> None:
     parser.add_argument('--long', action='store_true',
                         help='also show drivers and timestamps')
     add_output_options(parser)
+    parser = common.add_command(
+        group, 'show', 'show one conductor: alive, group, drivers, the '
+        'nodes it manages and its last heartbeat',
+        ['podium conductor show conductor-1',
+         'podium conductor show conductor-1 -c alive -c node_count'],
+        _conductor_show)
+    parser.add_argument('hostname', help='host name of the conductor')
+    add_output_options(parser)
 
     group = common.add_group(subparsers, 'driver', 'hardware types')
     parser = common.add_command(
@@ -55,8 +66,30 @@ def _list(ctx: Context, args: argparse.Namespace, path: str, key: str,
 
 
 def _conductor_list(args: argparse.Namespace, ctx: Context) -> int:
-    return _list(ctx, args, '/v1/conductors', 'conductors',
-                 CONDUCTOR_COLUMNS, CONDUCTOR_LONG)
+    unserved: set[str] = set()
+
+    def note_unserved(page: dict[str, Any]) -> None:
+        unserved.update(page.get('unserved_conductor_groups') or ())
+
+    # Node counts are detail fields; the summary shows them too.
+    rows = list(ctx.client.paginate('/v1/conductors', 'conductors',
+                                    {'detail': 'True'},
+                                    on_page=note_unserved))
+    ctx.printer.print_list(rows, CONDUCTOR_LONG if args.long
+                           else CONDUCTOR_COLUMNS, CONDUCTOR_LONG)
+    if unserved:
+        names = ', '.join(f'"{group}"' if group else '"" (the default '
+                          'group)' for group in sorted(unserved))
+        ctx.stderr.write(f'warning: no alive conductor serves conductor '
+                         f'group(s) {names}: their nodes are not '
+                         f'managed\n')
+    return 0
+
+
+def _conductor_show(args: argparse.Namespace, ctx: Context) -> int:
+    path = '/v1/conductors/' + urllib.parse.quote(args.hostname, safe='')
+    ctx.printer.print_record(ctx.client.request('GET', path))
+    return 0
 
 
 def _driver_list(args: argparse.Namespace, ctx: Context) -> int:

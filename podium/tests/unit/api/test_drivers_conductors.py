@@ -4,6 +4,7 @@ import datetime
 
 import sqlalchemy as sa
 
+from podium.common import hash_ring
 from podium.db import api as db_api
 from podium.db import engine, models
 from podium.tests.unit.api import base
@@ -82,6 +83,36 @@ class TestConductors(base.APITestCase):
         self.assertEqual({'hostname', 'links'}, set(body['conductors'][0]))
         self.assertError(self.client.get('/v1/conductors?fields=x'), 400,
                          'x')
+
+    def test_node_count_heartbeat_and_unserved_groups(self) -> None:
+        for index in range(30):
+            db_api.create_node({'driver': 'fake-hardware',
+                                'name': f'n{index}',
+                                'conductor_group': 'G1' if index % 2
+                                else ''})
+        db_api.create_node({'driver': 'fake-hardware', 'name': 'orphan',
+                            'conductor_group': 'nobody-here'})
+        body = self.client.get('/v1/conductors?detail=True').json()
+        counts = {c['hostname']: c['node_count']
+                  for c in body['conductors']}
+        # The default group's 15 nodes all go to the one conductor of
+        # that group; group g1's 15 are spread over its three.
+        self.assertEqual(15, counts.pop('test-conductor'))
+        self.assertEqual(15, sum(counts.values()))
+        self.assertEqual(['nobody-here'], body['unserved_conductor_groups'])
+        shown = self.client.get('/v1/conductors/c-a').json()
+        self.assertEqual(counts['c-a'], shown['node_count'])
+        self.assertIsNotNone(shown['last_heartbeat'])
+        # A dead conductor owns nothing; its group-mates took its nodes.
+        self.config(heartbeat_timeout=5, group='conductor')
+        _age_conductor('c-a', seconds=30)
+        hash_ring.HashRingManager.reset()
+        body = self.client.get('/v1/conductors?fields=hostname,node_count'
+                               ).json()
+        counts = {c['hostname']: c['node_count']
+                  for c in body['conductors']}
+        self.assertEqual((0, 15), (counts['c-a'],
+                                   counts['c-b'] + counts['c-c']))
 
     def test_pagination(self) -> None:
         body = self.client.get('/v1/conductors?limit=2').json()

@@ -1,10 +1,12 @@
 """The conductor service: start-up, takeover and shutdown in-process."""
 
 import datetime
+import logging
 
+import fixtures
 import sqlalchemy as sa
 
-from podium.common import exceptions, states
+from podium.common import exceptions, hash_ring, states
 from podium.conductor import rpcapi, service
 from podium.db import api as db_api
 from podium.db import engine, models
@@ -18,6 +20,9 @@ class ServiceTestCase(utils.ConductorTestCase):
         self.config(rpc_transport='local')
         self.config(workers_pool_size=8, heartbeat_interval=1,
                     graceful_shutdown_timeout=20, group='conductor')
+        # The service registers itself; a live registration of its host
+        # name would be another process's.
+        db_api.unregister_conductor(self.HOST)
 
     def start_service(self) -> service.ConductorService:
         conductor = service.ConductorService()
@@ -100,6 +105,56 @@ class TestTakeover(ServiceTestCase):
         self.assertEqual(1, conductor.release_dead_conductor_locks())
         self.assertIsNone(db_api.get_node(orphan.id).reservation)
         self.assertEqual('alive-one', db_api.get_node(kept.id).reservation)
+
+    def test_interrupted_power_action_is_reported(self) -> None:
+        conductor = self.start_service()
+        db_api.register_conductor('dead-one', ['fake-hardware'])
+        self.make_stale('dead-one')
+        node = self.create_node('mid-action',
+                                target_power_state=states.POWER_ON)
+        idle = self.create_node('idle')
+        db_api.reserve_node('dead-one', node.id)
+        db_api.reserve_node('dead-one', idle.id)
+        self.assertEqual(2, conductor.release_dead_conductor_locks())
+        stored = db_api.get_node(node.id)
+        self.assertIsNone(stored.reservation)
+        self.assertIsNone(stored.target_power_state)
+        self.assertIn('Power action to "power on" was interrupted: '
+                      'conductor dead-one died', stored.last_error)
+        self.assertEqual(['ERROR'], [entry.severity for entry in
+                                     db_api.list_node_history(node.id)])
+        # A node merely locked had nothing in flight to report.
+        self.assertIsNone(db_api.get_node(idle.id).last_error)
+        self.assertEqual([], db_api.list_node_history(idle.id))
+
+    def test_namesake_alive_refuses_to_start(self) -> None:
+        db_api.register_conductor(self.HOST, ['fake-hardware'])
+        node = self.create_node('held')
+        db_api.reserve_node(self.HOST, node.id)
+        conductor = service.ConductorService()
+        error = self.assertRaises(exceptions.ConductorAlreadyRegistered,
+                                  conductor.start)
+        self.assertIn('unique [DEFAULT] host', str(error))
+        # The live namesake keeps its locks.
+        self.assertEqual(self.HOST, db_api.get_node(node.id).reservation)
+        self.make_stale(self.HOST)
+        self.start_service()
+        self.assertIsNone(db_api.get_node(node.id).reservation)
+
+    def test_unserved_group_logged_once(self) -> None:
+        logs = self.useFixture(fixtures.FakeLogger(level=logging.INFO))
+        self.create_node('lonely', conductor_group='Rack-9')
+        conductor = self.start_service()
+        conductor._warn_unserved_groups()
+        conductor._warn_unserved_groups()
+        self.assertEqual(1, logs.output.count(
+            'No alive conductor serves conductor group(s) "rack-9"'))
+        db_api.register_conductor('rack9-conductor', ['fake-hardware'],
+                                  'rack-9')
+        hash_ring.HashRingManager.reset()
+        conductor._warn_unserved_groups()
+        self.assertIn('Every conductor group with nodes is served again',
+                      logs.output)
 
     def test_heartbeat_adopts_orphans(self) -> None:
         db_api.register_conductor('gone', ['fake-hardware'])

@@ -41,6 +41,17 @@ class ConductorTest(base.DbTestCase):
                          (got.drivers, got.online, got.conductor_group))
         self.assertEqual(1, len(db_api.list_conductors()))
 
+    def test_register_refuses_a_live_namesake(self) -> None:
+        db_api.register_conductor('c1', ['a'])
+        self.assertRaises(exceptions.ConductorAlreadyRegistered,
+                          db_api.register_conductor, 'c1', ['a'],
+                          refuse_alive_within=60)
+        _age_heartbeat('c1', 120)
+        db_api.register_conductor('c1', ['a'], refuse_alive_within=60)
+        db_api.unregister_conductor('c1')
+        db_api.register_conductor('c1', ['a'], refuse_alive_within=60)
+        self.assertTrue(db_api.get_conductor('c1').online)
+
     def test_get_missing(self) -> None:
         self.assertRaises(exceptions.ConductorNotFound,
                           db_api.get_conductor, 'nobody')
