@@ -30,6 +30,7 @@ def main() -> int:
     # signal handlers, responsive on every platform.
     while not service.wait(timeout=1.0):
         pass
+    signals.exit_if_stuck()
     return 0
 
 

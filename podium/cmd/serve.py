@@ -37,13 +37,17 @@ def run(argv: list[str]) -> int:
         return 1
     # uvicorn takes SIGTERM/SIGINT while it serves and hands them back
     # to these handlers once HTTP has stopped; SIGHUP is ours alone.
-    signals.install_signal_handlers(conductor)
+    begin_stop = signals.install_signal_handlers(conductor)
     try:
         listened = server.serve(app)
     finally:
+        # uvicorn took the stop signal itself, so ours never armed the
+        # watchdog: arm it here (a further signal now exits at once).
+        begin_stop()
         conductor.stop(graceful=True)
         while not conductor.wait(timeout=1.0):
             pass
+        signals.exit_if_stuck()
     return 0 if listened else 1
 
 
