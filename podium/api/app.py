@@ -7,7 +7,15 @@ what it needs from ``app.state`` instead of looking options up.
 from fastapi import FastAPI
 from oslo_log import log
 
-from podium.api import auth, errors, middleware, node_view, responses, versions
+from podium.api import (
+    auth,
+    errors,
+    limits,
+    middleware,
+    node_view,
+    responses,
+    versions,
+)
 from podium.api.routes import conductors, drivers, node_actions, nodes, root
 from podium.common import exceptions, hash_ring
 from podium.conductor import rpcapi
@@ -41,6 +49,10 @@ def create_app() -> FastAPI:
     for module in (root, nodes, node_actions, drivers, conductors):
         app.include_router(module.router)
     errors.install(app)
+    # Inside authentication: a client without credentials gets its 401
+    # without having its body read.
+    app.add_middleware(limits.LimitsMiddleware,
+                       limits=limits.Limits.from_config(CONF))
     if CONF.api.auth_strategy == 'http_basic':
         app.add_middleware(
             auth.BasicAuthMiddleware,

@@ -44,6 +44,24 @@ opts = [
              'with a part kg, key, community, pass, ...: ipmi_kg, '
              'snmp_auth_key, redfish_auth_token).'),
     cfg.IntOpt(
+        'max_request_body_size',
+        default=114688, min=1024,
+        help='Largest request body accepted, in bytes (Ironic\'s default, '
+             '112 KiB); larger bodies are refused with HTTP 413 before '
+             'they are read.'),
+    cfg.IntOpt(
+        'max_json_depth',
+        default=20, min=2,
+        help='Deepest nesting of objects and arrays accepted in a JSON '
+             'request body; deeper bodies are refused with HTTP 400.'),
+    cfg.IntOpt(
+        'max_field_size',
+        default=65536, min=256,
+        help='Largest size of one field of a JSON request body: a string '
+             'in characters, an object (driver_info, properties, extra, '
+             'instance_info or one nested inside them) in bytes of JSON. '
+             'Larger fields are refused with HTTP 400 naming the field.'),
+    cfg.IntOpt(
         'api_workers',
         default=1, min=1,
         help='Worker processes of the standalone podium-api service.'),
