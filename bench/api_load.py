@@ -31,11 +31,6 @@ from bench import apiclient, cli, deploy, loadgen, procs, report
 SMOKE = ['--sizes', '20', '--duration', '1', '--latency-samples', '3',
          '--tool', 'python']
 
-#: The reference Ironic measured on this machine class (see README).
-IRONIC = {'show': '64-106 req/s', 'list-detail-1': '0.6-1 s',
-          'enroll': '23 /s'}
-
-
 def _names(count: int) -> list[str]:
     return [f'node-{i:05d}' for i in range(count)]
 
@@ -113,13 +108,12 @@ def measure_size(size: int, args: Any) -> list[dict[str, Any]]:
                 rows.append(result)
     for row in rows:
         row['nodes'] = size
-        row['ironic'] = IRONIC.get(row['op'])
     return rows
 
 
 COLUMNS = ['nodes', 'op', 'concurrency', 'requests', 'rps', 'p50_ms',
            'p99_ms', 'errors', 'server_cpu_ms_per_req', 'client_cpu_pct',
-           'tool', 'ironic']
+           'tool']
 
 
 def run(args: Any) -> None:

@@ -44,6 +44,52 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _TICKS
 
 
+def family(pid: int) -> list[int]:
+    """``pid`` and every live descendant of it.
+
+    Services that fork workers (Ironic's all-in-one process serves its
+    API from a forked child) must be measured as the whole family.
+    """
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f'/proc/{entry}/stat', encoding='ascii') as handle:
+                ppid = int(handle.read().rsplit(')', 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(children.get(current, []))
+    return found
+
+
+def family_cpu_seconds(pid: int) -> float:
+    """CPU seconds of ``pid`` and its live descendants."""
+    total = 0.0
+    for member in family(pid):
+        with contextlib.suppress(OSError):
+            total += cpu_seconds(member)
+    return total
+
+
+def family_pss_kb(pid: int) -> int:
+    """Proportional set size (KiB) of ``pid`` and its descendants: pages
+    shared between forked processes are counted once in all."""
+    total = 0
+    for member in family(pid):
+        with contextlib.suppress(OSError), open(
+                f'/proc/{member}/smaps_rollup', encoding='ascii') as handle:
+            for line in handle:
+                if line.startswith('Pss:'):
+                    total += int(line.split()[1])
+    return total
+
+
 def status(pid: int) -> dict[str, int]:
     """Current and peak RSS (KiB) and thread count of ``pid``."""
     wanted = {'VmRSS': 'rss_kb', 'VmHWM': 'peak_rss_kb',

@@ -51,3 +51,7 @@ class TestBenchSmoke(base.TestCase):
 
     def test_seed_problem(self) -> None:
         self._smoke('seed_problem')
+
+    def test_compare_ironic(self) -> None:
+        # Podium's side only: installing Ironic takes minutes.
+        self._smoke('compare_ironic')
