@@ -132,6 +132,15 @@ class HtpasswdAuthenticator:
         return valid
 
 
+def user_of(header: bytes) -> str | None:
+    """The user name of a verified Basic ``Authorization`` header."""
+    try:
+        decoded = base64.b64decode(header.partition(b' ')[2].strip())
+    except (binascii.Error, ValueError):
+        return None
+    return decoded.partition(b':')[0].decode('utf-8', 'replace') or None
+
+
 class BasicAuthMiddleware:
     """Refuses requests without valid credentials with a 401."""
 
@@ -151,6 +160,8 @@ class BasicAuthMiddleware:
                 self.authenticator.cached(header)
                 or await run_in_threadpool(self.authenticator.verify,
                                            header)):
+            # Who asked, for node history (request.state.user).
+            scope.setdefault('state', {})['user'] = user_of(header)
             await self.app(scope, receive, send)
             return
         body = responses.error_body(

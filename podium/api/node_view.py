@@ -20,9 +20,10 @@ COLUMN_FIELDS = (
     'instance_uuid', 'resource_class', 'owner',
     'power_interface', 'management_interface', 'inspect_interface',
     'power_state', 'target_power_state', 'provision_state',
-    'target_provision_state', 'maintenance', 'maintenance_reason', 'fault',
-    'reservation', 'conductor_group', 'last_error', 'created_at',
-    'updated_at',
+    'target_provision_state', 'provision_updated_at',
+    'inspection_started_at', 'inspection_finished_at', 'maintenance',
+    'maintenance_reason', 'fault', 'reservation', 'conductor_group',
+    'last_error', 'created_at', 'updated_at',
 )
 
 #: API fields whose secrets are masked, at any depth (as in Ironic).
@@ -31,19 +32,21 @@ MASKED_FIELDS = ('driver_info', 'driver_internal_info', 'instance_info')
 #: Free-text fields that may quote a secret (a BMC's error message).
 TEXT_FIELDS = ('last_error',)
 
+#: Step columns: NULL in the database, ``{}`` in the API, as Ironic.
+STEP_FIELDS = ('clean_step', 'deploy_step')
+
 #: Ironic fields Podium has no use for, with the value Ironic shows for
 #: a node that never used them; clients print them, so they are there.
 CONSTANT_FIELDS: dict[str, Any] = {
     'allocation_uuid': None, 'automated_clean': None,
     'bios_interface': None, 'boot_interface': None, 'boot_mode': None,
-    'chassis_uuid': None, 'clean_step': {},
+    'chassis_uuid': None,
     'console_enabled': False, 'console_interface': None,
-    'deploy_interface': None, 'deploy_step': {},
+    'deploy_interface': None,
     'disable_power_off': False, 'firmware_interface': None,
-    'inspection_finished_at': None, 'inspection_started_at': None,
     'lessee': None, 'network_data': {}, 'network_interface': None,
     'parent_node': None, 'protected': False, 'protected_reason': None,
-    'provision_updated_at': None, 'raid_config': {},
+    'raid_config': {},
     'raid_interface': None, 'rescue_interface': None, 'retired': False,
     'retired_reason': None, 'secure_boot': None, 'shard': None,
     'storage_interface': None, 'target_raid_config': {}, 'traits': [],
@@ -51,7 +54,7 @@ CONSTANT_FIELDS: dict[str, Any] = {
 }
 
 #: Every field a client may name in ``fields``.
-ALL_FIELDS = frozenset(COLUMN_FIELDS + MASKED_FIELDS) | \
+ALL_FIELDS = frozenset(COLUMN_FIELDS + MASKED_FIELDS + STEP_FIELDS) | \
     frozenset(CONSTANT_FIELDS) | {'links', 'conductor'}
 
 #: Finds the conductor managing a node from its UUID and conductor
@@ -69,14 +72,14 @@ STATE_FIELDS = ('power_state', 'target_power_state', 'provision_state',
                 'target_raid_config', 'boot_mode', 'secure_boot', 'fault')
 
 #: Columns of a full node, in the order a list selects them.
-ALL_COLUMNS = COLUMN_FIELDS + MASKED_FIELDS
+ALL_COLUMNS = COLUMN_FIELDS + MASKED_FIELDS + STEP_FIELDS
 
 
 def columns_for(fields: Iterable[str]) -> tuple[str, ...]:
     """The database columns needed to show ``fields`` (uuid always)."""
     wanted = {'uuid'}
     wanted.update(name for name in fields
-                  if name in COLUMN_FIELDS or name in MASKED_FIELDS)
+                  if name in ALL_COLUMNS)
     if 'conductor' in fields:
         wanted.add('conductor_group')
     return tuple(name for name in ALL_COLUMNS if name in wanted)
@@ -111,6 +114,8 @@ class NodeSerializer:
             return lambda node: self.mask(getattr(node, field))
         if field in TEXT_FIELDS:
             return lambda node: self.mask_text(getattr(node, field))
+        if field in STEP_FIELDS:
+            return lambda node: getattr(node, field) or {}
         if field in CONSTANT_FIELDS:
             value = CONSTANT_FIELDS[field]
             return lambda _node: value
@@ -125,6 +130,8 @@ class NodeSerializer:
             result[name] = self.mask(getattr(node, name))
         for name in TEXT_FIELDS:
             result[name] = self.mask_text(result[name])
+        for name in STEP_FIELDS:
+            result[name] = getattr(node, name) or {}
         result.update(CONSTANT_FIELDS)
         result['conductor'] = self._conductor_of(node.uuid,
                                                  node.conductor_group)

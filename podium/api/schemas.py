@@ -106,6 +106,12 @@ class MaintenanceRequest(_Strict):
 
 
 class ProvisionRequest(_Strict):
-    """``PUT /v1/nodes/{id}/states/provision``: only inspection."""
+    """``PUT /v1/nodes/{id}/states/provision``.
 
-    target: Literal['inspect']
+    The target is checked by the conductor against the state machine,
+    so that an unknown target and a target the node's state does not
+    allow get the same Ironic message naming node and state.
+    """
+
+    target: Annotated[str, Field(min_length=1, max_length=64)]
+    clean_steps: list[dict[str, Any]] | None = None

@@ -48,6 +48,15 @@ class InvalidState(Invalid):
     code = 409
 
 
+class InvalidStateRequested(Invalid):
+    msg_fmt = 'The requested action "%(action)s" can not be performed ' \
+              'on node "%(node)s" while it is in state "%(state)s".'
+
+
+class InvalidCleanSteps(Invalid):
+    msg_fmt = 'Node %(node)s: invalid clean steps: %(reason)s'
+
+
 class NotFound(PodiumException):
     msg_fmt = 'Resource could not be found.'
     code = 404

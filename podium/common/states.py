@@ -24,14 +24,39 @@ POWER_TARGET_RESULT = {
     SOFT_POWER_OFF: POWER_OFF,
 }
 
-# Provision states. Podium does not deploy; nodes move between enroll,
-# manageable and available under operator control only.
+# Provision states (Ironic's spelling; the machine lives in
+# podium.common.provision).
 ENROLL = 'enroll'
+VERIFYING = 'verifying'
 MANAGEABLE = 'manageable'
 AVAILABLE = 'available'
-VERIFYING = 'verifying'
+ACTIVE = 'active'
+DEPLOYING = 'deploying'
+DEPLOYWAIT = 'wait call-back'
+DEPLOYFAIL = 'deploy failed'
+DELETING = 'deleting'
+CLEANING = 'cleaning'
+CLEANWAIT = 'clean wait'
+CLEANFAIL = 'clean failed'
 INSPECTING = 'inspecting'
+INSPECTWAIT = 'inspect wait'
 INSPECTFAIL = 'inspect failed'
+ADOPTING = 'adopting'
+ADOPTFAIL = 'adopt failed'
+
+#: States a node stays in until someone asks for something.
+STABLE_STATES = (ENROLL, MANAGEABLE, AVAILABLE, ACTIVE, ERROR)
+
+#: States a conductor is working in (or waiting for a call-back in);
+#: power sync leaves them alone and the recovery code finishes them.
+TRANSIENT_STATES = (VERIFYING, DEPLOYING, DEPLOYWAIT, DELETING, CLEANING,
+                    CLEANWAIT, INSPECTING, INSPECTWAIT, ADOPTING)
+
+#: States a failed transition ends in.
+FAILURE_STATES = (DEPLOYFAIL, CLEANFAIL, INSPECTFAIL, ADOPTFAIL)
+
+#: States in which a node may be deleted (Ironic's list).
+DELETE_ALLOWED_STATES = (ENROLL, MANAGEABLE, ADOPTFAIL)
 
 #: Fault recorded when power sync gave up on a node's BMC.
 POWER_FAILURE = 'power failure'

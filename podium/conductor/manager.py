@@ -4,7 +4,7 @@ Its public methods are the conductor RPC API (see
 ``podium.conductor.rpcapi``); they take a request context and a node
 UUID or name and raise only Podium exceptions, whose ``code`` the API
 returns as the HTTP status. Actions that talk to a BMC for long (power,
-inspection) take the node lock synchronously, so the caller learns at
+provisioning) take the node lock synchronously, so the caller learns at
 once that a node is busy or missing, then continue on the worker pool
 (``NoFreeConductorWorker`` when it is full) and record the outcome in the
 node: the new state, or ``last_error``.
@@ -16,20 +16,23 @@ from typing import Any
 from oslo_log import log
 
 from podium.common import context as podium_context
-from podium.common import exceptions, hash_ring, masking, states
-from podium.conductor import periodics, power_sync, task_manager
+from podium.common import exceptions, hash_ring, states
+from podium.conductor import (
+    periodics,
+    power_sync,
+    provisioning,
+    recovery,
+    task_manager,
+)
 from podium.conductor import pool as pool_mod
 from podium.conf import CONF
 from podium.db import api as db_api
+from podium.drivers import steps
 
 LOG = log.getLogger(__name__)
 
 
-def _error_text(error: BaseException, node: Any = None) -> str:
-    """``last_error`` text of a failure; never shows a secret, not even
-    one of ``node``'s credentials a BMC library quoted in its message."""
-    secrets = masking.secret_values(node.driver_info) if node else ()
-    return masking.mask_text(str(error) or type(error).__name__, secrets)
+_error_text = provisioning.error_text
 
 
 class ConductorManager:
@@ -41,6 +44,7 @@ class ConductorManager:
         self.pool = pool or pool_mod.WorkerPool.from_config()
         self.ring = hash_ring.HashRingManager()
         self.power_sync = power_sync.PowerSync(host, self.pool, self.ring)
+        self.provisioner = provisioning.Provisioner(self.pool)
 
     def _acquire(self, context: podium_context.RequestContext,
                  node_id: str, purpose: str, shared: bool = False,
@@ -216,34 +220,41 @@ class ConductorManager:
                     result[kind] = {'result': True, 'reason': None}
             return result
 
-    def inspect_hardware(self, context: podium_context.RequestContext,
-                         node_id: str) -> None:
-        """Discover a node's hardware in the background and merge what
-        was found into its ``properties``.
+    # Provisioning ----------------------------------------------------------
 
-        :raises NodeNotFound, NodeLocked, NoFreeConductorWorker:
-        :raises UnsupportedDriverExtension, MissingParameterValue,
-            InvalidParameterValue: the node cannot be inspected.
+    def do_provisioning_action(self, context: podium_context.RequestContext,
+                               node_id: str, target: str,
+                               clean_steps: list[dict[str, Any]] | None = None
+                               ) -> None:
+        """Move a node towards ``target`` (an API provision target:
+        manage, provide, inspect, clean, active, rebuild, deleted, abort,
+        adopt ...); the work runs in the background.
+
+        :raises InvalidStateRequested: an unknown target, or one the
+            node's state does not allow.
+        :raises InvalidCleanSteps: manual clean steps the node lacks.
+        :raises NodeNotFound, NodeLocked, NodeInMaintenance,
+            NoFreeConductorWorker:
         """
-        with self._acquire(context, node_id, 'inspecting hardware') as task:
-            task.driver.inspect.validate(task.node)
-            task.spawn_after(self.pool.spawn, self._do_inspect)
+        with self._acquire(context, node_id,
+                           f'provisioning action {target}') as task:
+            self.provisioner.start(task, target, context.user_id,
+                                   clean_steps=clean_steps)
 
-    def _do_inspect(self, task: task_manager.TaskManager) -> None:
-        try:
-            found = task.driver.inspect.inspect_hardware(task)
-        except Exception as exc:
-            message = ('Failed to inspect hardware: '
-                       f'{_error_text(exc, task.node)}')
-            LOG.error('Node %s: %s', task.node.ident, message)
-            task.save(last_error=message)
-            return
-        task.save(properties=dict(task.node.properties or {}, **found),
-                  last_error=None)
-        LOG.info('Node %s: inspection found %s', task.node.ident,
-                 ', '.join(sorted(found)))
+    def get_clean_steps(self, context: podium_context.RequestContext,
+                        node_id: str) -> list[dict[str, Any]]:
+        """The clean steps a node's interfaces declare, in the order
+        automated cleaning would run them."""
+        with self._acquire(context, node_id, 'listing clean steps',
+                           shared=True) as task:
+            return steps.get_clean_steps(task.driver.interfaces())
 
     # Periodic tasks --------------------------------------------------------
+
+    @periodics.periodic('conductor.check_provision_state_interval')
+    def _check_provision_timeouts(
+            self, context: podium_context.RequestContext) -> None:
+        recovery.fail_timed_out(context, self.host, self.ring)
 
     @periodics.periodic('conductor.sync_power_state_interval')
     def _sync_power_states(self,

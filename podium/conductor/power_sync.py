@@ -170,6 +170,10 @@ class PowerSync:
     def _wanted(row: Any) -> bool:
         if row.reservation is not None or row.target_power_state:
             return False  # an action owns the node now
+        if row.provision_state in states.TRANSIENT_STATES:
+            # Ironic leaves nodes mid-transition alone: a deploy or
+            # cleaning may switch the power on purpose.
+            return False
         return not row.maintenance or row.fault == states.POWER_FAILURE
 
 

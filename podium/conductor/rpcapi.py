@@ -27,7 +27,8 @@ RPC_API_VERSION = '1.0'
 RPC_METHODS = frozenset({
     'change_node_power_state', 'set_boot_device', 'get_boot_device',
     'get_supported_boot_devices', 'set_maintenance',
-    'validate_driver_interfaces', 'inspect_hardware',
+    'validate_driver_interfaces', 'do_provisioning_action',
+    'get_clean_steps',
 })
 
 _local_lock = threading.Lock()
@@ -167,6 +168,14 @@ class ConductorAPI:
         return dict(self._call(context, 'validate_driver_interfaces',
                                node_id, topic))
 
-    def inspect_hardware(self, context: podium_context.RequestContext,
-                         node_id: str, topic: str | None = None) -> None:
-        self._call(context, 'inspect_hardware', node_id, topic)
+    def do_provisioning_action(self, context: podium_context.RequestContext,
+                               node_id: str, target: str,
+                               clean_steps: list[dict[str, Any]] | None = None,
+                               topic: str | None = None) -> None:
+        self._call(context, 'do_provisioning_action', node_id, topic,
+                   target=target, clean_steps=clean_steps)
+
+    def get_clean_steps(self, context: podium_context.RequestContext,
+                        node_id: str, topic: str | None = None
+                        ) -> list[dict[str, Any]]:
+        return list(self._call(context, 'get_clean_steps', node_id, topic))

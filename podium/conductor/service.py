@@ -18,7 +18,7 @@ from oslo_log import log
 from podium.common import context as podium_context
 from podium.common import exceptions, hash_ring
 from podium.conductor import manager as manager_mod
-from podium.conductor import periodics
+from podium.conductor import periodics, recovery
 from podium.conductor import pool as pool_mod
 from podium.conf import CONF
 from podium.db import api as db_api
@@ -75,12 +75,15 @@ class ConductorService:
         except Exception:
             pool.shutdown()
             raise
+        reason = f'conductor {self.host} restarted while it ran'
+        stuck = recovery.interrupted(self.host)
         cleared = db_api.clear_node_reservations_for_conductor(
-            self.host, interrupted_by=f'conductor {self.host} restarted '
-                                      f'while it ran')
+            self.host, interrupted_by=reason)
         if cleared:
             LOG.warning('Conductor %s released %d node lock(s) left by its '
                         'previous run', self.host, cleared)
+        recovery.fail_interrupted(podium_context.get_admin_context(),
+                                  self.host, stuck, reason)
         hash_ring.HashRingManager.reset()
         try:
             if tasks:
@@ -151,12 +154,15 @@ class ConductorService:
                      CONF.conductor.heartbeat_timeout)}
         cleared = 0
         for holder in sorted(holders - alive - {self.host}):
+            reason = f'conductor {holder} died while it ran'
+            stuck = recovery.interrupted(holder)
             count = db_api.clear_node_reservations_for_conductor(
-                holder, interrupted_by=f'conductor {holder} died while '
-                                       f'it ran')
+                holder, interrupted_by=reason)
             if count:
                 LOG.warning('Conductor %s is dead; released its %d node '
                             'lock(s)', holder, count)
+            recovery.fail_interrupted(podium_context.get_admin_context(),
+                                      self.host, stuck, reason)
             cleared += count
         return cleared
 

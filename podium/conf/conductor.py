@@ -100,6 +100,42 @@ opts = [
         help='Conductor group of this conductor. Nodes whose '
              'conductor_group is set are managed only by conductors of '
              'that group.'),
+    cfg.BoolOpt(
+        'automated_clean',
+        default=True,
+        mutable=True,
+        help='Run automated cleaning (the clean steps with a priority '
+             'above 0) when a node is provided or torn down. When off, '
+             'nodes pass through "cleaning" straight to "available".'),
+    cfg.IntOpt(
+        'check_provision_state_interval',
+        default=60, min=0,
+        help='Seconds between two checks for nodes stuck in a transient '
+             'provision state past their timeout. 0 disables the check.'),
+    cfg.IntOpt(
+        'deploy_callback_timeout',
+        default=1800, min=0,
+        mutable=True,
+        help='Seconds a node may stay in "deploying" or "wait call-back" '
+             'before it is failed into "deploy failed". 0 disables.'),
+    cfg.IntOpt(
+        'clean_callback_timeout',
+        default=1800, min=0,
+        mutable=True,
+        help='Seconds a node may stay in "cleaning" or "clean wait" '
+             'before it is failed into "clean failed". 0 disables.'),
+    cfg.IntOpt(
+        'inspect_wait_timeout',
+        default=1800, min=0,
+        mutable=True,
+        help='Seconds a node may stay in "inspecting" or "inspect wait" '
+             'before it is failed into "inspect failed". 0 disables.'),
+    cfg.IntOpt(
+        'verify_timeout',
+        default=600, min=0,
+        mutable=True,
+        help='Seconds a node may stay in "verifying" before it is sent '
+             'back to "enroll". 0 disables.'),
     cfg.IntOpt(
         'hash_ring_partitions',
         default=64, min=1,

@@ -5,6 +5,7 @@ import os
 import alembic.command
 import alembic.config
 import alembic.migration
+import alembic.script
 import sqlalchemy as sa
 
 from podium.db import engine as db_engine
@@ -31,6 +32,12 @@ def version() -> str | None:
     with db_engine.get_engine().connect() as conn:
         context = alembic.migration.MigrationContext.configure(conn)
         return context.get_current_revision()
+
+
+def head() -> str:
+    """The newest revision the migrations know."""
+    script = alembic.script.ScriptDirectory(_SCRIPT_LOCATION)
+    return str(script.get_current_head())
 
 
 def create_schema() -> None:

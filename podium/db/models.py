@@ -125,6 +125,16 @@ class Node(TimestampMixin, Base):
     provision_state: Mapped[str] = mapped_column(String(15),
                                                  default='enroll')
     target_provision_state: Mapped[str | None] = mapped_column(String(15))
+    provision_updated_at: Mapped[datetime.datetime | None] = mapped_column(
+        UTCDateTime(), nullable=True)
+    inspection_started_at: Mapped[datetime.datetime | None] = mapped_column(
+        UTCDateTime(), nullable=True)
+    inspection_finished_at: Mapped[datetime.datetime | None] = \
+        mapped_column(UTCDateTime(), nullable=True)
+    clean_step: Mapped[dict[str, Any] | None] = mapped_column(JSON,
+                                                              nullable=True)
+    deploy_step: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON, nullable=True)
     maintenance: Mapped[bool] = mapped_column(Boolean, default=False)
     maintenance_reason: Mapped[str | None] = mapped_column(Text)
     fault: Mapped[str | None] = mapped_column(String(255))

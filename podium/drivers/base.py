@@ -19,6 +19,7 @@ from collections.abc import Hashable, Mapping, Sequence
 from typing import Any, ClassVar, Protocol
 
 from podium.common import exceptions, states
+from podium.drivers import steps
 
 
 class NodeView(Protocol):
@@ -118,6 +119,12 @@ class PowerInterface(BaseInterface):
     def get_supported_power_states(self, task: Task) -> list[str]:
         return [states.POWER_ON, states.POWER_OFF, states.REBOOT]
 
+    @steps.clean_step(priority=10)
+    def power_off(self, task: Task) -> None:
+        """Clean step: leave the node powered off, so that a cleaned node
+        draws no power and boots afresh when it is deployed."""
+        self.set_power_state(task, states.POWER_OFF)
+
     def batch_key(self, node: NodeView) -> Hashable | None:
         """Nodes with the same non-None key may be read in one batch.
 
@@ -181,6 +188,25 @@ class InspectInterface(BaseInterface):
         The conductor merges them into the node's ``properties``."""
 
 
+class DeployInterface(BaseInterface):
+    """Puts an instance on a node and takes it off again.
+
+    Not yet a pluggable kind: a hardware type offers at most one, through
+    :meth:`HardwareType.deploy_interface` (``fake-hardware``'s instant
+    fake deploy); the image-writing deploys come with their own kind.
+    """
+
+    interface_type = 'deploy'
+
+    @abc.abstractmethod
+    def deploy(self, task: Task) -> None:
+        """Deploy the node's instance; return when it is active."""
+
+    @abc.abstractmethod
+    def tear_down(self, task: Task) -> None:
+        """Remove the instance; return when the node may be cleaned."""
+
+
 #: Interface kinds and their base classes, in display order.
 INTERFACE_KINDS: dict[str, type[BaseInterface]] = {
     'power': PowerInterface,
@@ -202,3 +228,8 @@ class HardwareType:
 
     def supported_interfaces(self, kind: str) -> Sequence[str]:
         return tuple(getattr(self, f'supported_{kind}_interfaces'))
+
+    def deploy_interface(self) -> DeployInterface | None:
+        """The deploy interface of this type's nodes; None: they cannot
+        be deployed (only adopted)."""
+        return None

@@ -6,9 +6,16 @@ benchmarks and the demo use it to exercise the real code paths.
 """
 
 from podium.drivers import base
+from podium.drivers.modules import fake
 
 
 class FakeHardware(base.HardwareType):
     supported_power_interfaces = ('fake',)
     supported_management_interfaces = ('fake',)
     supported_inspect_interfaces = ('fake', 'no-inspect')
+
+    def deploy_interface(self) -> base.DeployInterface:
+        return _FAKE_DEPLOY
+
+
+_FAKE_DEPLOY = fake.FakeDeploy()

@@ -1,5 +1,5 @@
 """Node actions that go through the node's conductor: power, boot
-device, maintenance, validation and inspection, plus the states view.
+device, maintenance, validation and provisioning, plus the states view.
 
 The conductor takes the node's lock before answering, so a busy node
 gets 409 and a full worker pool 503 at once; the action itself runs on
@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from podium.api import links, responses, schemas
 from podium.common import context as podium_context
+from podium.common import exceptions, provision
 from podium.db import api as db_api
 
 router = APIRouter(tags=['node actions'])
@@ -24,7 +25,8 @@ class _Conductor:
     def __init__(self, request: Request, node_ident: str) -> None:
         self.node = db_api.get_node(node_ident)
         self.rpcapi = request.app.state.rpcapi
-        self.context = podium_context.RequestContext()
+        self.context = podium_context.RequestContext(
+            user_id=getattr(request.state, 'user', None))
         self.topic = self.rpcapi.get_topic_for(self.node)
 
     def call(self, method: str, **kwargs: Any) -> Any:
@@ -57,11 +59,23 @@ def set_power_state(request: Request, node_ident: str,
 
 
 @router.put('/v1/nodes/{node_ident}/states/provision', status_code=202,
-            summary='Start inspection',
-            description='Only the "inspect" target is supported.')
+            summary='Change the provision state',
+            description='Targets: manage, provide, inspect, clean (with '
+                        'clean_steps), active/deploy, rebuild, '
+                        'deleted/undeploy, abort, adopt. Answers 202 once '
+                        'the node entered the transient state; the work '
+                        'goes on in the background.')
 def set_provision_state(request: Request, node_ident: str,
                         body: schemas.ProvisionRequest) -> Response:
-    _Conductor(request, node_ident).call('inspect_hardware')
+    version = getattr(request.state, 'api_version', None)
+    needed = provision.TARGET_MIN_VERSIONS.get(body.target)
+    if version is not None and needed is not None and version < needed:
+        raise exceptions.NotAcceptable(
+            f'The provision target "{body.target}" needs API version '
+            f'{needed[0]}.{needed[1]} or later.')
+    _Conductor(request, node_ident).call(
+        'do_provisioning_action', target=body.target,
+        clean_steps=body.clean_steps)
     return responses.empty(202, _states_location(request, node_ident))
 
 

@@ -141,5 +141,18 @@ def update_node(request: Request, node_ident: str,
 @router.delete('/v1/nodes/{node_ident}', status_code=204,
                summary='Delete a node')
 def delete_node(node_ident: str) -> Response:
-    db_api.destroy_node(node_ident)
+    node = db_api.get_node(node_ident)
+    # Ironic's rule: a node in use or mid-transition is not deleted
+    # unless an operator put it into maintenance first.
+    if (node.provision_state not in states.DELETE_ALLOWED_STATES
+            and not node.maintenance):
+        raise exceptions.InvalidState(
+            node=node.ident,
+            reason=f'can not delete node {node.ident} while it is in '
+                   f'provision state "{node.provision_state}". Valid '
+                   f'provision states to start deletion are '
+                   f'{", ".join(states.DELETE_ALLOWED_STATES)}, in '
+                   f'addition to any state if the node is in '
+                   f'maintenance.')
+    db_api.destroy_node(node.id)
     return responses.empty(204)

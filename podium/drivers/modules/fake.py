@@ -1,4 +1,4 @@
-"""Fake power, management and inspect interfaces.
+"""Fake power, management, inspect and deploy interfaces.
 
 State lives in ``driver_internal_info`` (``fake_power_state``,
 ``fake_boot_device``, ``fake_boot_persistent``), standing in for the
@@ -22,7 +22,7 @@ from oslo_utils import strutils
 
 from podium.common import exceptions, states
 from podium.db import api as db_api
-from podium.drivers import base
+from podium.drivers import base, steps
 
 _PROPERTIES = {
     'fake_delay': base.DriverInfoProperty(
@@ -133,6 +133,28 @@ class FakeManagement(_FakeBase, base.ManagementInterface):
                                             states.BOOT_DEVICE_DISK),
                 'persistent': internal.get('fake_boot_persistent', True)}
 
+    @steps.clean_step(priority=60)
+    def clear_boot_override(self, task: base.Task) -> None:
+        """Clean step: forget any boot device override."""
+        _behave(task)
+        _store(task, fake_boot_device=states.BOOT_DEVICE_DISK,
+               fake_boot_persistent=True)
+
+    @steps.clean_step(priority=70, argsinfo={
+        'boot_device': {'description': 'Eject only this device (cd, '
+                                       'usb); every device when not given.',
+                        'required': False}})
+    def eject_vmedia(self, task: base.Task,
+                     boot_device: str | None = None) -> None:
+        """Clean step: eject the (fake) virtual media."""
+        _behave(task)
+        inserted = dict((task.node.driver_internal_info or {})
+                        .get('fake_vmedia') or {})
+        for device in list(inserted):
+            if boot_device in (None, device):
+                del inserted[device]
+        _store(task, fake_vmedia=inserted)
+
 
 class FakeInspect(_FakeBase, base.InspectInterface):
     """Reports a fixed, plausible inventory."""
@@ -141,3 +163,14 @@ class FakeInspect(_FakeBase, base.InspectInterface):
         _behave(task)
         return {'cpus': 4, 'cpu_arch': 'x86_64', 'memory_mb': 16384,
                 'local_gb': 100, 'macs': ['52:54:00:00:00:01']}
+
+
+class FakeDeploy(_FakeBase, base.DeployInterface):
+    """Deploys instantly: the node becomes ``active`` as it is (Ironic's
+    ``fake`` deploy interface). ``fake_fail`` and friends apply."""
+
+    def deploy(self, task: base.Task) -> None:
+        _behave(task)
+
+    def tear_down(self, task: base.Task) -> None:
+        _behave(task)

@@ -1,4 +1,6 @@
-"""Redfish management interface: the boot device (BootSourceOverride).
+"""Redfish management interface: the boot device (BootSourceOverride)
+and the out-of-band clean steps (clear the override, eject virtual
+media, reset the BIOS to its defaults).
 
 A one-time boot device is ``BootSourceOverrideEnabled: Once``, a
 persistent one ``Continuous``. The devices a node supports are the ones
@@ -8,9 +10,11 @@ its BMC lists in ``BootSourceOverrideTarget@Redfish.AllowableValues``.
 from typing import Any
 
 import sushy
+from oslo_log import log
+from sushy import exceptions as sushy_exc
 
 from podium.common import exceptions, states
-from podium.drivers import base
+from podium.drivers import base, steps
 from podium.drivers.modules.redfish import power_read, utils
 
 BOOT_DEVICE_MAP = {
@@ -21,6 +25,15 @@ BOOT_DEVICE_MAP = {
     states.BOOT_DEVICE_USB: sushy.BootSource.USB,
 }
 BOOT_DEVICE_MAP_REV = {value: key for key, value in BOOT_DEVICE_MAP.items()}
+
+#: Ironic's names of virtual media devices and the Redfish media types.
+VMEDIA_TYPES = {
+    'cd': (sushy.VirtualMediaType.CD, sushy.VirtualMediaType.DVD),
+    'usb': (sushy.VirtualMediaType.USB_STICK,),
+    'floppy': (sushy.VirtualMediaType.FLOPPY,),
+}
+
+LOG = log.getLogger(__name__)
 
 
 def _supported(system: Any) -> list[str]:
@@ -68,3 +81,66 @@ class RedfishManagement(base.ManagementInterface):
                 'persistent': (None if boot.enabled is None
                                else boot.enabled == continuous),
             }
+
+    @steps.clean_step(priority=60)
+    def clear_boot_override(self, task: base.Task) -> None:
+        """Clean step: disable BootSourceOverride, so the next boot
+        follows the persistent boot order."""
+        with power_read.connected(task, 'clearing the boot override') \
+                as (info, conn):
+            system = conn.root.get_system(conn.system_path(info))
+            system.set_system_boot_options(
+                enabled=sushy.BootSourceOverrideEnabled.DISABLED)
+
+    @steps.clean_step(priority=70, argsinfo={
+        'boot_device': {'description': 'Eject only this kind of media: '
+                                       'cd, usb or floppy; all when not '
+                                       'given.',
+                        'required': False}})
+    def eject_vmedia(self, task: base.Task,
+                     boot_device: str | None = None) -> None:
+        """Clean step: eject the virtual media of the system's managers.
+
+        A BMC without virtual media has nothing to eject.
+        """
+        if boot_device is not None and boot_device not in VMEDIA_TYPES:
+            raise exceptions.InvalidParameterValue(
+                err=f'Node {base.node_label(task.node)}: unknown virtual '
+                    f'media device {boot_device}; known: '
+                    f'{", ".join(VMEDIA_TYPES)}.')
+        wanted = (VMEDIA_TYPES[boot_device] if boot_device
+                  else tuple(t for ts in VMEDIA_TYPES.values() for t in ts))
+        with power_read.connected(task, 'ejecting virtual media') \
+                as (info, conn):
+            system = conn.root.get_system(conn.system_path(info))
+            try:
+                managers = system.managers
+            except sushy_exc.MissingAttributeError:
+                managers = []
+            for manager in managers:
+                try:
+                    media = manager.virtual_media.get_members()
+                except sushy_exc.MissingAttributeError:
+                    continue
+                for item in media:
+                    if item.inserted and set(item.media_types or ()) \
+                            & set(wanted):
+                        item.eject_media()
+                        LOG.info('Node %s: ejected virtual media %s',
+                                 base.node_label(task.node), item.identity)
+
+    @steps.clean_step(priority=50)
+    def reset_bios_to_default(self, task: base.Task) -> None:
+        """Clean step: reset the BIOS settings to their defaults (the BMC
+        applies them at the next boot). Skipped, with a log line, where
+        the BMC has no Bios resource."""
+        with power_read.connected(task, 'resetting the BIOS') \
+                as (info, conn):
+            system = conn.root.get_system(conn.system_path(info))
+            try:
+                bios = system.bios
+            except sushy_exc.MissingAttributeError:
+                LOG.info('Node %s: the BMC has no Bios resource; BIOS '
+                         'reset skipped', base.node_label(task.node))
+                return
+            bios.reset_bios()

@@ -220,8 +220,10 @@ class TestValidateAndInspect(ManagerTestCase):
 
     def test_inspect_merges_properties(self) -> None:
         db_api.update_node(self.node.id, {'properties': {'rack': 'r1',
-                                                         'cpus': 1}})
-        self.manager.inspect_hardware(self.context, 'node-1')
+                                                         'cpus': 1},
+                                          'provision_state': 'manageable'})
+        self.manager.do_provisioning_action(self.context, 'node-1',
+                                            'inspect')
         node = self.wait_node(lambda n: n.properties.get('cpus') == 4
                               and n.reservation is None, 'inspection')
         self.assertEqual('r1', node.properties['rack'])
@@ -229,9 +231,13 @@ class TestValidateAndInspect(ManagerTestCase):
 
     def test_inspect_failure_recorded(self) -> None:
         db_api.update_node(self.node.id, {'driver_info': {
-            'fake_fail': 'inventory unreadable'}})
-        self.manager.inspect_hardware(self.context, 'node-1')
-        node = self.wait_node(lambda n: bool(n.last_error), 'last_error')
+            'fake_fail': 'inventory unreadable'},
+            'provision_state': 'manageable'})
+        self.manager.do_provisioning_action(self.context, 'node-1',
+                                            'inspect')
+        node = self.wait_node(lambda n: n.reservation is None
+                              and bool(n.last_error), 'last_error')
+        self.assertEqual('inspect failed', node.provision_state)
         self.assertIn('Failed to inspect hardware', node.last_error)
         self.assertIn('inventory unreadable', node.last_error)
 

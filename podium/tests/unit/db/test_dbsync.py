@@ -3,6 +3,7 @@
 import os
 import subprocess
 
+from podium.db import migration
 from podium.tests import base
 from podium.tests.unit import process
 
@@ -40,15 +41,15 @@ class DbSyncTest(base.TestCase):
 
         result = self._dbsync('upgrade')
         self.assertEqual(0, result.returncode, result.stderr)
-        self.assertIn('now at 0001', result.stdout)
+        self.assertIn(f'now at {migration.head()}', result.stdout)
 
         result = self._dbsync('version')
-        self.assertEqual('0001\n', result.stdout)
+        self.assertEqual(f'{migration.head()}\n', result.stdout)
 
     def test_create_schema_once(self) -> None:
         result = self._dbsync('create_schema')
         self.assertEqual(0, result.returncode, result.stderr)
-        self.assertIn('at revision 0001', result.stdout)
+        self.assertIn(f'at revision {migration.head()}', result.stdout)
         self._assert_failed_with(self._dbsync('create_schema'),
                                  'podium-dbsync: create_schema failed',
                                  'podium-dbsync upgrade')
