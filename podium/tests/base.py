@@ -1,10 +1,12 @@
 """Test bases shared by unit and functional tests.
 
-Every test gets its own configuration (``CONF`` reset after the test), a
-temporary state directory and, for :class:`DbTestCase`, a fresh SQLite
+Every test gets its own configuration (``CONF`` reset after the test),
+its log records captured (shown only when it fails), a temporary state
+directory and, for :class:`DbTestCase`, a fresh SQLite
 database at the migrations' head. Nothing leaks into the next test.
 """
 
+import logging
 import os
 import socket
 import tempfile
@@ -36,13 +38,31 @@ def tcp_reachable(host: str, port: int, timeout: float = 1.0) -> bool:
         return False
 
 
+#: Set to 1 to capture DEBUG records as well (INFO and up otherwise).
+DEBUG_ENV = 'OS_DEBUG'
+_LOG_FORMAT = '%(asctime)s %(levelname)s %(name)s %(message)s'
+
+
+def capture_logs(test: testtools.TestCase) -> None:
+    """Keep ``test``'s log records out of the test runner's output.
+
+    Tests of failure paths log expected errors and tracebacks; printed,
+    they bury a real failure. The records are kept instead and attached
+    to the result (detail ``pythonlogging``) only when the test fails.
+    """
+    level = logging.DEBUG if os.environ.get(DEBUG_ENV, '') not in (
+        '', '0') else logging.INFO
+    test.useFixture(fixtures.FakeLogger(level=level, format=_LOG_FORMAT))
+
+
 class TestCase(testtools.TestCase):
-    """Isolated configuration and state directory, no database."""
+    """Isolated configuration, state directory and log, no database."""
 
     def setUp(self) -> None:
         super().setUp()
         self.useFixture(fixtures.Timeout(
             int(os.environ.get('OS_TEST_TIMEOUT', 300)), gentle=True))
+        capture_logs(self)
         self.config_fixture = self.useFixture(config_fixture.Config(CONF))
         CONF([], project='podium', default_config_files=[])
         self.state_dir = self.useFixture(fixtures.TempDir()).path

@@ -6,9 +6,15 @@ with ``rpc_transport = local`` on fake-hardware, and a TestClient.
 
 import json
 import time
+import warnings
 from typing import Any
 
-from starlette.testclient import TestClient
+with warnings.catch_warnings():
+    # Starlette asks for its own httpx fork; the TestClient works the
+    # same on httpx, and the warning, printed by every test worker, is
+    # noise that hides real failures.
+    warnings.filterwarnings('ignore', message='.*httpx.*deprecated')
+    from starlette.testclient import TestClient
 
 from podium.api import app as api_app
 from podium.conductor import service as conductor_service
