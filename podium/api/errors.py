@@ -52,6 +52,11 @@ def describe_validation_errors(errors: Sequence[Mapping[str, Any]]
             messages.append(f'Unknown attribute "{field}"')
         elif kind == 'missing':
             messages.append(f'Mandatory field "{field}" is missing')
+        elif kind == 'value_error' and field:
+            # Podium's own validators word the whole reason (names the
+            # value too); pydantic's "Value error, " prefix adds nothing.
+            reason = (err.get('ctx') or {}).get('error', err.get('msg'))
+            messages.append(f'Invalid value for field "{field}": {reason}')
         elif field:
             given = err.get('input')
             # Echo short scalar input, never what may be a credential.

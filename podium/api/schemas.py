@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from oslo_utils import uuidutils
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from podium.common import states
+from podium.common import names, states
 
 
 def _uuid_like(value: str | None) -> str | None:
@@ -20,17 +20,14 @@ def _uuid_like(value: str | None) -> str | None:
 
 
 def _logical_name(value: str | None) -> str | None:
-    # A name that looks like a UUID would make /v1/nodes/{id} ambiguous.
-    if value is not None and uuidutils.is_uuid_like(value):
-        raise ValueError(f'"{value}" looks like a UUID and cannot be a '
-                         f'node name')
+    problem = None if value is None else names.name_problem(value)
+    if problem:
+        raise ValueError(problem)
     return value
 
 
 UUIDStr = Annotated[str, Field(max_length=36), AfterValidator(_uuid_like)]
-NodeName = Annotated[
-    str, Field(min_length=1, max_length=255, pattern=r'^[A-Za-z0-9\-._~]+$'),
-    AfterValidator(_logical_name)]
+NodeName = Annotated[str, AfterValidator(_logical_name)]
 InterfaceName = Annotated[str, Field(min_length=1, max_length=255)]
 ConductorGroup = Annotated[
     str, Field(max_length=255, pattern=r'^[A-Za-z0-9_\-.]*$')]

@@ -21,13 +21,13 @@ the operator fixes the file in one go instead of one error per run.
 import csv
 import dataclasses
 import os
-import re
 import uuid as uuidlib
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from podium.cli.errors import CliError
 from podium.cli.values import typed_value
+from podium.common import names
 
 REQUIRED = ('driver',)
 SCALAR_FIELDS = ('driver', 'name', 'uuid', 'description', 'resource_class',
@@ -36,8 +36,6 @@ SCALAR_FIELDS = ('driver', 'name', 'uuid', 'description', 'resource_class',
 MAPPING_FIELDS = ('driver_info', 'properties', 'extra')
 #: Mapping fields whose CSV cells are typed (``cpus`` 4 is a number).
 TYPED_FIELDS = ('properties', 'extra')
-# Ironic's rule for node names: RFC 3986 unreserved characters.
-_NAME_RE = re.compile(r'^[A-Za-z0-9._~-]+$')
 YAML_EXTENSIONS = ('.yaml', '.yml', '.json')
 
 
@@ -230,9 +228,9 @@ def _field_problems(row: Row, drivers: Collection[str] | None
                                          f'{value!r}')
     name, node_uuid, driver = (body.get('name'), body.get('uuid'),
                                body.get('driver'))
-    if isinstance(name, str) and not _NAME_RE.match(name):
-        yield Problem(number, 'name', f'{name!r} may only contain letters, '
-                                      f'digits and . _ ~ -')
+    problem = names.name_problem(name) if isinstance(name, str) else None
+    if problem:
+        yield Problem(number, 'name', problem)
     if isinstance(node_uuid, str) and not _is_uuid(node_uuid):
         yield Problem(number, 'uuid', f'{node_uuid!r} is not a UUID')
     if drivers is not None and isinstance(driver, str) and driver and \

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from podium.cli.commands import (
     common,
+    completion,
     demo,
     node,
     node_actions,
@@ -31,11 +32,30 @@ service
   podium node power on --host-list rack-7.txt --wait
   podium node show node-1 -f json
   podium --url http://podium.example:6385 conductor list
+  source <(podium completion bash)             tab completion
 
 The endpoint comes from --url, PODIUM_URL, the config file
 ($PODIUM_CLI_CONFIG or ~/.config/podium/cli.yaml, keys url, user,
 password) or defaults to http://127.0.0.1:6385.
 Run "podium COMMAND --help" for the options and examples of a command."""
+
+
+class VersionAction(argparse.Action):
+    """``--version``; pbr is imported only when it is asked for, which
+    keeps every other command's start-up fast."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str,
+                 help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0,
+                         default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser,
+                 namespace: argparse.Namespace, values: object,
+                 option_string: str | None = None) -> None:
+        from podium import version
+
+        print(f'{parser.prog} {version.version_string()}')
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,12 +66,15 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_connection_options(parser, top_level=True)
     parser.add_argument('--debug', action='store_true',
                         help='show tracebacks of unexpected errors')
+    parser.add_argument('--version', action=VersionAction,
+                        help='print the version of Podium and exit')
     subparsers = parser.add_subparsers(title='commands', metavar='COMMAND')
     nodes = node.register(subparsers)
     node_actions.register(nodes)
     service.register(subparsers)
     serve.register(subparsers)
     demo.register(subparsers)
+    completion.register(subparsers)
     parser.set_defaults(func=None, group_parser=parser)
     return parser
 

@@ -21,6 +21,7 @@ from typing import Any
 from podium.cli.errors import CliError
 
 ADDRESS_KEYS = ('redfish_address', 'ipmi_address')
+NO_NODES = 'no nodes given: name nodes or use --host-list'
 #: Fields a host-list resolution needs from the node listing.
 LISTING_FIELDS = ('uuid', 'name', 'driver_info')
 
@@ -134,18 +135,30 @@ class NodeIndex:
         return Target(node.get('name') or node['uuid'], node['uuid'])
 
 
-def resolve_targets(idents: Sequence[str], host_list: str | None,
-                    list_nodes: Callable[[], Iterable[dict[str, Any]]]
-                    ) -> list[Target]:
-    """The targets of a bulk command, in the order given, deduplicated.
+def gather_entries(idents: Sequence[str],
+                   host_list: str | None) -> list[str]:
+    """The command line's nodes and the host list's entries, in order.
 
-    ``list_nodes`` is called at most once, and only when needed.
+    Needs no server, so "no nodes given" is said before any connection
+    is tried.
     """
     entries = list(idents)
     if host_list is not None:
         entries += read_host_list(host_list)
     if not entries:
-        raise CliError('no nodes given: name nodes or use --host-list')
+        raise CliError(NO_NODES)
+    return entries
+
+
+def resolve_targets(entries: Sequence[str], host_list: str | None,
+                    list_nodes: Callable[[], Iterable[dict[str, Any]]]
+                    ) -> list[Target]:
+    """The targets of ``entries`` (from :func:`gather_entries`), in the
+    order given, deduplicated.
+
+    ``list_nodes`` is called at most once, and only when needed: when a
+    host list was given or an entry looks like a BMC address.
+    """
     if host_list is not None or any(map(looks_like_address, entries)):
         index = NodeIndex(list_nodes())
         targets = [index.resolve(e) for e in entries]

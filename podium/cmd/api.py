@@ -10,20 +10,21 @@ import uvicorn
 
 from podium.api import app as api_app
 from podium.api import server
-from podium.common import exceptions, rpc
+from podium.common import command_line, exceptions, rpc
 from podium.common import service as service_common
 from podium.conf import CONF
 
 
 def create_worker_app() -> object:
     """The application of one worker process (uvicorn factory)."""
-    service_common.prepare_service(sys.argv[1:])
+    service_common.prepare_service(sys.argv[1:], command=command_line.API)
     return api_app.create_app()
 
 
 def main(argv: list[str] | None = None) -> int:
     """Serve the API until SIGTERM/SIGINT; 0 after a clean stop."""
-    service_common.prepare_service(argv)
+    service_common.prepare_service(argv, command=command_line.API)
+    service_common.announce_locations(command_line.API.prog)
     try:
         app = api_app.create_app()
     except exceptions.ConfigInvalid as exc:

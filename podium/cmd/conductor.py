@@ -7,19 +7,22 @@ not race on the schema.
 
 import sys
 
-from podium.common import exceptions
+from podium.common import command_line, exceptions
 from podium.common import service as service_common
 from podium.conductor import service as conductor_service
 from podium.conductor import signals
 from podium.db import migration
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     """Run a conductor until SIGTERM; exit status 0 after a clean stop."""
-    service_common.prepare_service(sys.argv[1:])
+    service_common.prepare_service(
+        sys.argv[1:] if argv is None else argv,
+        command=command_line.CONDUCTOR)
     if migration.version() is None:
         sys.exit('podium-conductor: the database has no schema; run '
                  '"podium-dbsync upgrade" first.')
+    service_common.announce_locations(command_line.CONDUCTOR.prog)
     service = conductor_service.ConductorService()
     try:
         service.start()

@@ -21,7 +21,7 @@ import alembic.util
 import sqlalchemy as sa
 from oslo_config import cfg
 
-from podium.common import service
+from podium.common import command_line, service
 from podium.conf import CONF
 from podium.db import migration
 
@@ -72,7 +72,7 @@ _command_opt = cfg.SubCommandOpt(
 def main(argv: list[str] | None = None) -> None:
     """Run one ``podium-dbsync`` command; exits non-zero on failure."""
     CONF.register_cli_opt(_command_opt)
-    service.prepare_service(argv)
+    service.prepare_service(argv, command=command_line.DBSYNC)
     try:
         CONF.command.func()
     except (sa.exc.SQLAlchemyError, alembic.util.CommandError,

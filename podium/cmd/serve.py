@@ -12,7 +12,7 @@ import sys
 
 from podium.api import app as api_app
 from podium.api import server
-from podium.common import exceptions
+from podium.common import command_line, exceptions
 from podium.common import service as service_common
 from podium.conductor import service as conductor_service
 from podium.conductor import signals
@@ -23,10 +23,11 @@ from podium.db import migration
 def run(argv: list[str]) -> int:
     """Run the all-in-one service with ``argv`` (options, no program
     name); returns the exit status."""
-    service_common.prepare_service(argv)
+    service_common.prepare_service(argv, command=command_line.SERVE)
     # One process: the API must reach this conductor, never a broker.
     CONF.set_override('rpc_transport', 'local')
     migration.ensure_schema()
+    service_common.announce_locations(command_line.SERVE.prog)
     conductor = conductor_service.ConductorService()
     try:
         conductor.start()

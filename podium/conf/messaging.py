@@ -25,6 +25,20 @@ def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
     return [(group, list(opts)) for group, opts in messaging_opts.list_opts()]
 
 
+#: oslo.messaging drivers Podium does not use: their groups are left out
+#: of the sample file and the configuration reference (files may still
+#: set them). ``oslo-config-generator --namespace oslo.messaging`` lists
+#: everything.
+UNUSED_DRIVER_GROUPS = ('oslo_messaging_kafka',)
+
+
+def list_sample_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
+    """oslo.messaging's options without the drivers Podium does not use
+    (the ``podium.messaging`` generator namespace)."""
+    return [(group, opts) for group, opts in list_opts()
+            if group not in UNUSED_DRIVER_GROUPS]
+
+
 def register_opts(conf: cfg.ConfigOpts) -> None:
     for group, opts in list_opts():
         conf.register_opts(opts, group=group)

@@ -21,7 +21,11 @@ from podium.cli.bulk import (
 from podium.cli.context import Context
 from podium.cli.output import Column
 from podium.cli.progress import make_reporter
-from podium.cli.targets import LISTING_FIELDS, resolve_targets
+from podium.cli.targets import (
+    LISTING_FIELDS,
+    gather_entries,
+    resolve_targets,
+)
 
 Handler = Callable[[argparse.Namespace, Context], int]
 Subparsers = Any  # argparse's _SubParsersAction is private
@@ -56,15 +60,18 @@ def add_connection_options(parser: argparse.ArgumentParser,
 
 def add_command(subparsers: Subparsers, name: str, summary: str,
                 examples: Sequence[str], handler: Handler | None = None,
-                description: str | None = None) -> argparse.ArgumentParser:
-    """A subcommand with connection options and an examples epilog."""
+                description: str | None = None,
+                connection: bool = True) -> argparse.ArgumentParser:
+    """A subcommand with an examples epilog and, when it has a handler
+    that talks to a server (``connection``), the connection options."""
     epilog = 'examples:\n' + '\n'.join(f'  {e}' for e in examples) \
         if examples else None
     parser: argparse.ArgumentParser = subparsers.add_parser(
         name, help=summary, description=description or summary,
         epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
     if handler is not None:
-        add_connection_options(parser, top_level=False)
+        if connection:
+            add_connection_options(parser, top_level=False)
         parser.set_defaults(func=handler)
     return parser
 
@@ -127,8 +134,9 @@ def run_bulk(ctx: Context, args: argparse.Namespace, label: str,
     The version probe runs first so a server that is down or a wrong
     URL is one error line, not one FAILED row per node.
     """
+    entries = gather_entries(args.nodes, args.host_list)
     ctx.client.api_version()
-    targets = resolve_targets(args.nodes, args.host_list,
+    targets = resolve_targets(entries, args.host_list,
                               lambda: list_for_matching(ctx))
     runner = BulkRunner(label, action, make_reporter(ctx.stderr, label),
                         args.concurrency)

@@ -12,7 +12,7 @@ def register(subparsers: common.Subparsers) -> None:
         'start a throw-away Podium with simulated BMCs and tour it',
         ['podium demo', 'podium demo --keep-running',
          'podium demo --nodes 20'],
-        _demo,
+        _demo, connection=False,
         description='Start the all-in-one service on a free loopback port '
                     'with a temporary state directory and simulated '
                     'Redfish BMCs (a few slow, one hung), enroll them and '

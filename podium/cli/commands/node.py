@@ -1,6 +1,7 @@
 """``podium node list|show|create|delete|set|unset``: the node records."""
 
 import argparse
+import itertools
 from typing import Any
 
 from podium.cli import actions, enroll
@@ -14,6 +15,7 @@ from podium.cli.progress import make_reporter
 from podium.cli.steps import busy_retries, run_sync
 from podium.cli.targets import Target, looks_like_address
 from podium.cli.values import parse_key_values
+from podium.common import names
 
 LIST_COLUMNS = columns(
     ('UUID', 'uuid'), ('Name', 'name'), ('Power State', 'power_state'),
@@ -30,9 +32,20 @@ NODE_FIELDS = ('description', 'driver_info', 'properties', 'extra',
                'power_interface', 'management_interface',
                'inspect_interface', 'target_provision_state',
                'instance_uuid')
+#: What ``--sort`` accepts: the API's sort keys.
+SORT_KEYS = ('name', 'uuid', 'driver', 'power_state', 'provision_state',
+             'maintenance', 'conductor_group', 'created_at', 'updated_at')
 # Scalar root attributes ``set``/``unset`` may change.
 _SETTABLE = ('name', 'description', 'driver', 'resource_class',
              'conductor_group', 'owner')
+_FIELD_HELP = {
+    'name': 'unique node name: letters, digits and . _ ~ -',
+    'description': 'free-form description',
+    'driver': 'hardware type (see "podium driver list")',
+    'resource_class': 'resource class, for a scheduler',
+    'conductor_group': 'conductor group the node is pinned to',
+    'owner': 'owner of the node (a project or team)',
+}
 # Dict attributes, their option and whether values are typed (values.py).
 _DICTS = (('driver_info', '--driver-info', False),
           ('properties', '--property', True),
@@ -61,8 +74,15 @@ def _register_list(nodes: common.Subparsers) -> None:
         nodes, 'list', 'list nodes',
         ['podium node list',
          'podium node list --long --maintenance',
+         'podium node list --fault "power failure"',
+         'podium node list --provision-state manageable --sort '
+         'updated_at:desc',
+         'podium node list --conductor conductor-2 -c name -f value',
          'podium node list -c name -c power_state -f value',
-         'podium node list --driver redfish -f json'], _list)
+         'podium node list --driver redfish -f json'], _list,
+        description='List nodes, sorted by name unless --sort says '
+                    'otherwise. The filters combine: a node is shown '
+                    'when it matches every one given.')
     parser.add_argument('--long', action='store_true',
                         help='show more columns')
     state = parser.add_mutually_exclusive_group()
@@ -71,9 +91,21 @@ def _register_list(nodes: common.Subparsers) -> None:
     state.add_argument('--no-maintenance', action='store_false',
                        dest='maintenance',
                        help='only nodes not in maintenance')
+    parser.add_argument('--fault', metavar='FAULT',
+                        help='only nodes with this fault (for example '
+                             '"power failure")')
     parser.add_argument('--driver', help='only nodes with this driver')
-    parser.add_argument('--provision-state',
+    parser.add_argument('--provision-state', metavar='STATE',
                         help='only nodes in this provision state')
+    parser.add_argument('--conductor', metavar='HOST',
+                        help='only nodes managed by the conductor with '
+                             'this host name (matched by the CLI on the '
+                             'listing, as the API has no such filter)')
+    parser.add_argument('--sort', type=_sort_spec, default=('name', 'asc'),
+                        metavar='KEY[:asc|desc]',
+                        help='sort by this node field, ascending unless '
+                             '":desc" follows (default: name); keys: '
+                             + ', '.join(SORT_KEYS))
     parser.add_argument('--limit', type=int, default=0, metavar='N',
                         help='show at most N nodes (default: all)')
     parser.add_argument('--marker', metavar='UUID',
@@ -81,17 +113,38 @@ def _register_list(nodes: common.Subparsers) -> None:
     add_output_options(parser)
 
 
+def _sort_spec(text: str) -> tuple[str, str]:
+    key, _, direction = text.partition(':')
+    direction = direction or 'asc'
+    if key not in SORT_KEYS:
+        raise argparse.ArgumentTypeError(
+            f'cannot sort by {key!r}; keys: {", ".join(SORT_KEYS)}')
+    if direction not in ('asc', 'desc'):
+        raise argparse.ArgumentTypeError(
+            f'sort direction must be asc or desc, got {direction!r}')
+    return key, direction
+
+
 def _list(args: argparse.Namespace, ctx: Context) -> int:
-    params: dict[str, Any] = {}
+    params: dict[str, Any] = {'sort_key': args.sort[0],
+                              'sort_dir': args.sort[1]}
     if args.maintenance is not None:
         params['maintenance'] = str(args.maintenance)
-    for key in ('driver', 'provision_state', 'marker'):
+    for key in ('fault', 'driver', 'provision_state', 'marker'):
         if getattr(args, key):
             params[key] = getattr(args, key)
-    detail = args.long or bool(args.columns)
+    # The managing conductor is known to the API's listing, not to its
+    # filters, so --conductor reads the detailed listing and keeps the
+    # matching rows; --limit then counts the rows kept.
+    detail = args.long or bool(args.columns) or bool(args.conductor)
     path = '/v1/nodes/detail' if detail else '/v1/nodes'
-    nodes = list(ctx.client.paginate(path, 'nodes', params,
-                                     limit=max(args.limit, 0)))
+    limit = max(args.limit, 0)
+    listing = ctx.client.paginate(path, 'nodes', params,
+                                  limit=0 if args.conductor else limit)
+    if args.conductor:
+        listing = (n for n in listing if n.get('conductor') == args.conductor)
+        listing = itertools.islice(listing, limit or None)
+    nodes = list(listing)
     ctx.printer.print_list(nodes, LONG_COLUMNS if args.long else
                            LIST_COLUMNS, LONG_COLUMNS + NODE_FIELDS)
     return 0
@@ -152,10 +205,12 @@ def _register_create(nodes: common.Subparsers) -> None:
                              'every row is checked before any is created')
     parser.add_argument('--driver', help='hardware type (required without '
                                          '--from-file)')
-    parser.add_argument('--uuid')
+    parser.add_argument('--uuid', help='UUID of the new node (default: '
+                                       'one is generated)')
     for field in _SETTABLE:
         if field != 'driver':
-            parser.add_argument('--' + field.replace('_', '-'))
+            parser.add_argument('--' + field.replace('_', '-'),
+                                help=_FIELD_HELP[field])
     _add_dict_options(parser, 'KEY=VALUE', 'set')
     parser.add_argument('--concurrency', type=common.positive_int,
                         default=common.DEFAULT_CONCURRENCY, metavar='N',
@@ -185,6 +240,7 @@ def _create(args: argparse.Namespace, ctx: Context) -> int:
         return _create_from_file(args, ctx)
     if not args.driver:
         raise CliError('--driver is required (or use --from-file)')
+    _check_name(args.name)
     body: dict[str, Any] = {f: getattr(args, f, None)
                             for f in ('driver', 'uuid') + _SETTABLE
                             if getattr(args, f, None)}
@@ -242,7 +298,8 @@ def _register_set(nodes: common.Subparsers) -> None:
          'podium node set node-1 --extra owner_team=storage'], _set)
     parser.add_argument('node', metavar='NODE', help='node name or UUID')
     for field in _SETTABLE:
-        parser.add_argument('--' + field.replace('_', '-'))
+        parser.add_argument('--' + field.replace('_', '-'),
+                            help=_FIELD_HELP[field])
     _add_dict_options(parser, 'KEY=VALUE', 'set')
 
 
@@ -267,7 +324,15 @@ def _pointer(*parts: str) -> str:
                    for p in parts)
 
 
+def _check_name(name: str | None) -> None:
+    """Refuse a bad name before connecting, in the API's own words."""
+    problem = names.name_problem(name) if name is not None else None
+    if problem:
+        raise CliError(problem)
+
+
 def _set(args: argparse.Namespace, ctx: Context) -> int:
+    _check_name(args.name)
     patch = [{'op': 'add', 'path': _pointer(f), 'value': getattr(args, f)}
              for f in _SETTABLE if getattr(args, f) is not None]
     for field, option, typed in _DICTS:

@@ -3,6 +3,7 @@
 from urllib.parse import parse_qs, urlparse
 
 from podium.api import node_view
+from podium.common import names
 from podium.db import api as db_api
 from podium.tests.unit.api import base
 
@@ -70,6 +71,14 @@ class TestCreate(base.APITestCase):
             self.assertError(self.client.post('/v1/nodes', json=body), 400,
                              fragment)
         self.assertEqual(0, db_api.count_nodes())
+
+    def test_invalid_name_in_the_shared_wording(self) -> None:
+        # The CLI and the CSV/YAML import say the same sentence.
+        for name in ('a b', '1be26c0b-03f2-4d2e-ae87-c02d7f33c123'):
+            fault = self.assertError(self.client.post('/v1/nodes', json={
+                'driver': 'fake-hardware', 'name': name}), 400)
+            self.assertEqual(f'Invalid value for field "name": '
+                             f'{names.name_problem(name)}.', fault)
 
     def test_malformed_json(self) -> None:
         response = self.client.post(

@@ -68,8 +68,8 @@ class YamlTest(base.TestCase):
         self.assertEqual([
             'row 2: driver: is required',
             'row 2: driver_info: must be a mapping',
-            "row 2: name: 'bad name' may only contain letters, digits "
-            "and . _ ~ -",
+            'row 2: name: "bad name" is not a valid node name: use 1 to '
+            '255 letters, digits and . _ ~ -',
             'row 3: -: must be a mapping of node fields',
             'row 4: colour: unknown field',
             "row 4: uuid: 'not-a-uuid' is not a UUID",

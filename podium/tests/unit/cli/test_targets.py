@@ -116,7 +116,8 @@ class ResolveTargetsTest(base.TestCase):
         with open(path, 'w') as handle:
             handle.write('# rack\nnode-2\n10.0.0.1:8443\nnode-1\n'
                          'junk line here\n')
-        result = targets.resolve_targets(['node-4'], path, self._list)
+        entries = targets.gather_entries(['node-4'], path)
+        result = targets.resolve_targets(entries, path, self._list)
         self.assertEqual(1, self.listings)
         self.assertEqual(['node-4', 'node-2', 'node-1', 'junk line here'],
                          [t.label for t in result])
@@ -128,5 +129,11 @@ class ResolveTargetsTest(base.TestCase):
                          result)
 
     def test_nothing_given(self) -> None:
-        self.assertRaises(CliError, targets.resolve_targets, [], None,
-                          self._list)
+        error = self.assertRaises(CliError, targets.gather_entries, [], None)
+        self.assertEqual(targets.NO_NODES, str(error))
+
+    def test_empty_host_list_is_nothing_given(self) -> None:
+        path = os.path.join(self.useFixture(fixtures.TempDir()).path, 'h')
+        with open(path, 'w') as handle:
+            handle.write('# only a comment\n\n')
+        self.assertRaises(CliError, targets.gather_entries, [], path)
