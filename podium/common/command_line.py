@@ -31,25 +31,27 @@ class Override:
         return f'[{self.group}] {self.option}'
 
 
-def _override(flag: str, group: str, option: str, opt_class: type,
-              metavar: str, what: str) -> Override:
+def _override(flag: str, group: str, option: str, metavar: str,
+              what: str) -> Override:
     # The flag's dest differs from the option's name, so that oslo.config
     # keeps the two apart and an option of the same name (``[DEFAULT]
-    # host`` is the conductor's name) is not shadowed.
-    opt = opt_class(flag, dest='cli_' + flag.replace('-', '_'),
-                    metavar=metavar,
-                    help=f'{what}; overrides [{group}] {option} of the '
-                         f'configuration file (the flag wins).')
+    # host`` is the conductor's name) is not shadowed. The flag is a
+    # plain string: the overridden option checks the value with its own
+    # type, and the error names the flag (oslo.config would name the
+    # dest).
+    opt = cfg.StrOpt(flag, dest='cli_' + flag.replace('-', '_'),
+                     metavar=metavar,
+                     help=f'{what}; overrides [{group}] {option} of the '
+                          f'configuration file (the flag wins).')
     return Override(flag, group, option, opt)
 
 
 OVERRIDES = {
-    'host': _override('host', 'api', 'host_ip', cfg.HostAddressOpt,
-                      'ADDRESS', 'Address the API listens on'),
-    'port': _override('port', 'api', 'port', cfg.PortOpt, 'PORT',
+    'host': _override('host', 'api', 'host_ip', 'ADDRESS',
+                      'Address the API listens on'),
+    'port': _override('port', 'api', 'port', 'PORT',
                       'TCP port the API listens on'),
-    'state-dir': _override('state-dir', 'DEFAULT', 'state_path',
-                           cfg.StrOpt, 'DIR',
+    'state-dir': _override('state-dir', 'DEFAULT', 'state_path', 'DIR',
                            'Directory of the embedded SQLite database '
                            'and other state'),
 }
@@ -138,9 +140,12 @@ def apply_overrides(conf: cfg.ConfigOpts,
                       else conf[group][override.option])
         where = conf.get_location(override.option, group)
         if where is not None and where.location == cfg.Locations.user \
-                and configured != value:
+                and str(configured) != value:
             notes.append(f'--{override.flag} {value} wins over '
                          f'{override.option_name} = {configured} from '
                          f'{where.detail}')
-        conf.set_override(override.option, value, group=group)
+        try:
+            conf.set_override(override.option, value, group=group)
+        except ValueError as exc:
+            raise ValueError(f'--{override.flag} {value}: {exc}') from None
     return notes

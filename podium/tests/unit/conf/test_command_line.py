@@ -58,8 +58,11 @@ class OverrideTest(base.TestCase):
                           f'configuration file (the flag wins)',
                           override.opt.help)
 
-    def test_bad_flag_value_is_refused_by_its_type(self) -> None:
-        self.assertRaises(SystemExit, self._conf, '', '--port', '70000')
+    def test_bad_flag_value_is_refused_naming_the_flag(self) -> None:
+        error = self.assertRaises(ValueError, self._conf, '', '--port',
+                                  '70000')
+        self.assertIn('--port 70000: ', str(error))
+        self.assertIn('65535', str(error))
 
 
 class LogLocationTest(base.TestCase):
