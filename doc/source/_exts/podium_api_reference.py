@@ -1,0 +1,208 @@
+"""``.. podium-api-reference::``: the REST API reference, generated.
+
+The routes come from the OpenAPI document the API application itself
+serves (``GET /openapi.json``), so a route added to the code is in the
+reference at the next build, with no page to edit. Each route is
+marked either Ironic-compatible, with the microversion Ironic
+introduced it in (from :data:`IRONIC_ROUTES` below), or a Podium
+extension. A route in neither table is documented as "Podium extension
+(unclassified)": when it is in fact one of Ironic's, add its path to
+:data:`IRONIC_ROUTES` in this file.
+
+``.. podium-api-reference:: absent`` lists instead the Ironic routes of
+:data:`IRONIC_ROUTES` that Podium does not serve, for the page on
+limits.
+"""
+
+import re
+from typing import Any
+
+from docutils import nodes
+from docutils.statemachine import StringList
+from sphinx.application import Sphinx
+from sphinx.util.docutils import SphinxDirective
+from sphinx.util.nodes import nested_parse_with_titles
+
+#: Ironic's v1 routes (path parameters as ``{}``) and the API version
+#: that introduced each. "1.1" is the base version every client speaks.
+IRONIC_ROUTES: dict[str, str] = {
+    '/': '1.1',
+    '/v1': '1.1',
+    '/v1/nodes': '1.1',
+    '/v1/nodes/detail': '1.1',
+    '/v1/nodes/{}': '1.1',
+    '/v1/nodes/{}/states': '1.1',
+    '/v1/nodes/{}/states/power': '1.1',
+    '/v1/nodes/{}/states/provision': '1.1',
+    '/v1/nodes/{}/states/console': '1.1',
+    '/v1/nodes/{}/states/raid': '1.12',
+    '/v1/nodes/{}/states/boot_mode': '1.76',
+    '/v1/nodes/{}/states/secure_boot': '1.76',
+    '/v1/nodes/{}/maintenance': '1.1',
+    '/v1/nodes/{}/management/boot_device': '1.1',
+    '/v1/nodes/{}/management/boot_device/supported': '1.1',
+    '/v1/nodes/{}/management/inject_nmi': '1.29',
+    '/v1/nodes/{}/management/indicators': '1.63',
+    '/v1/nodes/{}/validate': '1.1',
+    '/v1/nodes/{}/vendor_passthru': '1.1',
+    '/v1/nodes/{}/vendor_passthru/methods': '1.1',
+    '/v1/nodes/{}/ports': '1.1',
+    '/v1/nodes/{}/portgroups': '1.24',
+    '/v1/nodes/{}/vifs': '1.28',
+    '/v1/nodes/{}/vifs/{}': '1.28',
+    '/v1/nodes/{}/traits': '1.37',
+    '/v1/nodes/{}/traits/{}': '1.37',
+    '/v1/nodes/{}/volume': '1.32',
+    '/v1/nodes/{}/bios': '1.40',
+    '/v1/nodes/{}/bios/{}': '1.40',
+    '/v1/nodes/{}/allocation': '1.52',
+    '/v1/nodes/{}/history': '1.78',
+    '/v1/nodes/{}/history/{}': '1.78',
+    '/v1/nodes/{}/inventory': '1.81',
+    '/v1/nodes/{}/children': '1.83',
+    '/v1/nodes/{}/firmware': '1.86',
+    '/v1/nodes/{}/vmedia': '1.89',
+    '/v1/ports': '1.1',
+    '/v1/ports/detail': '1.1',
+    '/v1/ports/{}': '1.1',
+    '/v1/portgroups': '1.23',
+    '/v1/portgroups/detail': '1.23',
+    '/v1/portgroups/{}': '1.23',
+    '/v1/chassis': '1.1',
+    '/v1/chassis/{}': '1.1',
+    '/v1/drivers': '1.1',
+    '/v1/drivers/{}': '1.1',
+    '/v1/drivers/{}/properties': '1.1',
+    '/v1/drivers/{}/raid/logical_disk_properties': '1.12',
+    '/v1/drivers/{}/vendor_passthru': '1.1',
+    '/v1/volume': '1.32',
+    '/v1/volume/connectors': '1.32',
+    '/v1/volume/targets': '1.32',
+    '/v1/lookup': '1.22',
+    '/v1/heartbeat/{}': '1.22',
+    '/v1/continue_inspection': '1.84',
+    '/v1/conductors': '1.49',
+    '/v1/conductors/{}': '1.49',
+    '/v1/allocations': '1.52',
+    '/v1/allocations/{}': '1.52',
+    '/v1/events': '1.54',
+    '/v1/deploy_templates': '1.55',
+    '/v1/deploy_templates/{}': '1.55',
+    '/v1/shards': '1.82',
+    '/v1/runbooks': '1.92',
+    '/v1/runbooks/{}': '1.92',
+}
+
+#: Paths Podium serves that Ironic does not have (templates as above).
+PODIUM_ROUTES: dict[str, str] = {
+    '/openapi.json': 'the OpenAPI document this reference is built from',
+}
+
+_METHODS = ('get', 'post', 'put', 'patch', 'delete')
+
+
+def template(path: str) -> str:
+    """``/v1/nodes/{node_ident}`` -> ``/v1/nodes/{}``."""
+    return re.sub(r'\{[^}]*\}', '{}', path)
+
+
+def classify(path: str) -> str:
+    """The sentence saying where a route comes from."""
+    key = template(path)
+    if key in IRONIC_ROUTES:
+        return (f'Ironic-compatible (Ironic API microversion '
+                f'{IRONIC_ROUTES[key]} and later).')
+    if key in PODIUM_ROUTES:
+        return f'Podium extension: {PODIUM_ROUTES[key]}.'
+    return ('Podium extension (unclassified: not in the reference '
+            'generator\'s table of Ironic routes).')
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI document of the application as configured by default
+    (its routes do not depend on options)."""
+    from podium.api import app as api_app
+    from podium.conf import CONF
+
+    CONF([], project='podium', default_config_files=[])
+    return api_app.create_app().openapi()
+
+
+def _one_line(text: str | None) -> str:
+    return ' '.join((text or '').split())
+
+
+def _route_lines(path: str, method: str, op: dict[str, Any]) -> list[str]:
+    title = f'{method.upper()} {path}'
+    lines = [title, '~' * len(title), '', op.get('summary', ''), '',
+             classify(path), '']
+    if op.get('description'):
+        lines += [_one_line(op['description']), '']
+    params = [p for p in op.get('parameters', [])]
+    if params:
+        lines.append('Parameters:')
+        lines.append('')
+        for param in params:
+            required = ', required' if param.get('required') else ''
+            lines.append(f'* ``{param["name"]}`` ({param["in"]}'
+                         f'{required})')
+        lines.append('')
+    body = op.get('requestBody', {}).get('content', {})
+    for media in body.values():
+        ref = media.get('schema', {}).get('$ref', '')
+        if ref:
+            lines += [f'Request body: ``{ref.rsplit("/", 1)[-1]}`` '
+                      f'(JSON).', '']
+    codes = ', '.join(sorted(op.get('responses', {})))
+    if codes:
+        lines += [f'Responses: {codes}.', '']
+    return lines
+
+
+def reference_lines(doc: dict[str, Any]) -> list[str]:
+    """reStructuredText of every route, grouped by the API's tags."""
+    groups: dict[str, list[tuple[str, str, dict[str, Any]]]] = {}
+    for path, ops in doc['paths'].items():
+        for method in _METHODS:
+            if method in ops:
+                tag = (ops[method].get('tags') or ['other'])[0]
+                groups.setdefault(tag, []).append((path, method,
+                                                   ops[method]))
+    lines: list[str] = []
+    for tag, routes in groups.items():
+        heading = tag.capitalize()
+        lines += [heading, '-' * len(heading), '']
+        for path, method, op in routes:
+            lines += _route_lines(path, method, op)
+    return lines
+
+
+def absent_lines(doc: dict[str, Any]) -> list[str]:
+    """A list of the Ironic routes Podium does not serve."""
+    served = {template(path) for path in doc['paths']}
+    missing = sorted(key for key in IRONIC_ROUTES if key not in served)
+    return [f'* ``{key}`` (Ironic {IRONIC_ROUTES[key]})'
+            for key in missing] + ['']
+
+
+class ApiReference(SphinxDirective):
+    optional_arguments = 1
+
+    def run(self) -> list[nodes.Node]:
+        doc = openapi_document()
+        which = self.arguments[0] if self.arguments else 'routes'
+        if which not in ('routes', 'absent'):
+            raise self.error(f'unknown argument {which!r}: routes or '
+                             f'absent')
+        lines = reference_lines(doc) if which == 'routes' \
+            else absent_lines(doc)
+        node = nodes.section()
+        node.document = self.state.document
+        nested_parse_with_titles(self.state, StringList(
+            lines, source='openapi.json'), node)
+        return node.children
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    app.add_directive('podium-api-reference', ApiReference)
+    return {'parallel_read_safe': True, 'parallel_write_safe': True}
