@@ -17,6 +17,7 @@ from podium.cli.commands import (
     demo,
     node,
     node_actions,
+    provision,
     serve,
     service,
 )
@@ -71,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(title='commands', metavar='COMMAND')
     nodes = node.register(subparsers)
     node_actions.register(nodes)
+    provision.register(nodes)
     service.register(subparsers)
     serve.register(subparsers)
     demo.register(subparsers)

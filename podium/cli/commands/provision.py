@@ -1,0 +1,93 @@
+"""Bulk provision commands: manage, provide, inspect, clean, deploy,
+undeploy, rebuild, abort, adopt.
+
+Each takes several nodes and ``--host-list``, runs concurrently, can
+``--wait`` for the state the action ends in, and ends with the summary
+table; the exit status is 1 when any node failed.
+"""
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from podium.cli import provision_actions
+from podium.cli.commands import common
+from podium.cli.context import Context
+from podium.cli.errors import CliError
+from podium.cli.output import columns
+
+_HOSTS = 'node-1 node-2'
+
+#: command -> (API target, summary).
+COMMANDS = {
+    'manage': ('manage', 'verify the BMC credentials and make nodes '
+                         'manageable'),
+    'provide': ('provide', 'clean manageable nodes and make them '
+                           'available'),
+    'inspect': ('inspect', 'discover the hardware of manageable nodes'),
+    'clean': ('clean', 'run the given clean steps on manageable nodes'),
+    'deploy': ('active', 'deploy available nodes'),
+    'rebuild': ('rebuild', 'deploy active nodes again'),
+    'undeploy': ('deleted', 'tear down deployed nodes and clean them'),
+    'abort': ('abort', 'abort a cleaning or inspection that waits'),
+    'adopt': ('adopt', 'take over manageable nodes deployed by other '
+                       'means'),
+}
+
+
+def register(nodes: common.Subparsers) -> None:
+    for name, (target, summary) in COMMANDS.items():
+        examples = [f'podium node {name} {_HOSTS}',
+                    f'podium node {name} --host-list rack-7.txt --wait']
+        if name == 'clean':
+            examples = [
+                "podium node clean node-1 --wait --clean-steps "
+                "'[{\"interface\": \"power\", \"step\": \"power_off\"}]'",
+                'podium node clean --host-list rack-7.txt --clean-steps '
+                'steps.json']
+        parser = common.add_command(nodes, name, summary, examples,
+                                    _provision)
+        parser.set_defaults(provision_target=target)
+        if name == 'clean':
+            parser.add_argument(
+                '--clean-steps', required=True, metavar='STEPS',
+                help='the steps, as JSON ([{"interface": ..., "step": '
+                     '..., "args": {...}}]), or a file holding them, or '
+                     '"-" for standard input')
+        common.add_bulk_options(parser, wait=name != 'abort')
+
+
+def load_clean_steps(value: str) -> list[dict[str, Any]]:
+    """Clean steps from JSON text, a file, or standard input."""
+    text = value
+    if value == '-':
+        text = sys.stdin.read()
+    elif not value.lstrip().startswith('['):
+        try:
+            with open(value, encoding='utf-8') as handle:
+                text = handle.read()
+        except OSError as exc:
+            raise CliError(
+                f'cannot read clean steps from {value}: '
+                f'{exc.strerror}') from None
+    try:
+        steps = json.loads(text)
+    except ValueError as exc:
+        raise CliError(
+            f'clean steps are not valid JSON: {exc}') from None
+    if not isinstance(steps, list):
+        raise CliError('clean steps must be a JSON list')
+    return steps
+
+
+def _provision(args: argparse.Namespace, ctx: Context) -> int:
+    target = args.provision_target
+    steps = None
+    if getattr(args, 'clean_steps', None) is not None:
+        steps = load_clean_steps(args.clean_steps)
+    wait = getattr(args, 'wait', False)
+    action = provision_actions.provision(
+        ctx.client, target, wait, getattr(args, 'timeout', 0.0), steps)
+    extra = columns(('Provision State', 'provision_state')) if wait else ()
+    return common.run_bulk(ctx, args, target, action, extra)

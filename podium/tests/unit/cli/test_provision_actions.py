@@ -1,0 +1,55 @@
+"""Provision bulk actions against a scripted client."""
+
+from podium.cli import provision_actions
+from podium.cli.bulk import Outcome
+from podium.cli.commands import provision
+from podium.cli.errors import CliError
+from podium.tests import base
+from podium.tests.unit.cli.test_actions import ScriptedClient, finish, note
+
+
+def _node(state: str, target: str | None = None,
+          error: str | None = None) -> dict[str, object]:
+    return {'provision_state': state, 'target_provision_state': target,
+            'last_error': error, 'reservation': None}
+
+
+class ProvisionActionTest(base.TestCase):
+
+    def test_wait_until_reached(self) -> None:
+        client = ScriptedClient(None, _node('cleaning', 'available'),
+                                _node('available'))
+        _delays, outcome = finish(provision_actions.provision(
+            client, 'provide', wait=True, timeout=10)('n1', note))
+        self.assertEqual(Outcome(True, 'reached available',
+                                 {'provision_state': 'available'}), outcome)
+        self.assertEqual(('PUT', '/v1/nodes/n1/states/provision',
+                          {'body': {'target': 'provide'}}), client.sent[0])
+
+    def test_failure_state_and_fallback(self) -> None:
+        client = ScriptedClient(None, _node('clean failed', 'available',
+                                            'step broke'))
+        _delays, outcome = finish(provision_actions.provision(
+            client, 'provide', wait=True, timeout=10)('n1', note))
+        self.assertEqual((False, 'step broke'),
+                         (outcome.ok, outcome.reason))
+        client = ScriptedClient(None, _node('enroll', None, 'bad BMC'))
+        _delays, outcome = finish(provision_actions.provision(
+            client, 'manage', wait=True, timeout=10)('n1', note))
+        self.assertEqual((False, 'bad BMC'), (outcome.ok, outcome.reason))
+
+    def test_clean_steps_sent(self) -> None:
+        steps = [{'interface': 'power', 'step': 'power_off'}]
+        client = ScriptedClient(None)
+        _delays, outcome = finish(provision_actions.provision(
+            client, 'clean', wait=False, timeout=10,
+            clean_steps=steps)('n1', note))
+        self.assertTrue(outcome.ok)
+        self.assertEqual({'body': {'target': 'clean',
+                                   'clean_steps': steps}}, client.sent[0][2])
+
+    def test_load_clean_steps(self) -> None:
+        self.assertEqual([{'a': 1}], provision.load_clean_steps('[{"a": 1}]'))
+        self.assertRaises(CliError, provision.load_clean_steps, '[oops')
+        self.assertRaises(CliError, provision.load_clean_steps,
+                          '/nonexistent/steps.json')
