@@ -11,6 +11,7 @@ from podium.api import (
     auth,
     errors,
     limits,
+    metrics,
     middleware,
     node_view,
     responses,
@@ -46,8 +47,9 @@ def create_app() -> FastAPI:
     app.state.rpcapi = rpcapi.ConductorAPI()
     app.state.max_limit = CONF.api.max_limit
     app.state.public_endpoint = (CONF.api.public_endpoint or '').rstrip('/')
-    for module in (root, nodes, node_actions, drivers, conductors):
+    for module in (root, nodes, node_actions, drivers, conductors, metrics):
         app.include_router(module.router)
+    metrics.install_node_collector()
     errors.install(app)
     # Inside authentication: a client without credentials gets its 401
     # without having its body read.
@@ -64,6 +66,8 @@ def create_app() -> FastAPI:
                     'credentials.', CONF.api.host_ip)
     # Added last, so outermost: its headers go on every response.
     app.add_middleware(middleware.APIMiddleware)
+    # Outside everything else: it sees 401s and 406s too.
+    app.add_middleware(metrics.MetricsMiddleware)
     return app
 
 

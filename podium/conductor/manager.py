@@ -16,7 +16,7 @@ from typing import Any
 from oslo_log import log
 
 from podium.common import context as podium_context
-from podium.common import exceptions, hash_ring, states
+from podium.common import exceptions, hash_ring, metrics, states
 from podium.conductor import (
     periodics,
     power_sync,
@@ -111,17 +111,25 @@ class ConductorManager:
     def _do_power_action(self, task: task_manager.TaskManager,
                          new_state: str, timeout: float | None) -> None:
         power = task.driver.power
+        operation = ('reboot' if new_state == states.REBOOT
+                     else 'set_power_state')
+        timer = metrics.Timer()
         try:
-            if new_state == states.REBOOT:
-                power.reboot(task, timeout)
-            else:
-                power.set_power_state(task, new_state, timeout)
+            with timer:
+                if new_state == states.REBOOT:
+                    power.reboot(task, timeout)
+                else:
+                    power.set_power_state(task, new_state, timeout)
         except Exception as exc:
+            metrics.observe_bmc_request(task.node.driver, operation,
+                                        timer.seconds, failed=True)
             message = (f'Failed to change power state to {new_state}: '
                        f'{_error_text(exc, task.node)}')
             LOG.error('Node %s: %s', task.node.ident, message)
             task.save(target_power_state=None, last_error=message)
             return
+        metrics.observe_bmc_request(task.node.driver, operation,
+                                    timer.seconds, failed=False)
         result = states.POWER_TARGET_RESULT[new_state]
         task.save(power_state=result, target_power_state=None,
                   last_error=None)

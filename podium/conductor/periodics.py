@@ -27,7 +27,7 @@ from oslo_config import cfg
 from oslo_log import log
 
 from podium.common import context as podium_context
-from podium.common import exceptions, hash_ring
+from podium.common import exceptions, hash_ring, metrics
 from podium.conductor import pool as pool_mod
 from podium.conductor import task_manager
 from podium.conf import CONF
@@ -225,6 +225,7 @@ def _runnable(name: str, spacing: float, bound: Callable[..., Any],
               args: tuple[Any, ...]) -> Callable[[], Any]:
     def run() -> Any:
         return bound(*args)
+    run = metrics.timed_periodic(name, spacing, run)
     run.__name__ = run.__qualname__ = name
     return futurist_periodics.periodic(spacing)(run)
 

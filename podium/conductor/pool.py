@@ -38,7 +38,7 @@ from typing import Any, TypeVar
 import futurist
 from oslo_log import log
 
-from podium.common import exceptions
+from podium.common import exceptions, metrics
 from podium.conf import CONF
 
 LOG = log.getLogger(__name__)
@@ -113,6 +113,12 @@ class WorkerPool:
         with self._cond:
             return self._actions + self._steps + self._runs
 
+    def busy_by_kind(self) -> dict[str, int]:
+        """Workers taken right now, by kind of work."""
+        with self._cond:
+            return {'actions': self._actions, 'steps': self._steps,
+                    'periodic_runs': self._runs}
+
     @property
     def closed(self) -> bool:
         return self._closed
@@ -152,6 +158,7 @@ class WorkerPool:
                     'The conductor is shutting down and takes no new '
                     'actions.')
             if self._actions + self._steps >= self.size - self.periodic_slots:
+                metrics.POOL_REFUSED.labels('action').inc()
                 raise exceptions.NoFreeConductorWorker()
             self._actions += 1
         return self._submit('_actions', func, *args, **kwargs)
@@ -174,6 +181,8 @@ class WorkerPool:
                             **kwargs: Any) -> 'concurrent.futures.Future[_R]':
         with self._cond:
             if self._closed or self._runs >= self.periodic_slots:
+                if not self._closed:
+                    metrics.POOL_REFUSED.labels('periodic').inc()
                 raise futurist.RejectedSubmission(
                     'no periodic slot free' if not self._closed
                     else 'the conductor is shutting down')

@@ -41,7 +41,7 @@ from oslo_log import log
 from oslo_utils import strutils
 
 from podium.common import context as podium_context
-from podium.common import exceptions, hash_ring, states
+from podium.common import exceptions, hash_ring, metrics, states
 from podium.conductor import pool as pool_mod
 from podium.conductor import task_manager
 from podium.conf import CONF
@@ -151,11 +151,13 @@ class PowerSync:
                 cycle.push_back, cycle.to_force,
                 CONF.conductor.sync_power_state_workers, cycle.on_pushed)
             cycle.flush()
+        elapsed = time.monotonic() - started
+        metrics.SYNC_CYCLE_DURATION.observe(elapsed)
+        metrics.SYNC_LAST_CYCLE.set(elapsed)
         LOG.debug('Power sync: %(nodes)d node(s) read, %(changed)d '
                   'changed, %(forced)d pushed back, %(failed)d failed, '
                   '%(written)d written in %(secs).2fs',
-                  dict(dataclasses.asdict(cycle.stats),
-                       secs=time.monotonic() - started))
+                  dict(dataclasses.asdict(cycle.stats), secs=elapsed))
         return cycle.stats
 
     def _read(self, cycle: '_Cycle',
@@ -224,14 +226,30 @@ class _Cycle:
     def read(self, unit: tuple[base.PowerInterface, list[Any]]
              ) -> dict[int, str | Exception]:
         power, rows = unit
+        started = time.monotonic()
         if len(rows) == 1:
             try:
-                return {rows[0].id: power.get_power_state(
-                    _ReadTask(rows[0], self.timeout))}
+                result: dict[int, str | Exception] = {
+                    rows[0].id: power.get_power_state(
+                        _ReadTask(rows[0], self.timeout))}
             except Exception as exc:
-                return {rows[0].id: exc}
-        return power.get_power_states(
-            [_ReadTask(row, self.timeout) for row in rows])
+                result = {rows[0].id: exc}
+            operation = 'get_power_state'
+        else:
+            operation = 'get_power_states'
+            try:
+                result = power.get_power_states(
+                    [_ReadTask(row, self.timeout) for row in rows])
+            except Exception:
+                metrics.observe_bmc_request(
+                    rows[0].driver, operation,
+                    time.monotonic() - started, failed=True)
+                raise
+        metrics.observe_bmc_request(
+            rows[0].driver, operation, time.monotonic() - started,
+            failed=any(isinstance(value, Exception)
+                       for value in result.values()))
+        return result
 
     def push_back(self, item: tuple[Any, str]) -> str | None:
         """Drive a node back to its recorded state; the state pushed, or
@@ -296,6 +314,7 @@ class _Cycle:
                 states.WARNING))
 
     def _answered(self, row: Any, power_state: str) -> None:
+        metrics.SYNC_NODES.labels('read').inc()
         had_failures = self.sync.failure_count(row.id) > 0
         self.sync.reset_failures(row.id)
         label = base.node_label(row)
@@ -323,6 +342,7 @@ class _Cycle:
                 self.to_force.append((row, power_state))
             else:
                 self.stats.changed += 1
+                metrics.SYNC_NODES.labels('changed').inc()
                 expected['power_state'] = row.power_state
                 values['power_state'] = power_state
                 if row.power_state is not None:
@@ -338,6 +358,9 @@ class _Cycle:
     def _failed(self, row: Any, error: BaseException) -> None:
         count = self.sync.count_failure(row.id)
         self.stats.failed += 1
+        metrics.SYNC_NODES.labels(
+            'timed_out' if isinstance(error, exceptions.BMCTimeout)
+            else 'failed').inc()
         label = base.node_label(row)
         message = READ_FAILURE_PREFIX + _masked(error)
         expected: dict[str, Any] = {}

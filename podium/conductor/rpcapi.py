@@ -15,7 +15,7 @@ from typing import Any
 import oslo_messaging as messaging
 
 from podium.common import context as podium_context
-from podium.common import exceptions, rpc
+from podium.common import exceptions, metrics, rpc
 from podium.conf import CONF
 from podium.db import api as db_api
 
@@ -98,6 +98,21 @@ class ConductorAPI:
                                             node.conductor_group or ''))
 
     def _call(self, context: podium_context.RequestContext, method: str,
+              node_id: str, topic: str | None, **kwargs: Any) -> Any:
+        outcome = 'error'
+        try:
+            with metrics.RPC_CALL_DURATION.labels(method).time():
+                result = self._send(context, method, node_id, topic,
+                                    **kwargs)
+            outcome = 'ok'
+            return result
+        except exceptions.ConductorUnreachable:
+            outcome = 'unreachable'
+            raise
+        finally:
+            metrics.RPC_CALLS.labels(method, outcome).inc()
+
+    def _send(self, context: podium_context.RequestContext, method: str,
               node_id: str, topic: str | None, **kwargs: Any) -> Any:
         if self._local:
             manager = _local_manager

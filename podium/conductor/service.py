@@ -10,13 +10,14 @@ before every lock of this host is released and it is marked offline.
 """
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from futurist import periodics as futurist_periodics
 from oslo_log import log
 
 from podium.common import context as podium_context
-from podium.common import exceptions, hash_ring
+from podium.common import exceptions, hash_ring, metrics
 from podium.conductor import manager as manager_mod
 from podium.conductor import periodics, recovery
 from podium.conductor import pool as pool_mod
@@ -43,6 +44,7 @@ class ConductorService:
         self._stopping = False
         self._stopped = threading.Event()
         self._unserved_groups: list[str] = []
+        self._stop_metrics: Callable[[], None] | None = None
 
     # Start -----------------------------------------------------------------
 
@@ -93,6 +95,7 @@ class ConductorService:
                     daemon=True)
                 self._worker_thread.start()
             self._start_rpc()
+            self._start_metrics(pool)
         except Exception:
             # Registered but unable to serve: leave rather than look alive.
             self.stop(graceful=False)
@@ -109,6 +112,22 @@ class ConductorService:
         else:
             rpcapi.register_local_manager(self.manager)
             self._local_rpc = True
+
+    def _start_metrics(self, pool: pool_mod.WorkerPool) -> None:
+        metrics.POOLS.register(self.host, pool)
+        port = CONF.conductor.metrics_port
+        if not port:
+            return
+        try:
+            self._stop_metrics = metrics.start_http_server(
+                CONF.conductor.metrics_host, port)
+        except OSError as exc:
+            raise exceptions.ConfigInvalid(
+                reason=f'[conductor] metrics_port {port} on '
+                       f'{CONF.conductor.metrics_host}: {exc.strerror}'
+            ) from None
+        LOG.info('Conductor %s serves metrics on http://%s:%d/metrics',
+                 self.host, CONF.conductor.metrics_host, port)
 
     # Periodic work of the service itself -----------------------------------
 
@@ -223,6 +242,10 @@ class ConductorService:
                           'unregister; others take over once its '
                           'heartbeat times out', self.host)
         finally:
+            metrics.POOLS.unregister(self.host)
+            if self._stop_metrics is not None:
+                self._stop_metrics()
+                self._stop_metrics = None
             if self._pool is not None:
                 self._pool.shutdown()
             self._stopped.set()

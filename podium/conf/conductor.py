@@ -136,6 +136,20 @@ opts = [
         mutable=True,
         help='Seconds a node may stay in "verifying" before it is sent '
              'back to "enroll". 0 disables.'),
+    cfg.PortOpt(
+        'metrics_port',
+        default=0,
+        help='TCP port on which this conductor serves its Prometheus '
+             'metrics at /metrics (pool, periodic tasks, power sync, BMC '
+             'latency). 0 serves none. Give every conductor of a host its '
+             'own port. The API serves its own /metrics; "podium serve" '
+             'shows the conductor\'s metrics there too.'),
+    cfg.HostAddressOpt(
+        'metrics_host',
+        default='127.0.0.1',
+        help='Address the conductor\'s metrics endpoint listens on. The '
+             'endpoint has no authentication: expose it only to the '
+             'Prometheus server.'),
     cfg.IntOpt(
         'hash_ring_partitions',
         default=64, min=1,

@@ -593,3 +593,18 @@ def get_alive_conductors(timeout: float) -> list[models.Conductor]:
             .where(models.Conductor.online.is_(True),
                    models.Conductor.updated_at >= cutoff)
             .order_by(models.Conductor.hostname)))
+
+
+def count_nodes_by_state() -> list[tuple[str | None, str | None, bool,
+                                         str | None, int]]:
+    """``(power_state, provision_state, maintenance, fault, count)`` for
+    every combination that occurs: one grouped query, no rows loaded."""
+    node = models.Node
+    query = (sa.select(node.power_state, node.provision_state,
+                       node.maintenance, node.fault, sa.func.count())
+             .group_by(node.power_state, node.provision_state,
+                       node.maintenance, node.fault))
+    with session_scope() as session:
+        return [(power, provision, bool(maintenance), fault, int(count))
+                for power, provision, maintenance, fault, count
+                in session.execute(query)]

@@ -1,0 +1,126 @@
+"""``GET /metrics`` on the API after a known sequence of actions."""
+
+import os
+from typing import Any
+
+from prometheus_client import parser
+
+from podium.common import metrics
+from podium.tests.unit.api import base, test_auth
+
+POWER_ROUTE = '/v1/nodes/{node_ident}/states/power'
+
+
+def sample(name: str, **labels: str) -> float:
+    """A sample of the process registry, 0 when absent."""
+    return metrics.REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def scrape(client: Any) -> dict[tuple[str, tuple[tuple[str, str], ...]],
+                                 float]:
+    response = client.get('/metrics')
+    assert response.status_code == 200, response.text
+    assert response.headers['content-type'].startswith('text/plain')
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in parser.text_string_to_metric_families(
+                response.text)
+            for s in family.samples}
+
+
+class TestMetrics(base.APITestCase):
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.create_node(name='rack1-secret-name',
+                         driver_info={'fake_address': '10.9.8.7',
+                                      'password': 'hunter2'})
+        self.create_node(name='n2')
+        self.client.put('/v1/nodes/n2/maintenance',
+                        json={'reason': 'disk'})
+
+    def test_values_after_actions(self) -> None:
+        before = {
+            'api': sample('podium_api_requests_total', method='PUT',
+                          route=POWER_ROUTE, status='202'),
+            'rpc': sample('podium_rpc_calls_total',
+                          method='change_node_power_state', outcome='ok'),
+            'bmc': sample('podium_bmc_request_duration_seconds_count',
+                          driver='fake-hardware',
+                          operation='set_power_state'),
+            'missing': sample('podium_api_requests_total', method='GET',
+                              route='/v1/nodes/{node_ident}',
+                              status='404'),
+        }
+        response = self.client.put('/v1/nodes/rack1-secret-name/states/power',
+                                   json={'target': 'power on'})
+        self.assertEqual(202, response.status_code, response.text)
+        self.wait_for('/v1/nodes/rack1-secret-name', 'power_state',
+                      'power on')
+        self.client.get('/v1/nodes/no-such-node')
+        self.client.get('/no/such/path')
+        values = scrape(self.client)
+
+        def value(name: str, **labels: str) -> float:
+            return values.get((name, tuple(sorted(labels.items()))), 0.0)
+
+        self.assertEqual(before['api'] + 1, value(
+            'podium_api_requests_total', method='PUT', route=POWER_ROUTE,
+            status='202'))
+        self.assertEqual(before['missing'] + 1, value(
+            'podium_api_requests_total', method='GET',
+            route='/v1/nodes/{node_ident}', status='404'))
+        self.assertGreaterEqual(value(
+            'podium_api_requests_total', method='GET', route='unmatched',
+            status='404'), 1)
+        self.assertEqual(before['rpc'] + 1, value(
+            'podium_rpc_calls_total', method='change_node_power_state',
+            outcome='ok'))
+        self.assertEqual(before['bmc'] + 1, value(
+            'podium_bmc_request_duration_seconds_count',
+            driver='fake-hardware', operation='set_power_state'))
+        # Node counts come from the database at scrape time.
+        self.assertEqual(2, value('podium_nodes'))
+        self.assertEqual(1, value('podium_nodes_by_power_state',
+                                  power_state='power on'))
+        self.assertEqual(1, value('podium_nodes_by_power_state',
+                                  power_state='None'))
+        self.assertEqual(2, value('podium_nodes_by_provision_state',
+                                  provision_state='enroll'))
+        self.assertEqual(1, value('podium_nodes_in_maintenance'))
+        # The in-process conductor's pool.
+        self.assertEqual(self.conductor._pool.size, sum(
+            value('podium_conductor_pool_size', host='test-conductor',
+                  slots=slots)
+            for slots in ('reserved', 'periodic', 'shared')))
+        self.assertIn(('podium_conductor_pool_idle',
+                       (('host', 'test-conductor'),)), values)
+
+    def test_no_node_identity_or_secret_exposed(self) -> None:
+        self.client.get('/v1/nodes/rack1-secret-name')
+        body = self.client.get('/metrics').text
+        uuids = [node['uuid'] for node in
+                 self.client.get('/v1/nodes').json()['nodes']]
+        for secret in ('rack1-secret-name', '10.9.8.7', 'hunter2',
+                       *uuids):
+            self.assertNotIn(secret, body)
+
+
+class TestMetricsAuth(base.APITestCase):
+
+    def test_credentials_required(self) -> None:
+        htpasswd = os.path.join(self.state_dir, 'htpasswd')
+        test_auth.write_htpasswd(htpasswd, {'admin': 's3cret'})
+        self.config(auth_strategy='http_basic',
+                    http_basic_auth_user_file=htpasswd, group='api')
+        client = self.make_client()
+        before = sample('podium_api_requests_total', method='GET',
+                        route='unmatched', status='401')
+        self.assertEqual(401, client.get('/metrics').status_code)
+        # Refused before routing, so counted as unmatched.
+        self.assertEqual(before + 1, sample(
+            'podium_api_requests_total', method='GET', route='unmatched',
+            status='401'))
+        response = client.get('/metrics',
+                              headers=test_auth._basic('admin', 's3cret'))
+        self.assertEqual(200, response.status_code)
+        self.assertIn('podium_nodes ', response.text)
