@@ -9,6 +9,7 @@ from futurist import periodics as futurist_periodics
 
 from podium.common import exceptions, metrics, states
 from podium.conductor import periodics, service
+from podium.db import api as db_api
 from podium.tests.unit.conductor import utils
 
 
@@ -149,6 +150,8 @@ class TestMetricsPort(utils.ConductorTestCase):
         self.config(rpc_transport='local')
         self.config(workers_pool_size=8, sync_power_state_interval=0,
                     group='conductor')
+        # The service registers itself.
+        db_api.unregister_conductor(self.HOST)
 
     def test_conductor_serves_its_metrics(self) -> None:
         port = _free_port()
