@@ -20,6 +20,7 @@ from podium.conf import CONF
 from podium.db import engine as db_engine
 from podium.db import migration
 from podium.drivers import driver_factory
+from podium.tests import watchdog
 
 #: Set to 1 (as CI does) to make a missing service fail a test instead
 #: of skipping it.
@@ -60,8 +61,9 @@ class TestCase(testtools.TestCase):
 
     def setUp(self) -> None:
         super().setUp()
-        self.useFixture(fixtures.Timeout(
-            int(os.environ.get('OS_TEST_TIMEOUT', 300)), gentle=True))
+        # First, so that it also covers every other fixture's clean-up.
+        self.useFixture(
+            watchdog.TestTimeout(self, watchdog.timeout_from_env()))
         capture_logs(self)
         self.config_fixture = self.useFixture(config_fixture.Config(CONF))
         CONF([], project='podium', default_config_files=[])

@@ -5,7 +5,6 @@ pyghmi does, so every test here also exercises Podium's client-side
 cipher workaround.
 """
 
-import concurrent.futures
 import os
 import socket
 import time
@@ -14,7 +13,7 @@ from pyghmi.ipmi.private import session as ipmi_session
 
 from podium.common import exceptions, states
 from podium.drivers.modules.ipmi import management, power, reactor
-from podium.tests import base
+from podium.tests import base, threads
 from podium.tests.functional.drivers import emulators
 from podium.tests.unit.drivers import helpers
 
@@ -110,7 +109,7 @@ class IPMIFakeBmcTestCase(base.TestCase):
                 result = exc
             return result, time.monotonic() - started
 
-        with concurrent.futures.ThreadPoolExecutor(3) as pool:
+        with threads.executor(3) as pool:
             futures = [pool.submit(timed, t) for t in (hung, dead, healthy)]
             (hung_r, hung_s), (dead_r, dead_s), (ok_r, ok_s) = [
                 f.result(30) for f in futures]

@@ -6,12 +6,11 @@ pyghmi's fake BMC in a child process, so the only pyghmi code in this
 process is the driver's.
 """
 
-import concurrent.futures
 import threading
 
 from podium.common import states
 from podium.drivers.modules.ipmi import power, reactor
-from podium.tests import base
+from podium.tests import base, threads
 from podium.tests.functional.drivers import emulators
 from podium.tests.unit.drivers import helpers
 
@@ -33,7 +32,7 @@ class ConcurrentFirstLoginsTestCase(base.TestCase):
                  for index in range(BMCS)]
         for index, task in enumerate(tasks):
             task.node.id = index
-        readers = concurrent.futures.ThreadPoolExecutor(BMCS)
+        readers = threads.DaemonExecutor(BMCS)
         self.addCleanup(readers.shutdown, wait=False, cancel_futures=True)
         futures = [readers.submit(interface.get_power_state, task)
                    for task in tasks]

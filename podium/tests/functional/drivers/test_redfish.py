@@ -15,7 +15,7 @@ from podium.drivers.modules.redfish import (
     management,
     power,
 )
-from podium.tests import base
+from podium.tests import base, threads
 from podium.tests.functional.drivers import emulators
 from podium.tests.functional.fault_proxy import FaultProxy
 from podium.tests.unit.drivers import helpers
@@ -53,7 +53,7 @@ class RedfishEmulatorTestCase(base.TestCase):
                    (1, states.REBOOT, states.POWER_ON),
                    (2, states.POWER_OFF, states.POWER_OFF),
                    (3, states.SOFT_POWER_OFF, states.POWER_OFF)]
-        with concurrent.futures.ThreadPoolExecutor(len(actions)) as pool:
+        with threads.executor(len(actions)) as pool:
             # Node 3's out-of-band "On" must land before its soft off.
             deadline = time.monotonic() + ACTION_TIMEOUT
             while (self.emulator.power(3) != 'On'
@@ -131,7 +131,7 @@ class RedfishEmulatorTestCase(base.TestCase):
                 result = exc
             return result, time.monotonic() - started
 
-        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        with threads.executor(2) as pool:
             hung_f = pool.submit(timed, self.power.get_power_state, hung)
             healthy_f = pool.submit(timed, self.power.get_power_state,
                                     healthy)

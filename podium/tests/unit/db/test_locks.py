@@ -1,6 +1,5 @@
 """Node locks: the ``reservation`` column taken by one conditional UPDATE."""
 
-import concurrent.futures
 import threading
 
 from oslo_utils import uuidutils
@@ -8,7 +7,7 @@ from oslo_utils import uuidutils
 from podium.common import exceptions
 from podium.db import api as db_api
 from podium.db import models
-from podium.tests import base
+from podium.tests import base, threads
 from podium.tests.unit.db.test_nodes import create_node
 
 #: Contenders in the race tests: more than the cores, fewer than the
@@ -76,7 +75,7 @@ class ReservationTest(base.DbTestCase):
             except exceptions.NodeLocked:
                 return None
 
-        with concurrent.futures.ThreadPoolExecutor(_RACERS) as executor:
+        with threads.executor(_RACERS) as executor:
             outcomes = list(executor.map(
                 contend, [f'host-{n}' for n in range(_RACERS)]))
         winners = [o for o in outcomes if o is not None]

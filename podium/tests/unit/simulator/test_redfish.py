@@ -1,6 +1,5 @@
 """The Redfish simulator, driven by the real sushy client."""
 
-import concurrent.futures
 import json
 import time
 import unittest
@@ -11,6 +10,7 @@ from sushy import auth as sushy_auth
 from sushy import exceptions as sushy_exc
 
 from podium.simulator import Simulator
+from podium.tests import threads
 
 SYSTEMS_PER_ENDPOINT = 4
 EXPAND = "/redfish/v1/Systems?$expand=.($levels=1)"
@@ -284,7 +284,7 @@ class RedfishSimulatorTest(unittest.TestCase):
         self.sim.set_endpoint_behaviour(0, latency=0.3)
         url = self.url("/redfish/v1/Systems")
         start = time.monotonic()
-        with concurrent.futures.ThreadPoolExecutor(40) as pool:
+        with threads.executor(40) as pool:
             codes = list(pool.map(
                 lambda _: requests.get(url, auth=("admin", "password"),
                                        timeout=5).status_code,
@@ -299,7 +299,7 @@ class RedfishSimulatorTest(unittest.TestCase):
         self.sim.set_max_concurrency(0, 2)
         self.sim.set_endpoint_behaviour(0, latency=1.0)
         url = self.url("/redfish/v1/Systems")
-        with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        with threads.executor(6) as pool:
             codes = sorted(pool.map(
                 lambda _: requests.get(url, auth=("admin", "password"),
                                        timeout=5).status_code,
