@@ -103,6 +103,11 @@ class ConductorAlreadyRegistered(Conflict):
                'and wait [conductor] heartbeat_timeout.')
 
 
+class NodeChanged(Conflict):
+    msg_fmt = ('Node %(node)s was changed by another request while this '
+               'one was applied (%(fields)s); retry it.')
+
+
 class NodeLocked(Conflict):
     msg_fmt = 'Node %(node)s is locked by host %(host)s, please retry ' \
               'after the current operation is completed.'

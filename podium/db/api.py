@@ -261,20 +261,25 @@ def count_nodes(filters: dict[str, Any] | None = None) -> int:
 
 
 def update_node(node_ident: str | int, values: dict[str, Any],
-                expected_reservation: str | None | bool = False
+                expected_reservation: str | None | bool = False,
+                expected_values: dict[str, Any] | None = None
                 ) -> models.Node:
     """Change a node and return it as stored.
 
     :param expected_reservation: when not ``False``, the update happens
         only while the node's reservation equals this (``None`` meaning
         unlocked); otherwise ``NodeLocked`` is raised.
-    :raises NodeNotFound, DuplicateName, NodeLocked:
+    :param expected_values: the update happens only while these fields
+        still hold these values (what the caller read and changed);
+        otherwise ``NodeChanged`` is raised, so that a read-modify-write
+        never overwrites a concurrent one.
+    :raises NodeNotFound, DuplicateName, NodeLocked, NodeChanged:
     """
     if 'uuid' in values or 'id' in values:
         raise exceptions.InvalidParameterValue(
             err='A node\'s uuid and id cannot be changed.')
     query = sa.select(models.Node).where(_node_ident_clause(node_ident))
-    if expected_reservation is not False:
+    if expected_reservation is not False or expected_values:
         # Lock the row: a reservation taken between this check and the
         # write would otherwise be overwritten (PostgreSQL, MySQL; SQLite
         # writers are serialised already).
@@ -288,6 +293,12 @@ def update_node(node_ident: str | int, values: dict[str, Any],
                     and node.reservation != expected_reservation):
                 raise exceptions.NodeLocked(node=node.ident,
                                             host=node.reservation)
+            changed = sorted(
+                key for key, value in (expected_values or {}).items()
+                if getattr(node, key) != value)
+            if changed:
+                raise exceptions.NodeChanged(node=node.ident,
+                                             fields=', '.join(changed))
             for key, value in values.items():
                 setattr(node, key, value)
             session.flush()

@@ -19,6 +19,10 @@ router = APIRouter(tags=['nodes'])
 OptionalQuery = Annotated[str | None, Query()]
 
 #: List filters and how their values are parsed.
+#: Times a PATCH is applied again when another one changed the node
+#: meanwhile, before it answers 409.
+PATCH_ATTEMPTS = 5
+
 _BOOL_FILTERS = ('maintenance', 'associated')
 _STRING_FILTERS = ('driver', 'provision_state', 'conductor_group',
                    'resource_class', 'owner', 'fault')
@@ -129,11 +133,23 @@ def create_node(request: Request, node: schemas.NodeCreate) -> Response:
 def update_node(request: Request, node_ident: str,
                 operations: Annotated[list[schemas.PatchOperation],
                                       Body()]) -> Response:
-    node = db_api.get_node(node_ident)
-    changes = patch.apply(node, operations)
-    # Only an unlocked node is changed: a running action holds the lock
-    # and may write the same row.
-    updated = db_api.update_node(node.id, changes, expected_reservation=None)
+    for attempt in range(1, PATCH_ATTEMPTS + 1):
+        node = db_api.get_node(node_ident)
+        changes = patch.apply(node, operations)
+        try:
+            # Only an unlocked node is changed: a running action holds the
+            # lock and may write the same row. Only fields still as read
+            # are written: a concurrent PATCH of the same driver_info
+            # would otherwise lose its keys to this one; the patch is then
+            # applied again to what that one stored.
+            updated = db_api.update_node(
+                node.id, changes, expected_reservation=None,
+                expected_values={key: getattr(node, key)
+                                 for key in changes})
+            break
+        except exceptions.NodeChanged:
+            if attempt == PATCH_ATTEMPTS:
+                raise
     return responses.JSONResponse(request.app.state.serializer.render(
         updated, links.base_url(request)))
 
