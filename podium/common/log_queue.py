@@ -5,7 +5,10 @@ pipe or a syslog socket. After oslo.log has configured the handlers,
 :func:`install` replaces them on the root logger with one
 ``QueueHandler``; a single ``QueueListener`` thread feeds the original
 handlers. The queue is bounded: when it is full the record is dropped
-and counted rather than blocking the worker that logs. The listener is
+and counted rather than blocking the worker that logs, and as soon as
+the queue has room again (or at the latest when logging stops) a
+warning says how many records were lost, so a gap in the log never
+goes unexplained. The listener is
 flushed at interpreter exit, so the last lines of a process that ends
 with ``sys.exit`` still reach the log.
 """
@@ -25,15 +28,46 @@ _atexit_registered = False
 
 
 class _DroppingQueueHandler(logging.handlers.QueueHandler):
-    """Enqueues without blocking; counts what a full queue drops."""
+    """Enqueues without blocking; counts what a full queue drops and
+    says so in the log."""
 
+    #: Records dropped by every handler of this process, ever.
     dropped = 0
 
+    def __init__(self, log_queue: 'queue.Queue[logging.LogRecord]') -> None:
+        super().__init__(log_queue)
+        self._log_queue = log_queue
+        self._drop_lock = threading.Lock()
+        self._unreported = 0
+
     def enqueue(self, record: logging.LogRecord) -> None:
+        if self._unreported:
+            self.report_drops()
         try:
             self.queue.put_nowait(record)
         except queue.Full:
-            type(self).dropped += 1
+            with self._drop_lock:
+                type(self).dropped += 1
+                self._unreported += 1
+
+    def report_drops(self, wait: float = 0.0) -> None:
+        """Queue one warning counting the records dropped since the last
+        one; waits up to ``wait`` seconds for room."""
+        with self._drop_lock:
+            count = self._unreported
+            if not count:
+                return
+            warning = logging.LogRecord(
+                __name__, logging.WARNING, __file__, 0,
+                f'{count} log record(s) were dropped: the log queue was '
+                f'full because the log destination is slower than the '
+                f'service logs', None, None)
+            try:
+                self._log_queue.put(warning, block=wait > 0,
+                               timeout=wait if wait > 0 else None)
+            except queue.Full:
+                return
+            self._unreported -= count
 
     def prepare(self, record: logging.LogRecord) -> Any:
         # Format the message in the calling thread: its arguments may
@@ -86,8 +120,11 @@ def uninstall() -> None:
     with _lock:
         if _listener is None:
             return
-        _listener.stop()
         root = logging.getLogger()
+        for handler in root.handlers:
+            if isinstance(handler, _DroppingQueueHandler):
+                handler.report_drops(wait=5.0)
+        _listener.stop()
         for handler in list(root.handlers):
             if isinstance(handler, _DroppingQueueHandler):
                 root.removeHandler(handler)

@@ -9,6 +9,7 @@ import fixtures
 from podium.common import log_queue
 from podium.tests import base
 from podium.tests.unit import process
+from podium.tests.unit.conductor.utils import wait_for
 
 #: Upper bound for anything the tests wait for; never reached when the
 #: code works.
@@ -198,7 +199,34 @@ class LogQueueTest(base.TestCase):
         # queue is full.
         handler.gate.set()
         log_queue.uninstall()
-        self.assertEqual(20 - dropped, len(handler.records))
+        # What got through, then one warning saying what did not.
+        self.assertEqual(20 - dropped + 1, len(handler.records))
+        self.assertEqual(
+            f'WARNING {dropped} log record(s) were dropped: the log queue '
+            f'was full because the log destination is slower than the '
+            f'service logs', handler.lines[-1])
+
+    def test_drops_reported_once_the_queue_has_room(self) -> None:
+        handler = RecordingHandler()
+        handler.gate.clear()
+        self.useFixture(fixtures.MockPatchObject(log_queue, '_QUEUE_SIZE', 2))
+        self._install(handler)
+        dropped_before = log_queue._DroppingQueueHandler.dropped
+        for n in range(10):
+            self.log.warning('burst %d', n)
+        dropped = log_queue._DroppingQueueHandler.dropped - dropped_before
+        self.assertGreaterEqual(dropped, 7)
+        handler.gate.set()
+        [queue_handler] = self.root.handlers
+        assert isinstance(queue_handler, log_queue._DroppingQueueHandler)
+        wait_for(queue_handler.queue.empty, what='the queue to drain')
+        self.log.warning('after the burst')
+        handler.wait_for(10 - dropped + 2)
+        self.assertEqual(
+            [f'WARNING {dropped} log record(s) were dropped: the log queue '
+             f'was full because the log destination is slower than the '
+             f'service logs', 'WARNING after the burst'],
+            handler.lines[-2:])
 
     def test_uninstall_flushes_and_restores_handlers(self) -> None:
         handler = RecordingHandler()
