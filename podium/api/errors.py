@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from oslo_log import log
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
@@ -88,8 +89,22 @@ def _http_error(_request: Request, exc: Exception) -> Response:
     return responses.error(exc.status_code, message, headers=exc.headers)
 
 
+def _database_error(request: Request, exc: Exception) -> Response:
+    """A lost database connection is a temporary failure (503) the
+    client may retry; any other database error is a bug (500)."""
+    assert isinstance(exc, sa_exc.DBAPIError)
+    if not isinstance(exc, (sa_exc.OperationalError,
+                            sa_exc.InterfaceError)) \
+            and not exc.connection_invalidated:
+        raise exc
+    reason = str(exc.orig or exc).strip().splitlines()
+    return _podium_error(request, exceptions.DatabaseOutage(
+        reason=reason[0] if reason else type(exc).__name__))
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers on ``app``."""
     app.add_exception_handler(exceptions.PodiumException, _podium_error)
+    app.add_exception_handler(sa_exc.DBAPIError, _database_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)

@@ -26,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     service_common.prepare_service(argv, command=command_line.API)
     service_common.announce_locations(command_line.API.prog)
     try:
+        if CONF.rpc_transport == 'oslo':
+            rpc.check_transport()
         app = api_app.create_app()
     except exceptions.ConfigInvalid as exc:
         sys.exit(f'podium-api: {exc}')

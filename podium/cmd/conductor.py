@@ -7,10 +7,11 @@ not race on the schema.
 
 import sys
 
-from podium.common import command_line, exceptions
+from podium.common import command_line, exceptions, rpc
 from podium.common import service as service_common
 from podium.conductor import service as conductor_service
 from podium.conductor import signals
+from podium.conf import CONF
 from podium.db import migration
 
 
@@ -25,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     service_common.announce_locations(command_line.CONDUCTOR.prog)
     service = conductor_service.ConductorService()
     try:
+        if CONF.rpc_transport == 'oslo':
+            rpc.check_transport()
         service.start()
     except exceptions.PodiumException as exc:
         sys.exit(f'podium-conductor: {exc}')

@@ -144,7 +144,12 @@ class ConfigInvalid(PodiumException):
 
 
 class DatabaseUnavailable(PodiumException):
-    msg_fmt = 'Cannot reach the database at %(url)s: %(reason)s'
+    msg_fmt = ('Cannot reach the database ([database] connection = '
+               '%(url)s): %(reason)s')
+
+
+class DatabaseOutage(TemporaryFailure):
+    msg_fmt = 'The database is unreachable, please retry: %(reason)s'
 
 
 class DriverError(PodiumException):

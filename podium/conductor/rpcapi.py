@@ -124,7 +124,10 @@ class ConductorAPI:
         assert self._client is not None
         host = topic or self.get_topic_for(db_api.get_node(node_id))
         timeout = CONF.rpc_response_timeout
-        cctxt = self._client.prepare(server=host, timeout=timeout)
+        # A bounded send: by default oslo.messaging retries sending for
+        # ever while the broker is down, and the request would hang.
+        cctxt = self._client.prepare(server=host, timeout=timeout,
+                                     retry=CONF.rpc_send_retries)
         try:
             return cctxt.call(context, method, node_id=node_id, **kwargs)
         except exceptions.PodiumException as exc:

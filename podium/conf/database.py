@@ -31,6 +31,13 @@ opts = [
         default=30, min=1,
         help='Seconds SQLite waits for a lock held by another writer.'),
     cfg.IntOpt(
+        'connect_timeout',
+        default=5, min=1,
+        help='Seconds one attempt to open a connection to a server '
+             'database may take (PostgreSQL, MySQL), so that an '
+             'unreachable server fails a request or the start-up in '
+             'seconds instead of hanging.'),
+    cfg.IntOpt(
         'connect_retries',
         default=5, min=0,
         help='Attempts to reach the database at start-up before giving '

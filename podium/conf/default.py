@@ -28,4 +28,19 @@ opts = [
                  ('oslo', 'API and conductors talk over oslo.messaging at '
                           '[DEFAULT] transport_url.')],
         help='How the API reaches the conductors.'),
+    cfg.FloatOpt(
+        'rpc_connect_timeout',
+        default=10.0, min=1.0,
+        help='With rpc_transport = oslo: seconds podium-api and '
+             'podium-conductor keep trying to reach the message broker at '
+             'start-up (logging each failure) before they exit with an '
+             'error naming transport_url. After start-up oslo.messaging '
+             'reconnects on its own.'),
+    cfg.IntOpt(
+        'rpc_send_retries',
+        default=3, min=0,
+        help='With rpc_transport = oslo: how many times the API retries '
+             'sending a request to a conductor while the message broker '
+             'is unreachable before it answers 503. The wait for the '
+             'answer is bounded by rpc_response_timeout.'),
 ]

@@ -70,6 +70,9 @@ def create_engine(url: str | None = None) -> sa.Engine:
         kwargs['connect_args'] = {'check_same_thread': False,
                                   'timeout': CONF.database.sqlite_busy_timeout}
     else:
+        # psycopg2 and PyMySQL both take connect_timeout.
+        kwargs['connect_args'] = {
+            'connect_timeout': CONF.database.connect_timeout}
         kwargs.update(pool_size=CONF.database.max_pool_size,
                       max_overflow=CONF.database.max_overflow,
                       pool_timeout=CONF.database.pool_timeout,

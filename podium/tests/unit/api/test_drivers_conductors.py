@@ -2,6 +2,7 @@
 
 import datetime
 
+import fixtures
 import sqlalchemy as sa
 
 from podium.common import hash_ring
@@ -132,6 +133,15 @@ class TestConductors(base.APITestCase):
         self.assertFalse(body['alive'])
         self.assertEqual('g1', body['conductor_group'])
         self.assertTrue(self.client.get('/v1/conductors/c-a').json()['alive'])
+
+    def test_database_outage_is_503(self) -> None:
+        lost = sa.exc.OperationalError(
+            'SELECT', {}, Exception('connection to server refused\nmore'))
+        self.useFixture(fixtures.MockPatchObject(
+            db_api, 'list_conductors', side_effect=lost))
+        self.assertError(self.client.get('/v1/conductors'), 503,
+                         'The database is unreachable, please retry: '
+                         'connection to server refused')
 
     def test_show_missing(self) -> None:
         self.assertError(self.client.get('/v1/conductors/none'), 404, 'none')
