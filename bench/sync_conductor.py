@@ -31,10 +31,12 @@ from typing import Any
 
 from bench import sim
 from podium.common import context as podium_context
+from podium.common import hash_ring
 from podium.common import service as podium_service
 from podium.conductor import power_sync
 from podium.conductor import service as conductor_service
 from podium.conf import CONF
+from podium.db import api as db_api
 
 
 def _process_cpu() -> float:
@@ -89,8 +91,21 @@ def _sim_stats(controls: list[sim.SimControl]) -> dict[str, Any]:
     return sim.sum_stats([control.stats() for control in controls])
 
 
-def run_cycles(cycles: int, controls: list[sim.SimControl]
-               ) -> list[dict[str, Any]]:
+def _wait_conductors(count: int, timeout: float = 300) -> None:
+    """Wait until ``count`` conductors are alive, so that the ring this
+    conductor syncs by is the whole cluster's (scale-out runs)."""
+    deadline = time.monotonic() + timeout
+    while len(db_api.get_alive_conductors(
+            CONF.conductor.heartbeat_timeout)) < count:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f'fewer than {count} conductors alive '
+                               f'after {timeout:.0f} s')
+        time.sleep(0.2)
+    hash_ring.HashRingManager.reset()
+
+
+def run_cycles(cycles: int, controls: list[sim.SimControl],
+               wait_conductors: int = 1) -> list[dict[str, Any]]:
     probe = ReadProbe()
     service = conductor_service.ConductorService(CONF.host)
     service.start()
@@ -98,6 +113,7 @@ def run_cycles(cycles: int, controls: list[sim.SimControl]
     assert manager is not None  # set by start()
     results = []
     try:
+        _wait_conductors(wait_conductors)
         context = podium_context.get_admin_context()
         for index in range(cycles):
             probe.reset()
@@ -136,10 +152,19 @@ def main(argv: list[str] | None = None) -> int:
                         help='address of a simulator process, for its '
                              'counters (repeat for each process)')
     parser.add_argument('--out', required=True)
+    parser.add_argument('--host', default=None,
+                        help='conductor host name (default: [DEFAULT] '
+                             'host of the file)')
+    parser.add_argument('--wait-conductors', type=int, default=1,
+                        help='start the cycles once this many conductors '
+                             '(this one included) are alive')
     args = parser.parse_args(argv)
     podium_service.prepare_service(['--config-file', args.config_file])
+    if args.host:
+        CONF.set_override('host', args.host)
     results = run_cycles(args.cycles,
-                         [sim.SimControl(url) for url in args.control])
+                         [sim.SimControl(url) for url in args.control],
+                         args.wait_conductors)
     with open(args.out, 'w', encoding='utf-8') as handle:
         json.dump(results, handle)
     return 0

@@ -21,7 +21,7 @@ from podium.conf import CONF
 from podium.db import api as db_api
 
 #: Seconds a ring built from the conductors table is used before the
-#: table is read again.
+#: table is read again (at most one ``heartbeat_interval``).
 RING_REFRESH_SECONDS = 5.0
 
 
@@ -73,8 +73,11 @@ class HashRingManager:
         cls = type(self)
         now = time.monotonic()
         with cls._lock:
-            if (cls._built_at is None
-                    or now - cls._built_at >= RING_REFRESH_SECONDS):
+            # Never older than a heartbeat: a dead conductor's nodes
+            # then move as soon as it is seen dead.
+            refresh = min(RING_REFRESH_SECONDS,
+                          CONF.conductor.heartbeat_interval)
+            if cls._built_at is None or now - cls._built_at >= refresh:
                 cls._rings = self._build()
                 cls._built_at = now
             return cls._rings

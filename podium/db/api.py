@@ -508,29 +508,36 @@ def register_conductor(hostname: str, drivers: list[str],
     :raises ConductorAlreadyRegistered: see ``refuse_alive_within``.
     """
     now = models.utcnow()
+    values = {'drivers': list(drivers), 'conductor_group': conductor_group,
+              'online': True, 'updated_at': now}
+    # No SELECT ... FOR UPDATE: on MariaDB, conductors starting together
+    # would deadlock on the gap locks it takes where no row exists yet.
+    # An INSERT, or one conditional UPDATE, is atomic everywhere.
     try:
         with session_scope(writer=True) as session:
-            conductor = session.scalars(
-                sa.select(models.Conductor)
-                .where(models.Conductor.hostname == hostname)
-                .with_for_update()).first()
-            if conductor is None:
-                conductor = models.Conductor(hostname=hostname)
-                session.add(conductor)
-            elif (refuse_alive_within is not None
-                    and is_alive(conductor, refuse_alive_within)):
+            update = (sa.update(models.Conductor)
+                      .where(models.Conductor.hostname == hostname)
+                      .values(**values))
+            if refuse_alive_within is not None:
+                cutoff = now - datetime.timedelta(
+                    seconds=refuse_alive_within)
+                update = update.where(sa.or_(
+                    models.Conductor.online.is_(False),
+                    models.Conductor.updated_at.is_(None),
+                    models.Conductor.updated_at < cutoff))
+            exists = session.scalars(sa.select(models.Conductor.id).where(
+                models.Conductor.hostname == hostname)).first()
+            if exists is None:
+                session.add(models.Conductor(hostname=hostname, **values))
+                session.flush()
+            elif not session.execute(update).rowcount:  # type: ignore[attr-defined]
                 raise exceptions.ConductorAlreadyRegistered(
                     conductor=hostname)
-            conductor.drivers = list(drivers)
-            conductor.conductor_group = conductor_group
-            conductor.online = True
-            conductor.updated_at = now
-            session.flush()
     except sa_exc.IntegrityError:
         # Another process inserted the same host name first.
         raise exceptions.ConductorAlreadyRegistered(
             conductor=hostname) from None
-    return conductor
+    return get_conductor(hostname)
 
 
 def touch_conductor(hostname: str) -> None:

@@ -9,8 +9,9 @@ connection. :class:`FaultProxy` sits between a client and a server on
 ``hang``   accept the connection, read the request, never answer;
 ``reset``  accept the connection and reset it (RST) at once.
 
-Each accepted connection runs in its own daemon thread; :meth:`stop`
-closes every socket, which also releases the hung ones.
+Each accepted connection runs in its own daemon thread; :meth:`cut`
+drops the connections made so far (a server going away) and
+:meth:`stop` closes every socket, which also releases the hung ones.
 """
 
 import socket
@@ -58,6 +59,21 @@ class FaultProxy(fixtures.Fixture):
         self._stopped.set()
         with self._lock:
             sockets, self._sockets = list(self._sockets), set()
+        for sock in sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+
+    def cut(self) -> None:
+        """Close every connection made so far (both ends), as a broker
+        or database that goes away does; the proxy keeps listening, and
+        what new connections meet is up to the mode."""
+        with self._lock:
+            sockets = [sock for sock in self._sockets
+                       if sock is not self._listener]
+            self._sockets -= set(sockets)
         for sock in sockets:
             try:
                 sock.shutdown(socket.SHUT_RDWR)
