@@ -1,0 +1,291 @@
+"""Scale-out: one API and three conductors over RabbitMQ and a server
+database, with faults.
+
+Each test starts its own :class:`~podium.tests.functional.cluster.Cluster`
+(fresh database, exchange of its own) and, where nodes must be read over
+the network, the project's Redfish simulator in its own process. The
+checks are the deployment's promises: every node owned by exactly one
+live conductor and read once per cycle; actions reach the owner; a
+conductor killed with ``kill -9`` mid power action has its nodes adopted
+within ``heartbeat_timeout`` plus a sync interval, the interrupted
+action reported and nothing left locked; a namesake of a live conductor
+refuses to start; a broker or database cut off gives 503, not a hang,
+and everything resumes when it is back.
+"""
+
+import collections
+import contextlib
+import statistics
+import time
+from typing import Any, ClassVar
+
+import testtools
+
+from bench import deploy, sim
+from podium.common import states
+from podium.db import api as db_api
+from podium.db import engine as db_engine
+from podium.tests import base
+from podium.tests.functional import cluster as cluster_mod
+from podium.tests.functional import fault_proxy
+from podium.tests.functional.db import backends
+from podium.tests.functional.fixtures import wait_until
+
+NODES = 240
+#: Sync cycles the read-once check watches.
+WINDOW_CYCLES = 5
+#: What a loaded two-core machine may add to a bound: a heartbeat
+#: interval, the API's polling and scheduling delays.
+SLACK = 6.0
+
+
+class _ScaleOutBase(base.TestCase):
+    """The checks, on the database server of a subclass."""
+
+    server: ClassVar[backends.ServerDatabase]
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.require_service(base.tcp_reachable('127.0.0.1', 5672),
+                             'RabbitMQ is not reachable on 127.0.0.1:5672')
+        self.require_service(self.server.reachable(),
+                             f'{self.server.title} is not reachable on '
+                             f'127.0.0.1:{self.server.port}')
+
+    def start_cluster(self, **kwargs: Any) -> cluster_mod.Cluster:
+        cluster = self.useFixture(cluster_mod.Cluster(self.server, **kwargs))
+        self.addDetail('workdir', testtools.content.text_content(
+            cluster.workdir))
+        # The test enrolls nodes straight into the cluster's database;
+        # its connections close before the database is dropped.
+        self.config(connection=cluster.database_url, group='database')
+        self.addCleanup(db_engine.dispose)
+        return cluster
+
+    def start_simulator(self, count: int) -> sim.SimFleet:
+        stack = contextlib.ExitStack()
+        self.addCleanup(stack.close)
+        return stack.enter_context(sim.simulator(count, power_state='Off'))
+
+    def nodes(self, cluster: cluster_mod.Cluster,
+              fields: str) -> list[dict[str, Any]]:
+        return list(cluster.get(f'/v1/nodes?fields={fields}&limit=1000')[
+            'nodes'])
+
+    def wait_spread(self, cluster: cluster_mod.Cluster, hosts: set[str],
+                    timeout: float) -> dict[str, int]:
+        """Wait until the nodes are spread over exactly ``hosts``, every
+        one of them owning some; return the node counts."""
+        counts: dict[str, int] = {}
+
+        def spread() -> bool:
+            nonlocal counts
+            rows = cluster.conductor_rows()
+            counts = {host: row['node_count'] for host, row in rows.items()
+                      if row['node_count']}
+            return set(counts) == hosts and sum(counts.values()) == NODES
+        wait_until(spread, timeout, f'nodes spread over {sorted(hosts)}',
+                   interval=0.5)
+        return counts
+
+    def wait_power(self, cluster: cluster_mod.Cluster, ident: str,
+                   power_state: str, timeout: float = 90) -> None:
+        wait_until(lambda: cluster.node(ident)['power_state'] ==
+                   power_state and not cluster.node(ident)[
+                       'target_power_state'],
+                   timeout, f'{ident} to reach {power_state}', interval=0.5)
+
+    def assert_nothing_stuck(self, cluster: cluster_mod.Cluster) -> None:
+        wait_until(lambda: not any(
+            node['reservation'] or node['target_power_state']
+            for node in self.nodes(cluster,
+                                   'name,reservation,target_power_state')),
+            60, 'no node locked or with a target state', interval=0.5)
+
+    # The checks --------------------------------------------------------
+
+    def test_ownership_reads_actions_and_takeover(self) -> None:
+        fleet = self.start_simulator(NODES)
+        cluster = self.start_cluster()
+        db_api.create_nodes([deploy.redfish_node(index, system)
+                             for index, system in enumerate(fleet.systems)])
+        hosts = set(cluster.conductors)
+
+        # Every node has exactly one owner, a live conductor, and the
+        # API's node view agrees with the conductors' counts.
+        counts = self.wait_spread(cluster, hosts, 60)
+        owners = {node['name']: node['conductor']
+                  for node in self.nodes(cluster, 'name,conductor')}
+        self.assertEqual(NODES, len(owners))
+        self.assertEqual(counts, dict(collections.Counter(owners.values())))
+
+        # Read once per cycle across the cluster, never by two.
+        self.assert_read_once(fleet)
+
+        # An action reaches the node's owner, and only it.
+        by_owner = {owner: name for name, owner in owners.items()}
+        for name in by_owner.values():
+            self.assertEqual(202, cluster.set_power(name, 'power on')
+                             .status_code)
+        for host, name in by_owner.items():
+            self.wait_power(cluster, name, states.POWER_ON)
+            line = f'Node {name}: power state is now power on'
+            for other in hosts:
+                self.assertEqual(other == host, line in cluster.log(other),
+                                 f'{line!r} in the log of {other}')
+
+        # A second conductor with a live one's name refuses to start.
+        victim = sorted(hosts)[0]
+        namesake = cluster.start_conductor(victim, log_name='namesake')
+        self.assertNotEqual(0, namesake.process.wait(90))
+        self.assertIn('is already registered and alive',
+                      namesake.log_tail())
+        self.assertNotIn('Traceback', namesake.log_tail())
+        self.assertEqual(hosts, cluster.alive())
+
+        # kill -9 in the middle of a power action.
+        name = next(n for n, owner in owners.items()
+                    if owner == victim and n not in by_owner.values())
+        system = fleet.systems[int(name.rsplit('-', 1)[1])].uuid
+        control = fleet.control(system)
+        control.set_behaviour(system, power_delay=120)
+        self.assertEqual(202, cluster.set_power(name, 'power on')
+                         .status_code)
+        wait_until(lambda: cluster.node(name)['reservation'] == victim, 30,
+                   f'{victim} to lock {name}', interval=0.2)
+        cluster.kill(victim)
+        killed_at = time.monotonic()
+        survivors = hosts - {victim}
+
+        def adopted() -> bool:
+            node = cluster.node(name)
+            return (node['reservation'] is None
+                    and node['target_power_state'] is None
+                    and node['conductor'] in survivors)
+        bound = (cluster_mod.HEARTBEAT_TIMEOUT + cluster_mod.SYNC_INTERVAL
+                 + SLACK)
+        wait_until(adopted, bound, f'{name} adopted after {victim} died',
+                   interval=0.2)
+        self.addDetail('takeover_seconds', testtools.content.text_content(
+            f'{time.monotonic() - killed_at:.1f}'))
+        self.assertIn(f'Power action to "power on" was interrupted: '
+                      f'conductor {victim} died', cluster.node(name)[
+                          'last_error'])
+        self.wait_spread(cluster, survivors, 30)
+        self.assert_nothing_stuck(cluster)
+        # Actions on the adopted node work again.
+        control.set_behaviour(system, power_delay=0)
+        self.assertEqual(202, cluster.set_power(name, 'power on')
+                         .status_code)
+        self.wait_power(cluster, name, states.POWER_ON)
+
+        # The conductor comes back and the ring gives it nodes again.
+        cluster.start_conductor(victim, log_name=f'{victim}-again')
+        self.wait_spread(cluster, hosts, 90)
+
+    def assert_read_once(self, fleet: sim.SimFleet) -> None:
+        # Let a cycle end so that the window holds whole cycles.
+        time.sleep(cluster_mod.SYNC_INTERVAL)
+        fleet.reset_stats()
+        time.sleep(WINDOW_CYCLES * cluster_mod.SYNC_INTERVAL)
+        reads: dict[str, int] = {}
+        for control in fleet.controls:
+            reads.update(control.request('GET', 'stats?systems=1')[
+                'systems'])
+        self.assertEqual(NODES, len(reads))
+        median = statistics.median(reads.values())
+        self.addDetail('reads_per_node', testtools.content.text_content(
+            f'median {median}, min {min(reads.values())}, '
+            f'max {max(reads.values())} in {WINDOW_CYCLES} intervals'))
+        # Every node read; none read about twice as often as the rest,
+        # which is what two conductors both reading it would give.
+        self.assertGreaterEqual(min(reads.values()), 1)
+        self.assertLessEqual(max(reads.values()), median * 1.5 + 1)
+
+    def test_database_outage_gives_503_then_resumes(self) -> None:
+        proxy = self.useFixture(fault_proxy.FaultProxy(
+            ('127.0.0.1', self.server.port)))
+        cluster = self.start_cluster(database_port=proxy.port)
+        db_api.create_nodes([deploy.fake_node(index)
+                             for index in range(NODES)])
+        self.wait_spread(cluster, set(cluster.conductors), 60)
+
+        # Shorter than heartbeat_timeout: a longer outage makes every
+        # conductor look dead to the others when it ends.
+        proxy.set_mode('reset')
+        proxy.cut()
+        cut_at = time.monotonic()
+        response = cluster.request('GET', '/v1/nodes', timeout=60)
+        self.assertEqual(503, response.status_code, response.text)
+        self.assertLess(time.monotonic() - cut_at, 30)
+        self.assertIn('database', response.json()['error_message'])
+        time.sleep(max(0.0, 5 - (time.monotonic() - cut_at)))
+        proxy.set_mode('pass')
+
+        def answers() -> bool:
+            return cluster.request('GET', '/v1/nodes').status_code == 200
+        wait_until(answers, 60, 'the API to answer again', interval=1)
+        # Nothing acknowledged after the outage is lost.
+        response = cluster.request(
+            'PATCH', '/v1/nodes/node-00007',
+            json=[{'op': 'add', 'path': '/extra/after', 'value': 'outage'}])
+        self.assertEqual(200, response.status_code, response.text)
+        self.assertEqual('outage', db_api.get_node('node-00007')
+                         .extra['after'])
+        self.assertEqual(202, cluster.set_power('node-00007', 'power on')
+                         .status_code)
+        self.wait_power(cluster, 'node-00007', states.POWER_ON)
+        self.assertEqual(set(cluster.conductors), cluster.alive())
+        self.assert_nothing_stuck(cluster)
+        # The conductors said what went wrong, and carried on.
+        for host in cluster.conductors:
+            self.assertTrue(cluster.conductors[host].process.poll() is None)
+
+
+class TestScaleOutPostgreSQL(_ScaleOutBase):
+    server = backends.POSTGRESQL
+
+    # The broker's behaviour does not depend on the database: checked
+    # on one of them only, to keep the suite's time in bounds.
+    def test_broker_cut_gives_503_then_reconnects(self) -> None:
+        proxy = self.useFixture(fault_proxy.FaultProxy(
+            ('127.0.0.1', cluster_mod.RABBIT_PORT)))
+        cluster = self.start_cluster(rabbit_port=proxy.port)
+        db_api.create_nodes([deploy.fake_node(index, delay=3)
+                             for index in range(NODES)])
+        self.wait_spread(cluster, set(cluster.conductors), 60)
+
+        # Actions acknowledged just before the cut...
+        acknowledged = [f'node-{index:05d}' for index in range(6)]
+        for name in acknowledged:
+            self.assertEqual(202, cluster.set_power(name, 'power on')
+                             .status_code)
+        proxy.set_mode('reset')
+        proxy.cut()
+        # ...a call while no conductor can be reached answers 503.
+        started = time.monotonic()
+        response = cluster.set_power('node-00100', 'power on', timeout=90)
+        elapsed = time.monotonic() - started
+        self.assertEqual(503, response.status_code, response.text)
+        self.assertLess(elapsed, 60)
+        # The acknowledged ones finish: they need no broker any more.
+        for name in acknowledged:
+            self.wait_power(cluster, name, states.POWER_ON)
+            self.assertIsNone(cluster.node(name)['last_error'])
+
+        # The broker is back: API and conductors reconnect on their own.
+        proxy.set_mode('pass')
+
+        def action_accepted() -> bool:
+            return cluster.set_power('node-00100', 'power on',
+                                     timeout=90).status_code == 202
+        wait_until(action_accepted, 120, 'an action accepted again',
+                   interval=2)
+        self.wait_power(cluster, 'node-00100', states.POWER_ON)
+        self.assertEqual(set(cluster.conductors), cluster.alive())
+        self.assert_nothing_stuck(cluster)
+
+
+class TestScaleOutMariaDB(_ScaleOutBase):
+    server = backends.MARIADB
+
