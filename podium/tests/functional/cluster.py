@@ -29,6 +29,8 @@ RABBIT_PORT = 5672
 #: two-core machine does not miss heartbeats.
 HEARTBEAT_TIMEOUT = 8
 SYNC_INTERVAL = 2
+#: Four processes importing oslo.* at once on a busy two-core machine.
+START_TIMEOUT = 180.0
 
 
 class Cluster(fixtures.Fixture):
@@ -102,7 +104,7 @@ class Cluster(fixtures.Fixture):
             self.start_conductor(self.hostname(index))
         self.api = self.useFixture(podium_fixtures.PodiumProcess(
             'podium.cmd.api', self.write_config('api'),
-            self.log_path('api')))
+            self.log_path('api'), start_timeout=START_TIMEOUT))
         assert self.api.url is not None
         self.url = self.api.url
         self.wait_alive(set(self.conductors))
@@ -171,7 +173,7 @@ class Cluster(fixtures.Fixture):
                 if row['alive']}
 
     def wait_alive(self, hosts: set[str],
-                   timeout: float = podium_fixtures.START_TIMEOUT) -> None:
+                   timeout: float = START_TIMEOUT) -> None:
         """Wait until exactly ``hosts`` are alive; fail early if one of
         them exited."""
         def check() -> bool:

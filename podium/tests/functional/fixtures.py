@@ -79,11 +79,14 @@ class PodiumProcess(fixtures.Fixture):
     :param module: the ``podium.cmd`` module to run (``podium.cmd.serve``).
     :param wait_ready: wait for the API's "listening" line on stdout and
         set :attr:`url` from it.
+    :param start_timeout: how long, default :data:`START_TIMEOUT`.
     """
 
     def __init__(self, module: str, config_file: str, log_path: str,
-                 wait_ready: bool = True) -> None:
+                 wait_ready: bool = True,
+                 start_timeout: float | None = None) -> None:
         super().__init__()
+        self.start_timeout = start_timeout or START_TIMEOUT
         self.module = module
         self.config_file = config_file
         self.log_path = log_path
@@ -105,7 +108,7 @@ class PodiumProcess(fixtures.Fixture):
         if self.wait_ready:
             wait_until(lambda: self._ready.is_set() or
                        self.process.poll() is not None,
-                       START_TIMEOUT, f'{self.module} to listen')
+                       self.start_timeout, f'{self.module} to listen')
             if not self._ready.is_set():
                 raise AssertionError(
                     f'{self.module} exited with {self.process.returncode} '
