@@ -172,6 +172,9 @@ class SushyEmulator(fixtures.Fixture):
                 'redfish_auth_type': 'basic'}
 
 
+_START_ATTEMPTS = 3
+
+
 class FakeIpmiBmcs(fixtures.Fixture):
     """``count`` pyghmi fake BMCs served by one child process."""
 
@@ -180,8 +183,21 @@ class FakeIpmiBmcs(fixtures.Fixture):
         self.count = count
 
     def _setUp(self) -> None:
-        self.ports = [free_port(socket.SOCK_DGRAM)
-                      for _ in range(self.count)]
+        # A port found free may be taken by another process before the
+        # child binds it: start again on other ports, a few times.
+        for _attempt in range(_START_ATTEMPTS):
+            ports: set[int] = set()
+            while len(ports) < self.count:
+                ports.add(free_port(socket.SOCK_DGRAM))
+            self.ports = sorted(ports)
+            line = self._start()
+            if line.strip() == 'READY':
+                self.addCleanup(self._stop)
+                return
+            self._stop()
+        raise AssertionError(f'fake BMC did not start: {line!r}')
+
+    def _start(self) -> str:
         env = dict(os.environ, FAKE_BMC_USER=USERNAME,
                    FAKE_BMC_PASSWORD=PASSWORD)
         self.process = subprocess.Popen(
@@ -189,11 +205,8 @@ class FakeIpmiBmcs(fixtures.Fixture):
              'podium.tests.functional.drivers.fake_ipmi_bmc',
              *map(str, self.ports)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-            env=env)
-        self.addCleanup(self._stop)
-        line = self.process.stdout.readline()  # type: ignore[union-attr]
-        if line.strip() != 'READY':
-            raise AssertionError(f'fake BMC did not start: {line!r}')
+            stderr=subprocess.DEVNULL, env=env)
+        return self.process.stdout.readline()  # type: ignore[union-attr]
 
     def _stop(self) -> None:
         self.process.stdin.close()  # type: ignore[union-attr]
@@ -212,6 +225,12 @@ class FakeIpmiBmcs(fixtures.Fixture):
     def set_power(self, index: int, state: str) -> None:
         """An out-of-band change on the fake BMC object itself."""
         answer = self._ask(f'power {self.ports[index]} {state}')
+        if answer != 'OK':
+            raise AssertionError(answer)
+
+    def set_mode(self, index: int, mode: str) -> None:
+        """Make BMC ``index`` misbehave (see :mod:`.fake_ipmi_bmc`)."""
+        answer = self._ask(f'mode {self.ports[index]} {mode}')
         if answer != 'OK':
             raise AssertionError(answer)
 

@@ -151,3 +151,47 @@ class IPMIFakeBmcTestCase(base.TestCase):
         self.assertEqual(states.POWER_ON,
                          self.power.get_power_state(self.task(2)))
         self.assertTrue(ipmi_session.iothread.is_alive())
+
+    def read_timed(self, task: helpers.Task) -> tuple[object, float]:
+        started = time.monotonic()
+        try:
+            result: object = self.power.get_power_state(task)
+        except Exception as exc:
+            result = exc
+        return result, time.monotonic() - started
+
+    def test_bad_bmcs_cost_only_their_own_node(self) -> None:
+        self.config(command_timeout=1, command_retries=1, group='ipmi')
+        self.bmcs.set_mode(0, 'garbage')
+        self.bmcs.set_mode(1, 'nocipher')
+        healthy = self.task(2, timeout=3)
+        garbage, secs = self.read_timed(self.task(0, timeout=3))
+        self.assertIsInstance(garbage, exceptions.DriverError)
+        self.assertIn('the BMC sent a malformed answer', str(garbage))
+        self.assertLess(secs, 1)
+        refused, secs = self.read_timed(self.task(1, timeout=3))
+        self.assertIsInstance(refused, exceptions.DriverError)
+        self.assertIn('No Cipher suite match', str(refused))
+        self.assertLess(secs, 3)
+        self.assertEqual(states.POWER_OFF, self.power.get_power_state(healthy))
+        for index in (0, 1):
+            self.bmcs.set_mode(index, 'ok')
+            self.assertEqual(states.POWER_OFF,
+                             self.power.get_power_state(self.task(index)))
+
+    def test_session_reset_mid_command(self) -> None:
+        self.config(command_timeout=1, command_retries=1, group='ipmi')
+        self.power.get_power_state(self.task(0))  # logged in
+        # Once: the retry logs in afresh and gets the answer.
+        self.bmcs.set_mode(0, 'reset-once')
+        result, secs = self.read_timed(self.task(0, timeout=3))
+        self.assertEqual(states.POWER_OFF, result)
+        self.assertLess(secs, 3)
+        # Always: the node's read fails at its deadline, readably.
+        self.bmcs.set_mode(0, 'reset')
+        result, secs = self.read_timed(self.task(0, timeout=2))
+        self.assertIsInstance(result, exceptions.BMCTimeout)
+        self.assertIn('the BMC did not answer', str(result))
+        self.assertLess(secs, 2 + 0.5)
+        self.assertEqual(states.POWER_OFF,
+                         self.power.get_power_state(self.task(1)))
