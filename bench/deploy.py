@@ -28,9 +28,11 @@ BASE_OPTIONS: dict[str, dict[str, Any]] = {
     # Only what the benchmarks drive is loaded.
     'DEFAULT': {'host': 'bench-conductor', 'rpc_transport': 'local',
                 'use_stderr': False, 'debug': False,
-                'enabled_hardware_types': ['fake-hardware', 'redfish'],
-                'enabled_power_interfaces': ['fake', 'redfish'],
-                'enabled_management_interfaces': ['fake', 'redfish'],
+                'enabled_hardware_types': ['fake-hardware', 'redfish',
+                                           'ipmi'],
+                'enabled_power_interfaces': ['fake', 'redfish', 'ipmi'],
+                'enabled_management_interfaces': ['fake', 'redfish',
+                                                  'ipmi'],
                 'enabled_inspect_interfaces': ['fake', 'no-inspect']},
     'conductor': {'sync_power_state_interval': 0,
                   'heartbeat_interval': 5},
@@ -51,6 +53,19 @@ def redfish_node(index: int, system: SimSystem,
                             'redfish_username': system.username,
                             'redfish_password': system.password,
                             'redfish_verify_ca': False}}
+
+
+def ipmi_node(index: int, bmc: Mapping[str, Any],
+              power_state: str = 'power off') -> dict[str, Any]:
+    """The database row of a node behind simulated IPMI BMC ``bmc``."""
+    return {'name': f'node-{index:05d}', 'driver': 'ipmi',
+            'power_interface': 'ipmi', 'management_interface': 'ipmi',
+            'inspect_interface': 'no-inspect',
+            'provision_state': 'manageable', 'power_state': power_state,
+            'driver_info': {'ipmi_address': bmc['address'],
+                            'ipmi_port': bmc['port'],
+                            'ipmi_username': bmc['username'],
+                            'ipmi_password': bmc['password']}}
 
 
 def fake_node(index: int, delay: float = 0.0, hang: bool = False,

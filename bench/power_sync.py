@@ -6,6 +6,9 @@ power-sync cycles back to back over N nodes:
 
 - ``redfish``: Redfish nodes on the BMC simulator (separate processes,
   one endpoint per BMC, ``h`` of them never answering);
+- ``ipmi``: IPMI nodes on the IPMI BMC simulator (pyghmi's BMC server,
+  250 BMCs per process, ``h`` of them never answering), read through
+  the driver's reactor thread;
 - ``fake``: ``fake-hardware`` nodes sleeping L per read (hanging for the
   read timeout), i.e. the conductor's own overhead with no HTTP at all.
 
@@ -88,10 +91,15 @@ def run_conductor(dep: deploy.Deployment, cycles: int,
         return json.load(handle), sampler.peak_threads
 
 
-def node_rows(variant: str, fleet: sim.SimFleet | None, count: int,
-              latency: float, hung: float, seed: int
+def node_rows(variant: str, fleet: sim.SimFleet | sim.IpmiFleet | None,
+              count: int, latency: float, hung: float, seed: int
               ) -> tuple[list[dict[str, Any]], int]:
     """Database rows of ``count`` nodes and how many of them hang."""
+    if isinstance(fleet, sim.IpmiFleet):
+        # The simulator spreads its hung BMCs; scale to the nodes used.
+        return ([deploy.ipmi_node(i, bmc)
+                 for i, bmc in enumerate(fleet.bmcs[:count])],
+                round(fleet.hung * count / len(fleet.bmcs)))
     if fleet is not None:
         systems = fleet.systems[:count]
         return ([deploy.redfish_node(i, s) for i, s in enumerate(systems)],
@@ -105,7 +113,8 @@ def _spread(total: int, pick: int, seed: int) -> list[int]:
     return random.Random(seed).sample(range(total), pick)
 
 
-def measure(variant: str, fleet: sim.SimFleet | None, count: int,
+def measure(variant: str, fleet: sim.SimFleet | sim.IpmiFleet | None,
+            count: int,
             workers: int, hung_share: float, args: Any, cycles: int
             ) -> dict[str, Any]:
     """One conductor run over ``count`` nodes with ``workers`` readers."""
@@ -121,7 +130,7 @@ def measure(variant: str, fleet: sim.SimFleet | None, count: int,
                            + 3 * math.ceil(hung / workers)
                            * args.read_timeout + 30)
         controls = ([c.url for c in fleet.controls]
-                    if fleet is not None else [])
+                    if isinstance(fleet, sim.SimFleet) else [])
         profile = (os.path.join(args.profile, f'power_sync-{variant}-'
                                 f'{count}n-{hung}h-{workers}w.folded')
                    if args.profile else None)
@@ -153,7 +162,8 @@ def measure(variant: str, fleet: sim.SimFleet | None, count: int,
     }
 
 
-def serial_row(variant: str, fleet: sim.SimFleet | None, sample: int,
+def serial_row(variant: str, fleet: sim.SimFleet | sim.IpmiFleet | None,
+               sample: int,
                hung_share: float, args: Any) -> dict[str, Any]:
     """The one-thread sync over a sample; per-node figures scale to N."""
     row = measure(variant, fleet, sample, 1, hung_share, args, cycles=2)
@@ -173,9 +183,14 @@ def run(args: Any) -> None:
     for variant in args.variants:
         for hung in args.hung:
             biggest = max(args.nodes)
-            fleet_cm = (sim.simulator(biggest, latency=args.latency,
-                                      hung_fraction=hung, seed=args.seed)
-                        if variant == 'redfish' else contextlib.nullcontext())
+            fleet_cm: Any = contextlib.nullcontext()
+            if variant == 'redfish':
+                fleet_cm = sim.simulator(biggest, latency=args.latency,
+                                         hung_fraction=hung, seed=args.seed)
+            elif variant == 'ipmi':
+                fleet_cm = sim.ipmi_simulator(
+                    biggest, latency=args.latency, hung_fraction=hung,
+                    seed=args.seed)
             with fleet_cm as fleet:
                 sample = min(args.serial_sample, biggest)
                 serial = (serial_row(variant, fleet, sample, hung, args)
@@ -217,7 +232,8 @@ def main(argv: list[str] | None = None) -> int:
                         help='nodes the one-thread comparison reads '
                              '(0: skip it)')
     parser.add_argument('--variants', type=lambda s: s.split(','),
-                        default=['redfish', 'fake'])
+                        default=['redfish', 'fake'],
+                        help='redfish, ipmi, fake (comma separated)')
     parser.add_argument('--seed', type=int, default=42)
     parser.add_argument('--profile', metavar='DIR', default=None,
                         help='run each conductor under py-spy and write '

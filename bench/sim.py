@@ -218,3 +218,57 @@ def _split(total: int, parts: int) -> list[int]:
     """``total`` as ``parts`` nearly equal shares."""
     base, extra = divmod(total, parts)
     return [base + (1 if i < extra else 0) for i in range(parts)]
+
+
+#: IPMI BMCs per simulator process: pyghmi's server shares one IO thread
+#: and its sockets must stay below fd 1024 (see podium.simulator.ipmi).
+IPMI_PER_PROCESS = 250
+
+
+@dataclasses.dataclass
+class IpmiFleet:
+    """Running IPMI simulator processes and their BMCs (inventory docs)."""
+
+    pids: list[int]
+    bmcs: list[dict[str, Any]]
+    hung: int
+    controls: tuple[()] = ()
+
+    def cpu_seconds(self) -> float:
+        return sum(procs.cpu_seconds(pid) for pid in self.pids)
+
+
+@contextlib.contextmanager
+def ipmi_simulator(bmcs: int, latency: float = 0.0,
+                   hung_fraction: float = 0.0, seed: int = 42,
+                   start_timeout: float = 180) -> Iterator[IpmiFleet]:
+    """Run IPMI simulators serving ``bmcs`` BMCs for the block.
+
+    ``hung_fraction`` of each process's BMCs never answer (the simulator
+    picks which); the nodes of a benchmark cannot tell them apart, so
+    only their number is known.
+    """
+    shares = _split(bmcs, math.ceil(bmcs / IPMI_PER_PROCESS))
+    with contextlib.ExitStack() as stack:
+        workdir = stack.enter_context(tempfile.TemporaryDirectory(
+            prefix='podium-bench-ipmi-'))
+        started = []
+        for index, share in enumerate(shares):
+            inventory = os.path.join(workdir, f'inventory-{index}.json')
+            argv = [procs.PYTHON, '-m', 'podium.simulator', 'ipmi',
+                    '--count', str(share), '--latency', f'fixed:{latency:g}',
+                    '--hung-fraction', str(hung_fraction),
+                    '--name-prefix', f'ipmi{index}',
+                    '--seed', str(seed + index), '--inventory', inventory]
+            log = os.path.join(workdir, f'simulator-{index}.out')
+            proc = stack.enter_context(procs.child(argv, log))
+            started.append((proc, inventory))
+        docs: list[dict[str, Any]] = []
+        for proc, inventory in started:
+            docs.extend(procs.wait_until(
+                functools.partial(_read_inventory, inventory),
+                start_timeout, 'IPMI simulator start-up', proc=proc,
+                interval=0.1))
+        yield IpmiFleet([int(proc.pid) for proc, _ in started], docs,
+                        sum(round(hung_fraction * share)
+                            for share in shares))

@@ -112,6 +112,9 @@ class Reactor:
         self._inbox: collections.deque[Callable[[], None]] = (
             collections.deque())
         self._bmcs: dict[tuple[Any, ...], _Bmc] = {}
+        #: BMCs with requests queued or in flight, or a login under way:
+        #: each turn of the loop looks at these only, not at every BMC.
+        self._active: set[_Bmc] = set()
         self._wakeup = threading.Event()
         self._start_lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -217,10 +220,12 @@ class Reactor:
         if now >= self._next_sweep:
             self._next_sweep = now + _IDLE_SWEEP
             self._log_out_idle(now)
-        for bmc in list(self._bmcs.values()):
-            self._pump(bmc)
         sleep = _MAX_SLEEP
-        for bmc in self._bmcs.values():
+        for bmc in list(self._active):
+            self._pump(bmc)
+            if not bmc.busy() and not bmc.logging_in:
+                self._active.discard(bmc)
+                continue
             for request in itertools.chain(bmc.queue, (bmc.current,)):
                 if request is not None:
                     sleep = min(sleep, request.deadline - now)
@@ -245,6 +250,7 @@ class Reactor:
             bmc = self._bmcs[key] = _Bmc(request.target)
         bmc.queue.append(request)
         bmc.last_used = time.monotonic()
+        self._active.add(bmc)
         self._pump(bmc)
 
     def _pump(self, bmc: _Bmc) -> None:
@@ -330,7 +336,7 @@ class Reactor:
             request.finish(response)
 
     def _expire(self, now: float) -> None:
-        for bmc in list(self._bmcs.values()):
+        for bmc in list(self._active):
             for request in [r for r in bmc.queue
                             if r.deadline <= now or r.future.done()]:
                 bmc.queue.remove(request)
@@ -352,7 +358,7 @@ class Reactor:
 
     def _check_broken(self) -> None:
         """Fail the command of a session pyghmi marked broken."""
-        for bmc in list(self._bmcs.values()):
+        for bmc in list(self._active):
             session, current = bmc.session, bmc.current
             if current is None or session is None or not session.broken:
                 continue
@@ -389,6 +395,7 @@ class Reactor:
             if bmc.session is not None:
                 pyghmi_compat.log_out(bmc.session)
         self._bmcs.clear()
+        self._active.clear()
         self._stopping = True
 
 

@@ -229,5 +229,7 @@ class FleetUnderFaultsTestCase(base.DbTestCase):
         started = time.monotonic()
         child.send_signal(signal.SIGTERM)
         self.assertEqual(0, child.wait(GRACEFUL + 10), log[-3000:])
-        self.assertLess(time.monotonic() - started, GRACEFUL + 5)
+        # In-flight work gets GRACEFUL seconds, then the stop itself and
+        # the interpreter's exit (a loaded CI machine: a few more).
+        self.assertLess(time.monotonic() - started, GRACEFUL + 8)
         self.assertNotIn('Traceback', self.output())
