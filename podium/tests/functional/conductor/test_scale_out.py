@@ -39,7 +39,7 @@ WINDOW_CYCLES = 5
 SLACK = 10.0
 
 
-class _ScaleOutBase(base.TestCase):
+class _ScaleOutBase:
     """The checks, on the database server of a subclass."""
 
     server: ClassVar[backends.ServerDatabase]
@@ -242,5 +242,5 @@ class _ScaleOutBase(base.TestCase):
             self.assertTrue(cluster.conductors[host].process.poll() is None)
 
 
-class TestScaleOutPostgreSQL(_ScaleOutBase):
+class TestScaleOutPostgreSQL(_ScaleOutBase, base.TestCase):
     server = backends.POSTGRESQL
