@@ -91,8 +91,11 @@ class WatchdogTest(base.TestCase):
                   encoding='utf-8') as handle:
             handle.write(textwrap.dedent(module_text))
         env = dict(os.environ)
+        # The backstop ends the child without flushing its buffers: an
+        # unbuffered child has printed everything it wrote by then.
         env.update({watchdog.TIMEOUT_ENV: str(_TIMEOUT),
                     watchdog.BACKSTOP_ENV: str(_BACKSTOP),
+                    'PYTHONUNBUFFERED': '1',
                     'PYTHONPATH': os.pathsep.join(
                         [directory, *sys.path])})
         started = time.monotonic()
