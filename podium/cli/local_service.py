@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from typing import IO, Any
 
 from podium.cli.errors import CliError
+from podium.common import private_files
 
 #: The line ``podium serve`` prints once it listens (the contract of
 #: ``podium.api.server.READY_PREFIX``; importing that module would pull
@@ -62,9 +63,10 @@ class LocalService:
 
     def start(self, timeout: float = 60.0) -> str:
         """Start the service; return its URL once it listens."""
-        with open(self.config_path, 'w', encoding='utf-8') as handle:
+        private_files.private_dir(self.state_dir)
+        with private_files.open_private(self.config_path) as handle:
             handle.write(self._config)
-        self._log = open(self.log_path, 'a', encoding='utf-8')
+        self._log = private_files.open_private(self.log_path, 'a')
         self._process = subprocess.Popen(  # noqa: S603
             [sys.executable, '-m', 'podium.cmd.serve',
              '--config-file', self.config_path],

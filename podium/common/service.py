@@ -6,7 +6,13 @@ import sys
 from oslo_config import cfg
 from oslo_log import log
 
-from podium.common import command_line, exceptions, log_queue, masking
+from podium.common import (
+    command_line,
+    exceptions,
+    log_queue,
+    masking,
+    private_files,
+)
 from podium.conf import CONF, validation
 from podium.db import engine as db_engine
 
@@ -44,10 +50,13 @@ def prepare_service(argv: list[str] | None = None,
         validation.check_unknown_options(CONF)
     except (cfg.Error, ValueError) as exc:
         sys.exit(f'podium: configuration error: {exc}')
+    # What the service creates (database, logs, rotated logs) is private.
+    private_files.restrict_umask()
     try:
         log.setup(CONF, 'podium')
     except OSError as exc:
         sys.exit(f'podium: cannot open the log: {exc}')
+    private_files.restrict_log_files()
     # Before the queue takes the handlers over: it keeps their filters.
     masking.install_log_filter()
     log_queue.install()
@@ -56,7 +65,8 @@ def prepare_service(argv: list[str] | None = None,
     if check_database:
         try:
             db_engine.check_connection(db_engine.get_engine())
-        except exceptions.DatabaseUnavailable as exc:
+        except (exceptions.DatabaseUnavailable,
+                exceptions.ConfigInvalid) as exc:
             sys.exit(f'podium: {exc}')
 
 

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from oslo_log import log
 from sqlalchemy import event, orm
 
-from podium.common import exceptions
+from podium.common import exceptions, private_files
 from podium.conf import CONF
 
 LOG = log.getLogger(__name__)
@@ -30,9 +30,41 @@ def connection_url() -> str:
     """The configured database URL, or the embedded SQLite default."""
     if CONF.database.connection:
         return str(CONF.database.connection)
-    state_path = os.path.expanduser(CONF.state_path)
-    os.makedirs(state_path, exist_ok=True)
+    state_path = private_files.private_dir(
+        os.path.expanduser(CONF.state_path))
     return 'sqlite:///' + os.path.join(state_path, 'podium.sqlite')
+
+
+#: The DB-API module of a dialect, the package providing it and the
+#: Podium extra that installs it.
+_DRIVER_PACKAGES = {
+    'psycopg2': ('psycopg2-binary', 'postgresql'),
+    'pymysql': ('PyMySQL', 'mysql'),
+}
+
+
+def _driver_missing(url: sa.URL, exc: ImportError) -> exceptions.ConfigInvalid:
+    module = (exc.name or str(exc)).split('.')[0]
+    package, extra = _DRIVER_PACKAGES.get(module, (None, None))
+    shown = url.render_as_string(hide_password=True)
+    if extra:
+        hint = f"pip install 'podium[{extra}]' (or {package})"
+    elif url.get_backend_name() == 'mysql':
+        hint = ("use mysql+pymysql:// and pip install 'podium[mysql]'")
+    else:
+        hint = f'install the Python package that provides {module}'
+    return exceptions.ConfigInvalid(
+        reason=f'[database] connection {shown} needs the database driver '
+               f'module {module}, which is not installed: {hint}')
+
+
+def _private_sqlite_file(url: sa.URL) -> None:
+    # SQLite gives the -wal and -shm files the database file's mode.
+    database = url.database
+    if database and database != ':memory:' and \
+            not database.startswith('file:'):
+        private_files.private_dir(os.path.dirname(os.path.abspath(database)))
+        private_files.private_file(database)
 
 
 def _configure_sqlite(engine: sa.Engine) -> None:
@@ -63,8 +95,18 @@ def _configure_sqlite(engine: sa.Engine) -> None:
 
 
 def create_engine(url: str | None = None) -> sa.Engine:
-    """Build an engine for ``url`` (default: the configured one)."""
+    """Build an engine for ``url`` (default: the configured one).
+
+    :raises ConfigInvalid: when the URL is malformed, names an unknown
+        database, or its driver is not installed (naming the package).
+    """
     url = url or connection_url()
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError as exc:
+        raise exceptions.ConfigInvalid(
+            reason=f'[database] connection is not a database URL: '
+                   f'{exc}') from None
     kwargs: dict[str, Any] = {'future': True}
     if url.startswith('sqlite'):
         kwargs['connect_args'] = {'check_same_thread': False,
@@ -77,8 +119,18 @@ def create_engine(url: str | None = None) -> sa.Engine:
                       max_overflow=CONF.database.max_overflow,
                       pool_timeout=CONF.database.pool_timeout,
                       pool_pre_ping=True, pool_recycle=3600)
-    engine = sa.create_engine(url, **kwargs)
+    try:
+        engine = sa.create_engine(parsed, **kwargs)
+    except ImportError as exc:
+        raise _driver_missing(parsed, exc) from None
+    except sa.exc.NoSuchModuleError:
+        raise exceptions.ConfigInvalid(
+            reason=f'[database] connection '
+                   f'{parsed.render_as_string(hide_password=True)}: '
+                   f'unknown database type {parsed.drivername!r}; use '
+                   f'sqlite, postgresql+psycopg2 or mysql+pymysql') from None
     if engine.dialect.name == 'sqlite':
+        _private_sqlite_file(parsed)
         _configure_sqlite(engine)
     return engine
 
