@@ -9,6 +9,7 @@ changes. Failures are never cached, so a fixed password works at once.
 
 import base64
 import binascii
+import functools
 import hashlib
 import os
 import threading
@@ -35,6 +36,22 @@ CACHE_TTL = 300.0
 CACHE_SIZE = 1024
 
 _CHALLENGE = [(b'www-authenticate', f'Basic realm="{REALM}"'.encode())]
+
+#: bcrypt's cost when the htpasswd file has no user to copy it from.
+_DEFAULT_COST = 12
+
+
+@functools.lru_cache(maxsize=8)
+def _dummy_hash(cost: int) -> bytes:
+    return bcrypt.hashpw(b'podium-no-such-user', bcrypt.gensalt(cost))
+
+
+def _cost(hashed: bytes) -> int:
+    # "$2b$12$...": the cost is the third field.
+    try:
+        return int(hashed.split(b'$')[2])
+    except (IndexError, ValueError):
+        return _DEFAULT_COST
 
 
 def parse_htpasswd(text: str) -> dict[str, bytes]:
@@ -84,6 +101,10 @@ class HtpasswdAuthenticator:
             self._verified = {}
             self._mtime = mtime
 
+    def _check_dummy(self, password: bytes) -> None:
+        cost = next((_cost(h) for h in self._users.values()), _DEFAULT_COST)
+        bcrypt.checkpw(password, _dummy_hash(cost))
+
     def cached(self, header: bytes) -> bool:
         """Whether ``header`` was verified recently (no bcrypt paid).
 
@@ -115,6 +136,10 @@ class HtpasswdAuthenticator:
             return False
         hashed = self._users.get(user.decode('utf-8', 'replace'))
         if not sep or hashed is None:
+            # Pay for a bcrypt check anyway, at the file's cost: an
+            # unknown user must take as long as a wrong password, or the
+            # answer time tells which user names exist.
+            self._check_dummy(password)
             return False
         # bcrypt writes "$2y$" (htpasswd's prefix) as "$2b$": same scheme.
         if hashed.startswith(b'$2y$'):

@@ -21,9 +21,10 @@ import alembic.util
 import sqlalchemy as sa
 from oslo_config import cfg
 
-from podium.common import command_line, service
+from podium.common import command_line, exceptions, service
 from podium.conf import CONF
-from podium.db import migration
+from podium.db import encryption, migration, models
+from podium.db import engine as db_engine
 
 
 def _upgrade() -> None:
@@ -42,6 +43,16 @@ def _create_schema() -> None:
     print(f'Database schema created at revision {migration.version()}.')
 
 
+def _rotate_secrets() -> None:
+    count = encryption.rotate(db_engine.session_scope, models.Node.__table__)
+    print(f'Secrets of {count} node(s) re-encrypted with the first key of '
+          f'[database] secrets_encryption_keys.')
+
+
+def _generate_secrets_key() -> None:
+    print(encryption.generate_key())
+
+
 _COMMANDS: dict[str, tuple[Callable[[], None], str]] = {
     'upgrade': (_upgrade, 'Upgrade the schema (default: to the newest '
                           'revision).'),
@@ -49,6 +60,14 @@ _COMMANDS: dict[str, tuple[Callable[[], None], str]] = {
     'create_schema': (_create_schema, 'Create the schema of an empty '
                                       'database from the models, faster '
                                       'than replaying every migration.'),
+    'rotate-secrets': (_rotate_secrets, 'Re-encrypt every node\'s '
+                                        'driver_info secrets with the first '
+                                        'key of [database] '
+                                        'secrets_encryption_keys (also '
+                                        'encrypts secrets stored in clear).'),
+    'generate-secrets-key': (_generate_secrets_key,
+                             'Print a new random key for [database] '
+                             'secrets_encryption_keys.'),
 }
 
 
@@ -76,7 +95,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         CONF.command.func()
     except (sa.exc.SQLAlchemyError, alembic.util.CommandError,
-            RuntimeError) as exc:
+            RuntimeError, exceptions.PodiumException) as exc:
         reason = str(getattr(exc, 'orig', None) or exc).strip()
         first_line = reason.splitlines()[0] if reason else \
             type(exc).__name__

@@ -13,6 +13,15 @@ opts = [
              'SQLite database podium.sqlite under [DEFAULT] state_path. '
              'Use PostgreSQL or MySQL (postgresql+psycopg2://..., '
              'mysql+pymysql://...) when several conductors share it.'),
+    cfg.ListOpt(
+        'secrets_encryption_keys',
+        default=[], secret=True,
+        help='Fernet keys (from "podium-dbsync generate-secrets-key") that '
+             'encrypt the secrets of driver_info in the database. The '
+             'first key encrypts, every key decrypts: to rotate, put a '
+             'new key first, run "podium-dbsync rotate-secrets", then '
+             'remove the old key. Empty: secrets are stored in clear '
+             '(the database file is still private to the service).'),
     cfg.IntOpt(
         'max_pool_size',
         default=20, min=1,

@@ -24,6 +24,7 @@ from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from podium.common import masking
+from podium.db import encryption
 
 
 def utcnow() -> datetime.datetime:
@@ -108,7 +109,8 @@ class Node(TimestampMixin, Base):
     name: Mapped[str | None] = mapped_column(String(255))
     description: Mapped[str | None] = mapped_column(Text)
     driver: Mapped[str] = mapped_column(String(255))
-    driver_info: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    driver_info: Mapped[dict[str, Any]] = mapped_column(
+        encryption.SecretJSON(), default=dict)
     driver_internal_info: Mapped[dict[str, Any]] = mapped_column(
         JSON, default=dict)
     properties: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -45,6 +45,21 @@ class TestBasicAuth(base.APITestCase):
             self.assertEqual('1.115', response.headers[
                 'X-OpenStack-Ironic-API-Maximum-Version'])
 
+    def test_unknown_user_answered_like_wrong_password(self) -> None:
+        checkpw = self.useFixture(fixtures.MockPatch(
+            'bcrypt.checkpw', side_effect=bcrypt.checkpw)).mock
+        answers = []
+        for user in ('admin', 'nobody'):
+            checkpw.reset_mock()
+            response = self.client.get('/v1/nodes',
+                                       headers=_basic(user, 'wrong'))
+            answers.append((response.status_code, response.text,
+                            response.headers['www-authenticate']))
+            # One bcrypt check each, at the file's cost: equal time.
+            self.assertEqual(1, checkpw.call_count, user)
+            self.assertTrue(checkpw.call_args.args[1].startswith(b'$2b$04$'))
+        self.assertEqual(answers[0], answers[1])
+
     def test_valid_credentials(self) -> None:
         response = self.client.get('/v1/nodes',
                                    headers=_basic('admin', 's3cret'))
