@@ -13,6 +13,7 @@ from typing import Any
 
 import uvicorn
 
+from podium.common import exceptions
 from podium.conf import CONF
 
 READY_PREFIX = 'Podium API listening on '
@@ -21,7 +22,31 @@ READY_PREFIX = 'Podium API listening on '
 def _url(host: str, port: int) -> str:
     if ':' in host:
         host = f'[{host}]'
-    return f'http://{host}:{port}'
+    scheme = 'https' if CONF.api.ssl_cert_file else 'http'
+    return f'{scheme}://{host}:{port}'
+
+
+def tls_options() -> dict[str, str]:
+    """uvicorn's TLS options from ``[api]``; empty for plain HTTP.
+
+    :raises ConfigInvalid: when only one of the two files is set or a
+        file cannot be read.
+    """
+    cert, key = CONF.api.ssl_cert_file, CONF.api.ssl_key_file
+    if not cert and not key:
+        return {}
+    if not (cert and key):
+        raise exceptions.ConfigInvalid(
+            reason='[api] ssl_cert_file and ssl_key_file must be set '
+                   'together')
+    for name, path in (('ssl_cert_file', cert), ('ssl_key_file', key)):
+        try:
+            with open(path, 'rb'):
+                pass
+        except OSError as exc:
+            raise exceptions.ConfigInvalid(
+                reason=f'[api] {name} {path}: {exc.strerror}') from None
+    return {'ssl_certfile': cert, 'ssl_keyfile': key}
 
 
 class Server(uvicorn.Server):
@@ -54,6 +79,7 @@ def uvicorn_options() -> dict[str, Any]:
         'access_log': False,
         'server_header': False,
         'timeout_graceful_shutdown': CONF.conductor.graceful_shutdown_timeout,
+        **tls_options(),
     }
 
 

@@ -95,6 +95,16 @@ class ApiClient:
                               pool_maxsize=max(pool_size, 10))
         self._session.mount('http://', adapter)
         self._session.mount('https://', adapter)
+        # Passed with every request: requests lets REQUESTS_CA_BUNDLE
+        # override a session-level setting.
+        self._verify: str | bool = settings.cacert or not settings.insecure
+        if settings.insecure:
+            # Asked for explicitly; a warning per request would bury the
+            # output.
+            import urllib3
+
+            urllib3.disable_warnings(
+                urllib3.exceptions.InsecureRequestWarning)
         if settings.user:
             self._session.auth = (settings.user, settings.password or '')
         self._session.headers['Accept'] = 'application/json'
@@ -111,7 +121,8 @@ class ApiClient:
         url = self.settings.url + path
         try:
             return self._session.request(method, url, headers=headers,
-                                         timeout=self._timeout, **kwargs)
+                                         timeout=self._timeout,
+                                         verify=self._verify, **kwargs)
         except self._requests.exceptions.InvalidURL as exc:
             raise CliError(f'invalid URL {self.settings.url}: '
                            f'{exc}') from None

@@ -34,7 +34,8 @@ class Context:
     @property
     def settings(self) -> settings.Settings:
         flags = {key: getattr(self.args, key, None)
-                 for key in ('url', 'user', 'password')}
+                 for key in ('url', 'user', 'password', 'cacert',
+                             'insecure')}
         return settings.resolve(flags, self.environ)
 
     @property

@@ -37,7 +37,7 @@ service
 
 The endpoint comes from --url, PODIUM_URL, the config file
 ($PODIUM_CLI_CONFIG or ~/.config/podium/cli.yaml, keys url, user,
-password) or defaults to http://127.0.0.1:6385.
+password, cacert, insecure) or defaults to http://127.0.0.1:6385.
 Run "podium COMMAND --help" for the options and examples of a command."""
 
 

@@ -15,9 +15,11 @@ from podium.cli.errors import CliError
 
 DEFAULT_URL = 'http://127.0.0.1:6385'
 CONFIG_ENV = 'PODIUM_CLI_CONFIG'
-_KEYS = ('url', 'user', 'password')
+_KEYS = ('url', 'user', 'password', 'cacert', 'insecure')
 _ENV = {'url': 'PODIUM_URL', 'user': 'PODIUM_USER',
-        'password': 'PODIUM_PASSWORD'}
+        'password': 'PODIUM_PASSWORD', 'cacert': 'PODIUM_CACERT',
+        'insecure': 'PODIUM_INSECURE'}
+_TRUE = ('1', 'true', 'yes', 'on')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,6 +29,10 @@ class Settings:
     url: str = DEFAULT_URL
     user: str | None = None
     password: str | None = dataclasses.field(default=None, repr=False)
+    #: CA bundle that verifies an https:// endpoint (default: the
+    #: system's); ``insecure`` skips verification altogether.
+    cacert: str | None = None
+    insecure: bool = False
 
 
 def default_config_path(environ: Mapping[str, str]) -> str:
@@ -85,5 +91,10 @@ def resolve(flags: Mapping[str, str | None],
     if not url.startswith(('http://', 'https://')):
         raise CliError(f'invalid URL {url!r}: it must start with http:// '
                        f'or https://')
+    cacert = values.get('cacert')
+    if cacert and not os.path.isfile(cacert):
+        raise CliError(f'CA certificate file {cacert} does not exist')
+    insecure = str(values.get('insecure') or '').lower() in _TRUE
     return Settings(url=url, user=values.get('user'),
-                    password=values.get('password'))
+                    password=values.get('password'), cacert=cacert,
+                    insecure=insecure)

@@ -26,6 +26,15 @@ opts = [
         default='/etc/podium/htpasswd',
         help='htpasswd file with bcrypt hashed passwords, used when '
              'auth_strategy is http_basic.'),
+    cfg.StrOpt(
+        'ssl_cert_file',
+        help='PEM certificate (with its chain) the API serves HTTPS with. '
+             'Set together with ssl_key_file; without both the API '
+             'speaks plain HTTP, which http_basic credentials then cross '
+             'in clear.'),
+    cfg.StrOpt(
+        'ssl_key_file',
+        help='PEM private key of ssl_cert_file.'),
     cfg.IntOpt(
         'max_limit',
         default=1000, min=1,

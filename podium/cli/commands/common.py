@@ -56,6 +56,12 @@ def add_connection_options(parser: argparse.ArgumentParser,
                        help='HTTP basic user (env PODIUM_USER)')
     group.add_argument('--password', default=default,
                        help='HTTP basic password (env PODIUM_PASSWORD)')
+    group.add_argument('--cacert', default=default, metavar='FILE',
+                       help='CA certificate bundle that verifies an '
+                            'https:// endpoint (env PODIUM_CACERT)')
+    group.add_argument('--insecure', action='store_true', default=default,
+                       help='do not verify the endpoint\'s TLS certificate '
+                            '(env PODIUM_INSECURE=1)')
 
 
 def add_command(subparsers: Subparsers, name: str, summary: str,
