@@ -17,7 +17,14 @@ from podium.api import (
     responses,
     versions,
 )
-from podium.api.routes import conductors, drivers, node_actions, nodes, root
+from podium.api.routes import (
+    conductors,
+    drivers,
+    node_actions,
+    nodes,
+    ports,
+    root,
+)
 from podium.common import exceptions, hash_ring
 from podium.conductor import rpcapi
 from podium.conf import CONF
@@ -32,7 +39,7 @@ def create_app() -> FastAPI:
     """
     app = FastAPI(
         title='Podium Bare Metal API',
-        description='An OpenStack Ironic v1 compatible subset: nodes, '
+        description='An OpenStack Ironic v1 compatible subset: nodes, ports, '
                     'power, boot devices, maintenance, drivers and '
                     'conductors. Send X-OpenStack-Ironic-API-Version to '
                     'pick a microversion.',
@@ -47,7 +54,8 @@ def create_app() -> FastAPI:
     app.state.rpcapi = rpcapi.ConductorAPI()
     app.state.max_limit = CONF.api.max_limit
     app.state.public_endpoint = (CONF.api.public_endpoint or '').rstrip('/')
-    for module in (root, nodes, node_actions, drivers, conductors, metrics):
+    for module in (root, nodes, node_actions, ports, drivers, conductors,
+                   metrics):
         app.include_router(module.router)
     metrics.install_node_collector()
     errors.install(app)

@@ -8,7 +8,7 @@ key and any change of a read-only attribute are refused with a 400.
 The patched node is validated as a whole before anything is written.
 """
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import jsonpatch
@@ -26,10 +26,12 @@ def _root(path: str) -> str:
     return root.replace('~1', '/').replace('~0', '~')
 
 
-def _check_operation(operation: schemas.PatchOperation) -> None:
+def _check_operation(operation: schemas.PatchOperation,
+                     patchable: Collection[str],
+                     readable: Collection[str]) -> None:
     root = _root(operation.path)
-    if root not in schemas.PATCHABLE:
-        if root in node_view.ALL_FIELDS:
+    if root not in patchable:
+        if root in readable:
             raise exceptions.InvalidParameterValue(
                 err=f'"/{root}" is a read-only attribute and cannot be '
                     f'patched.')
@@ -43,6 +45,37 @@ def _check_operation(operation: schemas.PatchOperation) -> None:
                 f'needs a value.')
 
 
+def apply_to_document(document: dict[str, Any],
+                      operations: Sequence[schemas.PatchOperation],
+                      model: type[pydantic.BaseModel],
+                      readable: Collection[str]) -> dict[str, Any]:
+    """``document`` (the patchable attributes of a resource, which
+    ``model`` validates) with ``operations`` applied and validated as a
+    whole; attributes removed are reset to the model's defaults.
+
+    :raises InvalidParameterValue: naming the operation, path or field
+        at fault.
+    """
+    patchable = model.model_fields
+    for operation in operations:
+        _check_operation(operation, patchable, readable)
+    try:
+        patched = jsonpatch.apply_patch(
+            document, [op.model_dump(exclude_unset=True)
+                       for op in operations])
+    except (jsonpatch.JsonPatchException,
+            jsonpointer.JsonPointerException) as exc:
+        raise exceptions.InvalidParameterValue(
+            err=f'Cannot apply the patch: {exc}') from None
+    for name, field in patchable.items():
+        if name not in patched and not field.is_required():
+            patched[name] = field.get_default(call_default_factory=True)
+    try:
+        return model.model_validate(patched).model_dump()
+    except pydantic.ValidationError as exc:
+        raise exceptions.InvalidParameterValue(
+            err=errors.describe_validation_errors(exc.errors())) from None
+
 
 def resolve_interfaces(driver: str, requested: dict[str, str | None]
                        ) -> dict[str, str]:
@@ -53,6 +86,7 @@ def resolve_interfaces(driver: str, requested: dict[str, str | None]
             driver, requested)
     except exceptions.DriverNotFound as exc:
         raise exceptions.InvalidParameterValue(err=str(exc)) from None
+
 
 def _resolve_interfaces(node: Any, values: dict[str, Any],
                         changes: dict[str, Any]) -> None:
@@ -84,24 +118,9 @@ def apply(node: Any, operations: Sequence[schemas.PatchOperation]
     :raises InvalidParameterValue: naming the operation, path or field
         at fault; nothing is changed then.
     """
-    for operation in operations:
-        _check_operation(operation)
     document = {name: getattr(node, name) for name in schemas.PATCHABLE}
-    try:
-        patched = jsonpatch.apply_patch(
-            document, [op.model_dump(exclude_unset=True)
-                       for op in operations])
-    except (jsonpatch.JsonPatchException,
-            jsonpointer.JsonPointerException) as exc:
-        raise exceptions.InvalidParameterValue(
-            err=f'Cannot apply the patch: {exc}') from None
-    for name, default in schemas.PATCHABLE_DEFAULTS.items():
-        patched.setdefault(name, default)
-    try:
-        values = schemas.NodeFields.model_validate(patched).model_dump()
-    except pydantic.ValidationError as exc:
-        raise exceptions.InvalidParameterValue(
-            err=errors.describe_validation_errors(exc.errors())) from None
+    values = apply_to_document(document, operations, schemas.NodeFields,
+                               node_view.ALL_FIELDS)
     changes = {name: value for name, value in values.items()
                if getattr(node, name) != value}
     _resolve_interfaces(node, values, changes)

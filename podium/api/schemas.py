@@ -28,6 +28,18 @@ def _logical_name(value: str | None) -> str | None:
 
 UUIDStr = Annotated[str, Field(max_length=36), AfterValidator(_uuid_like)]
 NodeName = Annotated[str, AfterValidator(_logical_name)]
+
+
+def _port_name(value: str | None) -> str | None:
+    # A name that looks like a UUID would make /v1/ports/{id} ambiguous.
+    problem = None if value is None else names.name_problem(value, 'port')
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+#: A name a port can be addressed by: the same rule as a node's name.
+LogicalName = Annotated[str, AfterValidator(_port_name)]
 InterfaceName = Annotated[str, Field(min_length=1, max_length=255)]
 ConductorGroup = Annotated[
     str, Field(max_length=255, pattern=r'^[A-Za-z0-9_\-.]*$')]
@@ -65,21 +77,43 @@ class NodeCreate(NodeFields):
 #: Attributes a JSON patch may change.
 PATCHABLE = frozenset(NodeFields.model_fields)
 
-#: What ``remove`` of a patchable attribute resets it to; a required
-#: attribute has no default, so removing it fails validation.
-PATCHABLE_DEFAULTS: dict[str, Any] = {
-    name: field.get_default(call_default_factory=True)
-    for name, field in NodeFields.model_fields.items()
-    if not field.is_required()
-}
-
-
 class PatchOperation(_Strict):
     """One JSON-patch operation; Ironic accepts these three."""
 
     op: Literal['add', 'replace', 'remove']
     path: Annotated[str, Field(pattern=r'^/.+')]
     value: Any = None
+
+
+class PortFields(_Strict):
+    """The port attributes a client may set, at creation or by PATCH.
+
+    ``address`` and ``local_link_connection`` are checked and normalised
+    by :mod:`podium.common.network` afterwards, for Ironic's messages.
+    """
+
+    address: Annotated[str, Field(min_length=1, max_length=64)]
+    node_uuid: UUIDStr | None = None
+    name: LogicalName | None = None
+    description: Annotated[str, Field(max_length=255)] | None = None
+    extra: dict[str, Any] | None = Field(default_factory=dict)
+    local_link_connection: dict[str, Any] | None = Field(
+        default_factory=dict)
+    pxe_enabled: bool = True
+    physical_network: Annotated[str, Field(max_length=64)] | None = None
+    is_smartnic: bool = False
+    vendor: Annotated[str, Field(max_length=32)] | None = None
+    category: Annotated[str, Field(max_length=80)] | None = None
+    portgroup_uuid: UUIDStr | None = None
+
+
+class PortCreate(PortFields):
+    """``POST /v1/ports``: the node by ``node_uuid`` or ``node_ident``
+    (a UUID or name)."""
+
+    uuid: UUIDStr | None = None
+    node_ident: Annotated[str, Field(min_length=1, max_length=255)] | \
+        None = None
 
 
 class PowerRequest(_Strict):

@@ -95,26 +95,28 @@ def read_rows(path: str) -> list[Row]:
         raise CliError(f'{path} is not valid CSV: {exc}') from None
 
 
-def yaml_rows(text: str, path: str = '<input>') -> list[Row]:
-    """Rows of a YAML (or JSON) document."""
+def yaml_rows(text: str, path: str = '<input>',
+              kind: str = 'nodes') -> list[Row]:
+    """Rows of a YAML (or JSON) document: a list of ``kind`` (nodes,
+    ports) or a mapping holding such a list under that key."""
     import yaml
 
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise CliError(f'{path} is not valid YAML: {exc}') from None
-    if isinstance(doc, dict) and set(doc) == {'nodes'}:
-        doc = doc['nodes']
+    if isinstance(doc, dict) and set(doc) == {kind}:
+        doc = doc[kind]
     if not isinstance(doc, list):
-        raise CliError(f'{path} must hold a list of nodes (or a mapping '
-                       f'with a "nodes" list)')
+        raise CliError(f'{path} must hold a list of {kind} (or a mapping '
+                       f'with a "{kind}" list)')
     rows = []
     for number, item in enumerate(doc, start=1):
         if isinstance(item, dict):
             rows.append(Row(number, dict(item)))
         else:
             rows.append(Row(number, {}, [Problem(
-                number, '-', 'must be a mapping of node fields')]))
+                number, '-', f'must be a mapping of {kind[:-1]} fields')]))
     return rows
 
 

@@ -17,6 +17,7 @@ from podium.cli.commands import (
     demo,
     node,
     node_actions,
+    port,
     provision,
     serve,
     service,
@@ -32,6 +33,7 @@ service
   podium node create --from-file nodes.yaml
   podium node power on --host-list rack-7.txt --wait
   podium node show node-1 -f json
+  podium port create --from-file ports.yaml
   podium --url http://podium.example:6385 conductor list
   source <(podium completion bash)             tab completion
 
@@ -73,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     nodes = node.register(subparsers)
     node_actions.register(nodes)
     provision.register(nodes)
+    port.register(subparsers)
     service.register(subparsers)
     serve.register(subparsers)
     demo.register(subparsers)

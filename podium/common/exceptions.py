@@ -39,6 +39,10 @@ class InvalidParameterValue(Invalid):
     msg_fmt = '%(err)s'
 
 
+class InvalidMAC(Invalid):
+    msg_fmt = 'Expected a MAC address but received %(mac)s.'
+
+
 class MissingParameterValue(Invalid):
     msg_fmt = '%(err)s'
 
@@ -64,6 +68,10 @@ class NotFound(PodiumException):
 
 class NodeNotFound(NotFound):
     msg_fmt = 'Node %(node)s could not be found.'
+
+
+class PortNotFound(NotFound):
+    msg_fmt = 'Port %(port)s could not be found.'
 
 
 class ConductorNotFound(NotFound):
@@ -94,6 +102,18 @@ class DuplicateName(Conflict):
 
 class NodeAlreadyExists(Conflict):
     msg_fmt = 'A node with UUID %(uuid)s already exists.'
+
+
+class MACAlreadyExists(Conflict):
+    msg_fmt = 'A port with MAC address %(mac)s already exists.'
+
+
+class PortAlreadyExists(Conflict):
+    msg_fmt = 'A port with UUID %(uuid)s already exists.'
+
+
+class PortDuplicateName(Conflict):
+    msg_fmt = 'A port with name %(name)s already exists.'
 
 
 class ConductorAlreadyRegistered(Conflict):

@@ -25,9 +25,9 @@ def _looks_like_uuid(text: str) -> bool:
     return True
 
 
-def name_problem(name: str) -> str | None:
-    """Why ``name`` cannot name a node, or None when it can."""
-    prefix = f'"{name}" is not a valid node name: '
+def name_problem(name: str, kind: str = 'node') -> str | None:
+    """Why ``name`` cannot name a ``kind`` (node, port), or None if it can."""
+    prefix = f'"{name}" is not a valid {kind} name: '
     if not name or len(name) > MAX_LENGTH or not _NAME_RE.match(name):
         return (f'{prefix}use 1 to {MAX_LENGTH} letters, digits and '
                 f'{_PUNCTUATION}')

@@ -15,7 +15,7 @@ from oslo_utils import uuidutils
 from sqlalchemy import exc as sa_exc
 
 from podium.common import exceptions
-from podium.db import models
+from podium.db import models, paging, ports
 from podium.db.engine import session_scope
 
 #: Columns a list may be sorted by.
@@ -131,79 +131,14 @@ def _apply_node_filters(query: sa.Select[Any],
     return query
 
 
-def _sort_order(column: Any, ascending: bool) -> list[Any]:
-    """ORDER BY ``column`` then id, NULLs first ascending, last descending.
-
-    Backends disagree on where NULLs sort (PostgreSQL puts them last,
-    SQLite and MySQL first) and MySQL has no NULLS FIRST, so a nullable
-    column sorts on its NULL flag explicitly: every backend pages the
-    same way, and :func:`_after_marker` can rely on that order.
-    """
-    node_id = models.Node.id
-    if column is node_id:
-        return [node_id.asc() if ascending else node_id.desc()]
-    order = []
-    if column.nullable:
-        is_set = sa.case((column.is_(None), 0), else_=1)
-        order.append(is_set.asc() if ascending else is_set.desc())
-    if ascending:
-        return order + [column.asc(), node_id.asc()]
-    return order + [column.desc(), node_id.desc()]
-
-
-def _after_marker(column: Any, value: Any, marker_id: int,
-                  ascending: bool) -> sa.ColumnElement[bool]:
-    """Rows that come after the marker row in :func:`_sort_order`.
-
-    Ties on ``column`` are broken by id; a NULL marker value needs its
-    own branch because comparisons with NULL are never true.
-    """
-    node_id = models.Node.id
-    if column is node_id:
-        return node_id > marker_id if ascending else node_id < marker_id
-    later_id = node_id > marker_id if ascending else node_id < marker_id
-    if value is None:
-        same_null = sa.and_(column.is_(None), later_id)
-        # Ascending: NULLs come first, so every set value follows.
-        return sa.or_(same_null, column.isnot(None)) if ascending \
-            else same_null
-    # A bound literal: SQLAlchemy refuses ``column > False`` for booleans.
-    bound = sa.literal(value, type_=column.type)
-    beyond = column > bound if ascending else column < bound
-    after = sa.or_(beyond, sa.and_(column == bound, later_id))
-    if column.nullable and not ascending:
-        # Descending: NULLs come last, after every set value.
-        return sa.or_(after, column.is_(None))
-    return after
-
-
 def _paged_node_query(session: Any, query: sa.Select[Any],
                       filters: dict[str, Any] | None,
                       limit: int | None, marker: str | None,
                       sort_key: str, sort_dir: str) -> sa.Select[Any]:
     """``query`` filtered, sorted and cut to the page after ``marker``."""
-    if sort_key not in SORT_KEYS:
-        raise exceptions.InvalidParameterValue(
-            err=f'Invalid sort_key {sort_key}, valid keys: '
-                f'{", ".join(SORT_KEYS)}.')
-    if sort_dir not in ('asc', 'desc'):
-        raise exceptions.InvalidParameterValue(
-            err=f'Invalid sort_dir {sort_dir}, valid: asc, desc.')
-    column = getattr(models.Node, sort_key)
     query = _apply_node_filters(query, filters or {})
-    if marker is not None:
-        marker_row = session.execute(
-            sa.select(column, models.Node.id).where(
-                models.Node.uuid == marker)).first()
-        if marker_row is None:
-            raise exceptions.MarkerNotFound(marker=marker)
-        value, marker_id = marker_row
-        query = query.where(_after_marker(column, value, marker_id,
-                                          sort_dir == 'asc'))
-    query = query.order_by(*_sort_order(column, sort_dir == 'asc'))
-    if limit is not None:
-        query = query.limit(limit)
-    return query
+    return paging.page(session, query, models.Node, SORT_KEYS, limit,
+                       marker, sort_key, sort_dir)
 
 
 def list_nodes(filters: dict[str, Any] | None = None,
@@ -361,7 +296,7 @@ def update_nodes_if(changes: Sequence[tuple[int, dict[str, Any],
 
 
 def destroy_node(node_ident: str | int) -> None:
-    """Delete a node that is not locked.
+    """Delete a node that is not locked, with its ports and history.
 
     :raises NodeNotFound, NodeLocked:
     """
@@ -375,6 +310,7 @@ def destroy_node(node_ident: str | int) -> None:
                                         host=node.reservation)
         session.execute(sa.delete(models.NodeHistory)
                         .where(models.NodeHistory.node_id == node.id))
+        ports.destroy_node_ports(session, node.id)
         session.delete(node)
 
 

@@ -1,4 +1,4 @@
-"""SQLAlchemy models: nodes, conductors and node history.
+"""SQLAlchemy models: nodes, ports, conductors and node history.
 
 Column names follow Ironic's so that an operator who knows one database
 reads the other. JSON columns hold dicts; they are replaced, never
@@ -19,9 +19,15 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    select,
 )
 from sqlalchemy.dialects import mysql
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    column_property,
+    mapped_column,
+)
 
 from podium.common import masking
 from podium.db import encryption
@@ -185,3 +191,38 @@ class NodeHistory(Base):
     user: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime.datetime] = mapped_column(
         UTCDateTime(), default=utcnow)
+
+
+class Port(TimestampMixin, Base):
+    """A network interface of a node, known by its MAC address."""
+
+    __tablename__ = 'ports'
+    __table_args__ = (
+        UniqueConstraint('uuid', name='uniq_ports0uuid'),
+        UniqueConstraint('address', name='uniq_ports0address'),
+        UniqueConstraint('name', name='uniq_ports0name'),
+        Index('ports_node_id_idx', 'node_id'),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36))
+    # Lower-case colon-separated; 18 characters as in Ironic.
+    address: Mapped[str] = mapped_column(String(18))
+    node_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey('nodes.id', ondelete='CASCADE'))
+    name: Mapped[str | None] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(String(255))
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    internal_info: Mapped[dict[str, Any]] = mapped_column(JSON,
+                                                          default=dict)
+    local_link_connection: Mapped[dict[str, Any]] = mapped_column(
+        JSON, default=dict)
+    pxe_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    physical_network: Mapped[str | None] = mapped_column(String(64))
+    is_smartnic: Mapped[bool] = mapped_column(Boolean, default=False)
+    vendor: Mapped[str | None] = mapped_column(String(32))
+    category: Mapped[str | None] = mapped_column(String(80))
+    # The API names a port's node by UUID; loaded with the port in the
+    # same query, so a list of ports costs one statement.
+    node_uuid: Mapped[str] = column_property(
+        select(Node.uuid).where(Node.id == node_id).scalar_subquery())

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Query, Request
 from starlette.responses import Response
 
 from podium.api import links, node_view, params, patch, responses, schemas
-from podium.common import exceptions, states
+from podium.common import states
 from podium.db import api as db_api
 from podium.drivers import base as drivers_base
 
@@ -42,35 +42,18 @@ def _filters(request: Request) -> dict[str, Any]:
 
 
 def _list(request: Request, detail: bool) -> Response:
-    query = request.query_params
-    state = request.app.state
-    if params.parse_bool('detail', query.get('detail')):
-        detail = True
-    fields = params.parse_fields(query.get('fields'), node_view.ALL_FIELDS)
-    if detail and fields is not None:
-        raise exceptions.InvalidParameterValue(
-            err='Can not specify ?detail=True and fields in the same '
-                'request.')
-    limit = params.parse_limit(query.get('limit'), state.max_limit)
-    sort_key = query.get('sort_key') or 'id'
-    sort_dir = params.parse_sort_dir(query.get('sort_dir'))
-    shown = None if detail else (fields or node_view.DEFAULT_LIST_FIELDS)
+    listing = params.parse_list_query(request, node_view.ALL_FIELDS, detail)
+    shown = listing.shown(node_view.DEFAULT_LIST_FIELDS)
     columns = (node_view.ALL_COLUMNS if shown is None
                else node_view.columns_for(shown))
     rows = db_api.list_node_page_rows(
-        columns, filters=_filters(request), limit=limit,
-        marker=query.get('marker'), sort_key=sort_key, sort_dir=sort_dir)
+        columns, filters=_filters(request), limit=listing.limit,
+        marker=listing.marker, sort_key=listing.sort_key,
+        sort_dir=listing.sort_dir)
     base = links.base_url(request)
-    body: dict[str, Any] = {
-        'nodes': state.serializer.render_many(rows, base, shown)}
-    if len(rows) == limit:
-        kept = [(k, v) for k, v in query.multi_items()
-                if k not in ('sort_key', 'sort_dir')]
-        body['next'] = links.next_link(
-            base, request.url.path,
-            [('sort_key', sort_key), ('sort_dir', sort_dir), *kept],
-            limit, rows[-1].uuid)
-    return responses.JSONResponse(body)
+    return responses.JSONResponse(params.collection(
+        request, 'nodes', request.app.state.serializer.render_many(
+            rows, base, shown), rows, listing, base))
 
 
 _LIST_DESCRIPTION = (

@@ -109,6 +109,38 @@ class _ClientFlows:
         self.assertEqual([], self.cli('node', 'list', json_output=True))
         self.assertEqual(0, self.deployment.stop())
 
+    def test_cli_ports(self) -> None:
+        node_uuid = self.sdk().baremetal.create_node(
+            driver='fake-hardware', name='cli-p1').id
+        port = self.cli('port', 'create', '52:54:00:CC:00:01', '--node',
+                        node_uuid, '--extra', 'slot=1',
+                        '--local-link-connection',
+                        'switch_id=0a:1b:2c:3d:4e:5f',
+                        '--local-link-connection', 'port_id=Eth1/1',
+                        '--physical-network', 'physnet1',
+                        json_output=True)
+        self.assertEqual(('52:54:00:cc:00:01', node_uuid, 'physnet1'),
+                         (port['address'], port['node_uuid'],
+                          port['physical_network']))
+        self.cli('port', 'create', '52:54:00:cc:00:02', '--node', node_uuid,
+                 '--pxe-enabled', 'false')
+        long_list = self.cli('port', 'list', '--node', node_uuid, '--long',
+                             json_output=True, program='openstack')
+        self.assertEqual({('52:54:00:cc:00:01', True),
+                          ('52:54:00:cc:00:02', False)},
+                         {(p['address'], p['pxe_enabled'])
+                          for p in long_list})
+        self.cli('port', 'set', port['uuid'], '--extra', 'rack=9')
+        shown = self.cli('port', 'show', '--address', '52:54:00:cc:00:01',
+                         json_output=True)
+        self.assertEqual((port['uuid'], {'slot': 1, 'rack': 9}),
+                         (shown['uuid'], shown['extra']))
+        self.cli('port', 'delete', port['uuid'])
+        self.assertEqual(['52:54:00:cc:00:02'], [
+            p['address'] for p in self.cli('port', 'list',
+                                           json_output=True)])
+        self.assertEqual(0, self.deployment.stop())
+
     # SDK -------------------------------------------------------------------
 
     def sdk(self) -> Any:
@@ -173,10 +205,43 @@ class _ClientFlows:
         error = self.assertRaises(sdk_exceptions.BadRequestException,
                                   bm.create_node, driver='nope')
         self.assertIn('nope', str(error))
+        self._sdk_ports(bm, nodes[1].id)
         for item in nodes:
             bm.delete_node(item.id)
         self.assertEqual([], list(bm.nodes()))
+        self.assertEqual([], list(bm.ports()))
         self.assertEqual(0, self.deployment.stop())
+
+    def _sdk_ports(self, bm: Any, node_id: str) -> None:
+        port = bm.create_port(address='52:54:00:DD:00:01', node_id=node_id,
+                              extra={'slot': 1})
+        self.assertEqual(('52:54:00:dd:00:01', node_id, True),
+                         (port.address, port.node_id, port.is_pxe_enabled))
+        other = bm.create_port(address='52:54:00:dd:00:02', node_id=node_id,
+                               is_pxe_enabled=False)
+        self.assertEqual([port.id, other.id],
+                         [p.id for p in bm.ports(node_id=node_id)])
+        self.assertEqual([port.id], [p.id for p in bm.ports(
+            details=True, address='52:54:00:dd:00:01')])
+        self.assertEqual([port.id, other.id],
+                         [p.id for p in bm.ports(limit=1)])
+        port = bm.update_port(port, extra={'slot': 2})
+        port = bm.patch_port(port, [{'op': 'add', 'path': '/extra/rack',
+                                     'value': 'r1'}])
+        self.assertEqual({'slot': 2, 'rack': 'r1'},
+                         bm.get_port(port.id).extra)
+        error = self.assertRaises(
+            sdk_exceptions.ConflictException, bm.create_port,
+            address='52:54:00:dd:00:01', node_id=node_id)
+        self.assertIn('A port with MAC address 52:54:00:dd:00:01 already '
+                      'exists.', str(error))
+        error = self.assertRaises(
+            sdk_exceptions.BadRequestException, bm.create_port,
+            address='bad', node_id=node_id)
+        self.assertIn('Expected a MAC address but received bad.',
+                      str(error))
+        bm.delete_port(other)
+        self.assertEqual([port.id], [p.id for p in bm.ports()])
 
 
 def _htpasswd(directory: str) -> str:

@@ -306,6 +306,78 @@ class EnrollmentTest(CliTestCase):
             'node', 'show', 'csv-1')['properties'])
 
 
+class PortCommandsTest(CliTestCase):
+
+    def test_create_list_show_delete(self) -> None:
+        node = self.create('port-1')
+        port = self.cli_json(
+            'port', 'create', '52:54:00:AA:00:01', '--node', 'port-1',
+            '--name', 'eth0', '--no-pxe', '--physical-network', 'physnet1',
+            '--local-link-connection', 'switch_id=0a:1b:2c:3d:4e:5f',
+            '--local-link-connection', 'port_id=Ethernet1/7',
+            '--extra', 'slot=2')
+        self.assertEqual(('52:54:00:aa:00:01', node['uuid'], False,
+                          {'slot': 2}),
+                         (port['address'], port['node_uuid'],
+                          port['pxe_enabled'], port['extra']))
+        self.assertEqual('Ethernet1/7',
+                         port['local_link_connection']['port_id'])
+        self.assertEqual(port['uuid'], self.cli_json(
+            'port', 'show', 'eth0')['uuid'])
+        listed = self.cli_json('port', 'list', '--node', 'port-1')
+        self.assertEqual([{'UUID': port['uuid'],
+                           'Address': '52:54:00:aa:00:01'}], listed)
+        _, out, _ = self.cli('port', 'list', '--long', '--address',
+                             '52:54:00:aa:00:01')
+        self.assertIn('physnet1', out)
+
+        _, out, err = self.cli('port', 'create', '52:54:00:aa:00:01',
+                               '--node', 'port-1', expect=1)
+        self.assertEqual('podium: error: A port with MAC address '
+                         '52:54:00:aa:00:01 already exists. (HTTP 409)\n',
+                         err)
+        _, _, err = self.cli('port', 'create', 'not-a-mac', '--node',
+                             'port-1', expect=1)
+        self.assertIn('Expected a MAC address but received not-a-mac.',
+                      err)
+
+        _, out, _ = self.cli('port', 'delete', 'eth0', 'no-such-port',
+                             expect=1)
+        self.assertIn('| eth0         | delete | SUCCESSFUL', out)
+        self.assertIn('| no-such-port | delete | FAILED', out)
+        self.assertEqual([], self.cli_json('port', 'list', '--node',
+                                           'port-1'))
+
+    def test_from_file(self) -> None:
+        self.create('port-f1')
+        self.create('port-f2')
+        bad = self.write('bad.yaml', yaml.safe_dump([
+            {'address': '52:54:00:bb:00:01', 'node': 'port-f1'},
+            {'address': '52:54:00:BB:00:01', 'node': 'port-f2'},
+            {'node': 'port-f2', 'colour': 'red'}]))
+        _, out, err = self.cli('port', 'create', '--from-file', bad,
+                               expect=1)
+        self.assertEqual('', out)
+        for problem in ('row 2: address: 52:54:00:BB:00:01 repeats row 1',
+                        'row 3: address: is required',
+                        'row 3: colour: unknown field'):
+            self.assertIn(problem, err)
+        self.assertEqual([], self.cli_json('port', 'list', '--node',
+                                           'port-f1'))
+        good = self.write('ports.yaml', yaml.safe_dump({'ports': [
+            {'address': f'52:54:00:bb:00:0{i}', 'node': f'port-f{i % 2 + 1}',
+             'pxe_enabled': i == 1} for i in range(1, 5)]}))
+        rows = self.cli_json('port', 'create', '--from-file', good)
+        self.assertEqual(['SUCCESSFUL'] * 4, [r['Result'] for r in rows])
+        self.assertEqual(2, len(self.cli_json('port', 'list', '--node',
+                                              'port-f1')))
+        # The node's deletion takes its ports with it.
+        self.cli('node', 'delete', 'port-f1')
+        self.assertEqual(['52:54:00:bb:00:01', '52:54:00:bb:00:03'], sorted(
+            p['Address'] for p in self.cli_json('port', 'list')
+            if p['Address'].startswith('52:54:00:bb')))
+
+
 class ServiceCommandsTest(CliTestCase):
 
     def test_conductor_and_driver_list(self) -> None:

@@ -15,6 +15,7 @@ from podium.tests.unit.db import (
     test_migrations,
     test_node_lists,
     test_nodes,
+    test_ports,
 )
 
 SUITES = (
@@ -27,6 +28,7 @@ SUITES = (
     test_locks.ReservationTest,
     test_conductors.ConductorTest,
     test_conductors.NodeHistoryTest,
+    test_ports.PortTest,
 )
 
 

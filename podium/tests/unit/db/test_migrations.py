@@ -77,7 +77,7 @@ class CreateSchemaTest(base.TestCase):
         migrated_engine = self._use_database('migrated.sqlite')
         migration.upgrade()
         migrated = _schema(migrated_engine)
-        self.assertEqual({'conductors', 'node_history', 'nodes'},
+        self.assertEqual({'conductors', 'node_history', 'nodes', 'ports'},
                          set(migrated))
 
         created_engine = self._use_database('created.sqlite')
