@@ -4,7 +4,7 @@
 what it needs from ``app.state`` instead of looking options up.
 """
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from oslo_log import log
 
 from podium.api import (
@@ -12,6 +12,7 @@ from podium.api import (
     errors,
     limits,
     metrics,
+    microversions,
     middleware,
     node_view,
     responses,
@@ -20,6 +21,7 @@ from podium.api import (
 from podium.api.routes import (
     conductors,
     drivers,
+    history,
     node_actions,
     nodes,
     ports,
@@ -47,15 +49,17 @@ def create_app() -> FastAPI:
         openapi_url='/openapi.json', docs_url=None, redoc_url=None,
         default_response_class=responses.JSONResponse,
         # Trailing slashes are served, not redirected (see middleware).
-        redirect_slashes=False)
+        redirect_slashes=False,
+        # Routes newer than the requested microversion answer 404.
+        dependencies=[Depends(microversions.route_guard)])
     app.state.serializer = node_view.NodeSerializer(
         CONF.api.masked_driver_info_keys,
         conductor_of=hash_ring.HashRingManager().find_conductor)
     app.state.rpcapi = rpcapi.ConductorAPI()
     app.state.max_limit = CONF.api.max_limit
     app.state.public_endpoint = (CONF.api.public_endpoint or '').rstrip('/')
-    for module in (root, nodes, node_actions, ports, drivers, conductors,
-                   metrics):
+    for module in (root, nodes, node_actions, ports, history, drivers,
+                   conductors, metrics):
         app.include_router(module.router)
     metrics.install_node_collector()
     errors.install(app)

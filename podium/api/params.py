@@ -92,7 +92,8 @@ class ListQuery:
 
 
 def parse_list_query(request: Request, allowed_fields: Collection[str],
-                     detail: bool) -> ListQuery:
+                     detail: bool, default_sort_key: str = 'id'
+                     ) -> ListQuery:
     """The paging, sorting and shape parameters of a list request.
 
     :param detail: the route is a ``/detail`` one; ``?detail=True``
@@ -111,7 +112,7 @@ def parse_list_query(request: Request, allowed_fields: Collection[str],
         detail=detail, fields=fields,
         limit=parse_limit(query.get('limit'), request.app.state.max_limit),
         marker=query.get('marker'),
-        sort_key=query.get('sort_key') or 'id',
+        sort_key=query.get('sort_key') or default_sort_key,
         sort_dir=parse_sort_dir(query.get('sort_dir')))
 
 

@@ -21,19 +21,20 @@ from podium.drivers import base as drivers_base
 from podium.drivers import driver_factory
 
 
-def _root(path: str) -> str:
-    root = path.split('/')[1]
-    return root.replace('~1', '/').replace('~0', '~')
+def root(path: str) -> str:
+    """The attribute a JSON-patch path changes."""
+    name = path.split('/')[1]
+    return name.replace('~1', '/').replace('~0', '~')
 
 
 def _check_operation(operation: schemas.PatchOperation,
                      patchable: Collection[str],
                      readable: Collection[str]) -> None:
-    root = _root(operation.path)
-    if root not in patchable:
-        if root in readable:
+    name = root(operation.path)
+    if name not in patchable:
+        if name in readable:
             raise exceptions.InvalidParameterValue(
-                err=f'"/{root}" is a read-only attribute and cannot be '
+                err=f'"/{name}" is a read-only attribute and cannot be '
                     f'patched.')
         raise exceptions.InvalidParameterValue(
             err=f'Unknown attribute "{root}" in patch path '

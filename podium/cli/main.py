@@ -17,6 +17,7 @@ from podium.cli.commands import (
     demo,
     node,
     node_actions,
+    node_history,
     port,
     provision,
     serve,
@@ -75,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     nodes = node.register(subparsers)
     node_actions.register(nodes)
     provision.register(nodes)
+    node_history.register(nodes)
     port.register(subparsers)
     service.register(subparsers)
     serve.register(subparsers)

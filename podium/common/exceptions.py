@@ -74,6 +74,10 @@ class PortNotFound(NotFound):
     msg_fmt = 'Port %(port)s could not be found.'
 
 
+class NodeHistoryNotFound(NotFound):
+    msg_fmt = 'Node history record %(history)s could not be found.'
+
+
 class ConductorNotFound(NotFound):
     msg_fmt = 'Conductor %(conductor)s could not be found.'
 

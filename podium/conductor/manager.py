@@ -27,6 +27,7 @@ from podium.conductor import (
 from podium.conductor import pool as pool_mod
 from podium.conf import CONF
 from podium.db import api as db_api
+from podium.db import history
 from podium.drivers import steps
 
 LOG = log.getLogger(__name__)
@@ -268,3 +269,17 @@ class ConductorManager:
     def _sync_power_states(self,
                            context: podium_context.RequestContext) -> None:
         self.power_sync.run(context)
+
+    @periodics.periodic('conductor.node_history_cleanup_interval')
+    def _manage_node_history(self,
+                             context: podium_context.RequestContext) -> None:
+        """Keep the history of this conductor's nodes within bounds."""
+        owned = self.ring.owned(self.host, db_api.list_node_rows(
+            ('id', 'uuid', 'conductor_group')))
+        deleted = history.purge(
+            [row.id for row in owned],
+            max_entries=CONF.conductor.node_history_max_entries,
+            minimum_days=CONF.conductor.node_history_minimum_days,
+            batch_count=CONF.conductor.node_history_cleanup_batch_count)
+        if deleted:
+            LOG.info('Deleted %d old node history entries.', deleted)

@@ -94,6 +94,38 @@ opts = [
         default=0.2, min=0.0,
         mutable=True,
         help='Seconds between two attempts to take a node lock.'),
+    cfg.BoolOpt(
+        'node_history',
+        default=True,
+        mutable=True,
+        help='Record node history: faults, power state changes found by '
+             'sync, actions and who asked for them. The clean-up task '
+             'keeps purging old entries while this is off.'),
+    cfg.IntOpt(
+        'node_history_max_entries',
+        default=300, min=0,
+        mutable=True,
+        help='Newest history entries kept per node; older ones are '
+             'deleted by the clean-up task (entries younger than '
+             'node_history_minimum_days always stay).'),
+    cfg.IntOpt(
+        'node_history_cleanup_interval',
+        default=86400, min=0,
+        help='Seconds between two runs of the node history clean-up '
+             'task. 0 disables it.'),
+    cfg.IntOpt(
+        'node_history_cleanup_batch_count',
+        default=1000, min=0,
+        mutable=True,
+        help='About how many history entries one clean-up run deletes at '
+             'most (a node is always cleaned whole); the rest waits for '
+             'the next run. 0 stops the clean-up.'),
+    cfg.IntOpt(
+        'node_history_minimum_days',
+        default=0, min=0,
+        mutable=True,
+        help='History entries younger than this many days are never '
+             'deleted, whatever node_history_max_entries says.'),
     cfg.StrOpt(
         'conductor_group',
         default='',

@@ -15,7 +15,7 @@ from oslo_utils import uuidutils
 from sqlalchemy import exc as sa_exc
 
 from podium.common import exceptions
-from podium.db import models, paging, ports
+from podium.db import history, models, paging, ports
 from podium.db.engine import session_scope
 
 #: Columns a list may be sorted by.
@@ -398,35 +398,11 @@ def clear_node_reservations_for_conductor(
 
 # Node history -----------------------------------------------------------
 
-def add_node_history(node_id: int, event: str, event_type: str,
-                     severity: str, conductor: str | None,
-                     user: str | None = None) -> None:
-    add_node_history_bulk([(node_id, event, event_type, severity)],
-                          conductor=conductor, user=user)
-
-
-def add_node_history_bulk(entries: Sequence[tuple[int, str, str, str]],
-                          conductor: str | None,
-                          user: str | None = None) -> None:
-    """Record ``(node_id, event, event_type, severity)`` entries at once."""
-    if not entries:
-        return
-    now = models.utcnow()
-    rows = [{'uuid': str(uuid_lib.uuid4()), 'node_id': node_id,
-             'event': event, 'event_type': event_type,
-             'severity': severity, 'conductor': conductor, 'user': user,
-             'created_at': now}
-            for node_id, event, event_type, severity in entries]
-    with session_scope(writer=True) as session:
-        session.execute(sa.insert(models.NodeHistory), rows)
-
-
-def list_node_history(node_id: int) -> list[models.NodeHistory]:
-    with session_scope() as session:
-        return list(session.scalars(
-            sa.select(models.NodeHistory)
-            .where(models.NodeHistory.node_id == node_id)
-            .order_by(models.NodeHistory.id)))
+# Recording and reading history lives in podium.db.history; these names
+# are kept for the callers that record events alongside node changes.
+add_node_history = history.add_node_history
+add_node_history_bulk = history.add_node_history_bulk
+list_node_history = history.list_node_history
 
 
 # Conductors -------------------------------------------------------------

@@ -172,7 +172,9 @@ class Conductor(TimestampMixin, Base):
 
 
 class NodeHistory(Base):
-    """An event worth keeping about a node: faults, out-of-band changes."""
+    """An event worth keeping about a node: faults, out-of-band changes,
+    actions and who asked for them; ``state`` and
+    ``target_provision_state`` are the node's when it was recorded."""
 
     __tablename__ = 'node_history'
     __table_args__ = (
@@ -189,6 +191,10 @@ class NodeHistory(Base):
     severity: Mapped[str] = mapped_column(String(255))
     conductor: Mapped[str | None] = mapped_column(String(255))
     user: Mapped[str | None] = mapped_column(String(255))
+    project: Mapped[str | None] = mapped_column(String(80))
+    state: Mapped[str | None] = mapped_column(String(255))
+    target_provision_state: Mapped[str | None] = mapped_column(String(255))
+    duration_seconds: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime.datetime] = mapped_column(
         UTCDateTime(), default=utcnow)
 

@@ -9,7 +9,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Request
 from starlette.responses import Response
 
-from podium.api import links, node_view, params, patch, responses, schemas
+from podium.api import (
+    links,
+    microversions,
+    node_view,
+    params,
+    patch,
+    responses,
+    schemas,
+)
 from podium.common import states
 from podium.db import api as db_api
 from podium.drivers import base as drivers_base
@@ -43,6 +51,7 @@ def _filters(request: Request) -> dict[str, Any]:
 
 def _list(request: Request, detail: bool) -> Response:
     listing = params.parse_list_query(request, node_view.ALL_FIELDS, detail)
+    microversions.check_request_fields('nodes', request, listing.fields)
     shown = listing.shown(node_view.DEFAULT_LIST_FIELDS)
     columns = (node_view.ALL_COLUMNS if shown is None
                else node_view.columns_for(shown))
@@ -51,9 +60,11 @@ def _list(request: Request, detail: bool) -> Response:
         marker=listing.marker, sort_key=listing.sort_key,
         sort_dir=listing.sort_dir)
     base = links.base_url(request)
-    return responses.JSONResponse(params.collection(
-        request, 'nodes', request.app.state.serializer.render_many(
-            rows, base, shown), rows, listing, base))
+    items = microversions.present('nodes', request,
+                                  request.app.state.serializer.render_many(
+                                      rows, base, shown))
+    return responses.JSONResponse(
+        params.collection(request, 'nodes', items, rows, listing, base))
 
 
 _LIST_DESCRIPTION = (
@@ -82,9 +93,19 @@ def list_nodes_detail(request: Request, limit: OptionalQuery = None,
 def get_node(request: Request, node_ident: str,
              fields: OptionalQuery = None) -> Response:
     shown = params.parse_fields(fields, node_view.ALL_FIELDS)
+    microversions.check_request_fields('nodes', request, shown)
     node = db_api.get_node(node_ident)
-    return responses.JSONResponse(request.app.state.serializer.render(
-        node, links.base_url(request), shown))
+    return _node_response(request, node, shown)
+
+
+def _node_response(request: Request, node: Any,
+                   shown: tuple[str, ...] | None = None,
+                   **kwargs: Any) -> Response:
+    """One node, as the request's microversion shows it."""
+    rendered = request.app.state.serializer.render(
+        node, links.base_url(request), shown)
+    return responses.JSONResponse(
+        microversions.present('nodes', request, [rendered])[0], **kwargs)
 
 
 def _resolve_new_node_interfaces(values: dict[str, Any]) -> None:
@@ -98,16 +119,18 @@ def _resolve_new_node_interfaces(values: dict[str, Any]) -> None:
 
 @router.post('/v1/nodes', status_code=201, summary='Create a node')
 def create_node(request: Request, node: schemas.NodeCreate) -> Response:
+    microversions.check_request_fields('nodes', request,
+                                       node.model_fields_set)
     values = node.model_dump()
     if values['uuid'] is None:
         del values['uuid']
     _resolve_new_node_interfaces(values)
     values['provision_state'] = states.ENROLL
     created = db_api.create_node(values)
-    base = links.base_url(request)
-    return responses.JSONResponse(
-        request.app.state.serializer.render(created, base), status_code=201,
-        headers={'Location': f'{base}/v1/nodes/{created.uuid}'})
+    return _node_response(
+        request, created, status_code=201,
+        headers={'Location':
+                 f'{links.base_url(request)}/v1/nodes/{created.uuid}'})
 
 
 @router.patch('/v1/nodes/{node_ident}', summary='Update a node',
@@ -116,6 +139,8 @@ def create_node(request: Request, node: schemas.NodeCreate) -> Response:
 def update_node(request: Request, node_ident: str,
                 operations: Annotated[list[schemas.PatchOperation],
                                       Body()]) -> Response:
+    microversions.check_request_fields(
+        'nodes', request, [patch.root(op.path) for op in operations])
     for attempt in range(1, PATCH_ATTEMPTS + 1):
         node = db_api.get_node(node_ident)
         changes = patch.apply(node, operations)
@@ -133,8 +158,7 @@ def update_node(request: Request, node_ident: str,
         except exceptions.NodeChanged:
             if attempt == PATCH_ATTEMPTS:
                 raise
-    return responses.JSONResponse(request.app.state.serializer.render(
-        updated, links.base_url(request)))
+    return _node_response(request, updated)
 
 
 @router.delete('/v1/nodes/{node_ident}', status_code=204,

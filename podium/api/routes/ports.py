@@ -12,7 +12,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Request
 from starlette.responses import Response
 
-from podium.api import links, params, patch, port_view, responses, schemas
+from podium.api import (
+    links,
+    microversions,
+    params,
+    patch,
+    port_view,
+    responses,
+    schemas,
+)
 from podium.common import exceptions, network, states
 from podium.db import api as db_api
 from podium.db import models
@@ -36,6 +44,7 @@ _LIST_DESCRIPTION = (
 
 def _list(request: Request, detail: bool, node_ident: str | None) -> Response:
     listing = params.parse_list_query(request, port_view.ALL_FIELDS, detail)
+    microversions.check_request_fields('ports', request, listing.fields)
     query = request.query_params
     node_ident = node_ident or query.get('node') or query.get('node_uuid')
     node_id = db_api.get_node(node_ident).id if node_ident else None
@@ -47,8 +56,8 @@ def _list(request: Request, detail: bool, node_ident: str | None) -> Response:
         marker=listing.marker, sort_key=listing.sort_key,
         sort_dir=listing.sort_dir)
     base = links.base_url(request)
-    items = port_view.render_many(
-        found, base, listing.shown(port_view.DEFAULT_LIST_FIELDS))
+    items = microversions.present('ports', request, port_view.render_many(
+        found, base, listing.shown(port_view.DEFAULT_LIST_FIELDS)))
     return responses.JSONResponse(
         params.collection(request, 'ports', items, found, listing, base))
 
@@ -89,9 +98,18 @@ def list_node_ports_detail(request: Request, node_ident: str,
 def get_port(request: Request, port_ident: str,
              fields: OptionalQuery = None) -> Response:
     shown = params.parse_fields(fields, port_view.ALL_FIELDS)
+    microversions.check_request_fields('ports', request, shown)
     port = db_ports.get_port(port_ident)
+    return _port_response(request, port, shown)
+
+
+def _port_response(request: Request, port: Any,
+                   shown: tuple[str, ...] | None = None,
+                   **kwargs: Any) -> Response:
+    """One port, as the request's microversion shows it."""
+    rendered = port_view.render(port, links.base_url(request), shown)
     return responses.JSONResponse(
-        port_view.render(port, links.base_url(request), shown))
+        microversions.present('ports', request, [rendered])[0], **kwargs)
 
 
 def _checked_values(values: dict[str, Any]) -> dict[str, Any]:
@@ -135,6 +153,8 @@ def _checked_values(values: dict[str, Any]) -> dict[str, Any]:
              description='The node is named by node_uuid, or by '
                          'node_ident (a UUID or a name).')
 def create_port(request: Request, port: schemas.PortCreate) -> Response:
+    microversions.check_request_fields('ports', request,
+                                       port.model_fields_set)
     values = port.model_dump()
     node_ident = values.pop('node_ident')
     if (node_ident is None) == (values['node_uuid'] is None):
@@ -144,10 +164,10 @@ def create_port(request: Request, port: schemas.PortCreate) -> Response:
     if values['uuid'] is None:
         del values['uuid']
     created = db_ports.create_port(_checked_values(values))
-    base = links.base_url(request)
-    return responses.JSONResponse(
-        port_view.render(created, base), status_code=201,
-        headers={'Location': f'{base}/v1/ports/{created.uuid}'})
+    return _port_response(
+        request, created, status_code=201,
+        headers={'Location':
+                 f'{links.base_url(request)}/v1/ports/{created.uuid}'})
 
 
 def _update_rules(changes: dict[str, Any]) -> db_ports.Check:
@@ -185,6 +205,8 @@ def _update_rules(changes: dict[str, Any]) -> db_ports.Check:
 def update_port(request: Request, port_ident: str,
                 operations: Annotated[list[schemas.PatchOperation],
                                       Body()]) -> Response:
+    microversions.check_request_fields(
+        'ports', request, [patch.root(op.path) for op in operations])
     port = db_ports.get_port(port_ident)
     document = {name: getattr(port, name)
                 for name in schemas.PortFields.model_fields
@@ -199,8 +221,7 @@ def update_port(request: Request, port_ident: str,
                if getattr(port, name) != value}
     updated = db_ports.update_port(port.uuid, changes,
                                    check=_update_rules(changes))
-    return responses.JSONResponse(
-        port_view.render(updated, links.base_url(request)))
+    return _port_response(request, updated)
 
 
 def _check_deletable(node: models.Node, port: models.Port) -> None:

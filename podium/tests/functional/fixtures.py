@@ -169,7 +169,12 @@ class _Deployment(fixtures.Fixture):
         return os.path.join(self.state_dir, name)
 
     def get(self, path: str, **kwargs: Any) -> requests.Response:
-        return requests.get(self.url + path, timeout=10, **kwargs)
+        """GET at the newest microversion (no header would mean 1.1,
+        where /v1/conductors, for one, does not exist)."""
+        headers = {'X-OpenStack-Ironic-API-Version': 'latest',
+                   **kwargs.pop('headers', {})}
+        return requests.get(self.url + path, timeout=10, headers=headers,
+                            **kwargs)
 
 
 class AllInOne(_Deployment):

@@ -109,7 +109,7 @@ class _ClientFlows:
         self.assertEqual([], self.cli('node', 'list', json_output=True))
         self.assertEqual(0, self.deployment.stop())
 
-    def test_cli_ports(self) -> None:
+    def test_cli_ports_and_history(self) -> None:
         node_uuid = self.sdk().baremetal.create_node(
             driver='fake-hardware', name='cli-p1').id
         port = self.cli('port', 'create', '52:54:00:CC:00:01', '--node',
@@ -139,6 +139,18 @@ class _ClientFlows:
         self.assertEqual(['52:54:00:cc:00:02'], [
             p['address'] for p in self.cli('port', 'list',
                                            json_output=True)])
+        self.cli('node', 'maintenance', 'set', 'cli-p1', '--reason', 'fan')
+        # Column labels differ between client versions; compare by name.
+        events = [{key.lower().replace(' ', '_'): value
+                   for key, value in event.items()}
+                  for event in self.cli('node', 'history', 'list', 'cli-p1',
+                                        '--long', json_output=True)]
+        self.assertEqual([('Maintenance set: fan', 'maintenance', 'INFO')],
+                         [(e['event'], e['event_type'], e['severity'])
+                          for e in events])
+        event = self.cli('node', 'history', 'get', 'cli-p1',
+                         events[0]['uuid'], json_output=True)
+        self.assertEqual('Maintenance set: fan', event['event'])
         self.assertEqual(0, self.deployment.stop())
 
     # SDK -------------------------------------------------------------------

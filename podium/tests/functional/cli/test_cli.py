@@ -378,6 +378,26 @@ class PortCommandsTest(CliTestCase):
             if p['Address'].startswith('52:54:00:bb')))
 
 
+class HistoryCommandTest(CliTestCase):
+
+    def test_node_history(self) -> None:
+        self.create('hist-1')
+        self.cli('node', 'maintenance', 'set', 'hist-1', '--reason', 'fan')
+        self.cli('node', 'maintenance', 'unset', 'hist-1')
+        events = self.cli_json('node', 'history', 'hist-1')
+        self.assertEqual(['Maintenance set: fan', 'Maintenance unset.'],
+                         [e['Event'] for e in events])
+        latest = self.cli_json('node', 'history', 'hist-1', '--long',
+                               '--limit', '1')
+        self.assertEqual([('maintenance', 'Maintenance unset.')],
+                         [(e['Event Type'], e['Event']) for e in latest])
+        event = self.cli_json('node', 'history', 'hist-1',
+                              latest[0]['UUID'])
+        self.assertEqual('Maintenance unset.', event['event'])
+        _, _, err = self.cli('node', 'history', 'hist-1', 'nope', expect=1)
+        self.assertIn('Node history record nope could not be found.', err)
+
+
 class ServiceCommandsTest(CliTestCase):
 
     def test_conductor_and_driver_list(self) -> None:

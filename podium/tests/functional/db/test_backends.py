@@ -11,6 +11,7 @@ a second time.
 from podium.tests.functional.db import backends
 from podium.tests.unit.db import (
     test_conductors,
+    test_history,
     test_locks,
     test_migrations,
     test_node_lists,
@@ -29,6 +30,7 @@ SUITES = (
     test_conductors.ConductorTest,
     test_conductors.NodeHistoryTest,
     test_ports.PortTest,
+    test_history.HistoryTest,
 )
 
 

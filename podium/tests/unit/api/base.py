@@ -40,9 +40,15 @@ class APITestCase(base.DbTestCase):
         self.addCleanup(self.conductor.stop)
         self.client = self.make_client()
 
+    #: The microversion every request sends; None sends no header (the
+    #: minimum version).
+    api_version: str | None = 'latest'
+
     def make_client(self) -> TestClient:
+        headers = ({'X-OpenStack-Ironic-API-Version': self.api_version}
+                   if self.api_version is not None else None)
         client = TestClient(api_app.create_app(), base_url=BASE,
-                            raise_server_exceptions=False)
+                            raise_server_exceptions=False, headers=headers)
         self.addCleanup(client.close)
         return client
 

@@ -49,6 +49,8 @@ class TestDiscovery(base.APITestCase):
 
 class TestNegotiation(base.APITestCase):
 
+    api_version = None
+
     def negotiated(self, **headers: str) -> str:
         response = self.client.get('/v1/nodes', headers=headers)
         self.assertEqual(200, response.status_code, response.text)

@@ -241,3 +241,22 @@ class TestValidateAndInspect(ManagerTestCase):
         self.assertIn('Failed to inspect hardware', node.last_error)
         self.assertIn('inventory unreadable', node.last_error)
 
+
+
+class TestHistoryRetention(ManagerTestCase):
+
+    def test_periodic_keeps_newest_entries_of_owned_nodes(self) -> None:
+        self.config(node_history_max_entries=2, group='conductor')
+        stranger = db_api.create_node({'driver': 'fake-hardware',
+                                       'name': 'elsewhere',
+                                       'conductor_group': 'other-group'})
+        for node in (self.node, stranger):
+            db_api.add_node_history_bulk(
+                [(node.id, f'event {i}', 'power', states.INFO)
+                 for i in range(5)], conductor=None)
+        self.manager._manage_node_history(self.context)
+        self.assertEqual(['event 3', 'event 4'],
+                         [e.event for e in db_api.list_node_history(
+                             self.node.id)])
+        # A node no conductor of this one's group manages is not touched.
+        self.assertEqual(5, len(db_api.list_node_history(stranger.id)))
