@@ -27,21 +27,6 @@ def upgrade(revision: str = 'head') -> None:
         alembic.command.upgrade(_alembic_config(conn), revision)
 
 
-def head() -> str:
-    """The newest revision the migrations define.
-
-    :raises RuntimeError: when the migrations do not form one line (two
-        branches added in parallel and never chained).
-    """
-    config = alembic.config.Config()
-    config.set_main_option('script_location', _SCRIPT_LOCATION)
-    heads = alembic.script.ScriptDirectory.from_config(config).get_heads()
-    if len(heads) != 1:
-        raise RuntimeError(f'The migrations have {len(heads)} heads '
-                           f'({", ".join(sorted(heads))}); chain them.')
-    return str(heads[0])
-
-
 def version() -> str | None:
     """The schema's current revision, or None for an empty database."""
     with db_engine.get_engine().connect() as conn:

@@ -18,7 +18,7 @@ from podium.api import (
     responses,
     schemas,
 )
-from podium.common import states
+from podium.common import exceptions, states
 from podium.db import api as db_api
 from podium.drivers import base as drivers_base
 
