@@ -91,10 +91,13 @@ def _register_create(ports: common.Subparsers) -> None:
                                        'belongs to')
     parser.add_argument('--from-file', metavar='FILE',
                         help='create every port of a YAML or JSON list')
-    parser.add_argument('--uuid')
-    parser.add_argument('--name')
-    parser.add_argument('--description')
-    parser.add_argument('--physical-network')
+    parser.add_argument('--uuid', help='UUID of the new port (default: '
+                        'generated)')
+    parser.add_argument('--name', help='name of the port (letters, digits '
+                        'and . _ ~ -)')
+    parser.add_argument('--description', help='free-text description')
+    parser.add_argument('--physical-network', help='physical network the '
+                        'port is attached to')
     pxe = parser.add_mutually_exclusive_group()
     pxe.add_argument('--pxe', dest='pxe_enabled', action='store_true',
                      default=None, help='the node may PXE boot from this '
