@@ -9,6 +9,7 @@ from oslo_log import log
 
 from podium.api import (
     auth,
+    bmc_requests,
     errors,
     limits,
     metrics,
@@ -56,6 +57,8 @@ def create_app() -> FastAPI:
         CONF.api.masked_driver_info_keys,
         conductor_of=hash_ring.HashRingManager().find_conductor)
     app.state.rpcapi = rpcapi.ConductorAPI()
+    app.state.bmc_requests = bmc_requests.BMCRequestLimiter(
+        CONF.api.max_bmc_requests)
     app.state.max_limit = CONF.api.max_limit
     app.state.public_endpoint = (CONF.api.public_endpoint or '').rstrip('/')
     for module in (root, nodes, node_actions, ports, history, drivers,

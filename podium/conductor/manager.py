@@ -10,6 +10,7 @@ once that a node is busy or missing, then continue on the worker pool
 node: the new state, or ``last_error``.
 """
 
+import concurrent.futures
 from collections.abc import Callable
 from typing import Any
 
@@ -31,6 +32,10 @@ from podium.db import history
 from podium.drivers import steps
 
 LOG = log.getLogger(__name__)
+
+#: Seconds a caller waits for a pool worker beyond the task's deadline,
+#: which the driver's own timeouts already enforce.
+WAIT_GRACE = 5.0
 
 
 _error_text = provisioning.error_text
@@ -70,6 +75,26 @@ class ConductorManager:
             if isinstance(exc, exceptions.PodiumException):
                 raise
             raise exceptions.DriverError(reason=message) from exc
+
+    def _on_pool(self, task: task_manager.TaskManager,
+                 body: Callable[[task_manager.TaskManager], Any]) -> None:
+        """Run ``body(task)`` on a worker once the ``with`` block ends (the
+        worker then owns the lock): no RPC or API thread ever calls a BMC.
+        :meth:`_wait` gets the result."""
+        task.spawn_after(self.pool.spawn, body)
+
+    @staticmethod
+    def _wait(task: task_manager.TaskManager) -> Any:
+        """The result of what :meth:`_on_pool` started, waited for at most
+        the task's deadline (plus a grace)."""
+        assert task.future is not None
+        try:
+            return task.future.result(timeout=task.timeout + WAIT_GRACE)
+        except concurrent.futures.TimeoutError:
+            raise exceptions.BMCTimeout(
+                timeout=task.timeout,
+                reason=f'{task.purpose} of node {task.node.ident} is still '
+                       f'running') from None
 
     # Power -----------------------------------------------------------------
 
@@ -148,21 +173,24 @@ class ConductorManager:
         :raises InvalidParameterValue: a device the node cannot boot from.
         :raises NodeNotFound, NodeLocked, DriverError:
         """
-        with self._acquire(context, node_id, 'setting boot device') as task:
+        def body(task: task_manager.TaskManager) -> None:
             management = task.driver.management
             management.validate(task.node)
             self._call_driver(
                 task, f'set the boot device to {device}',
                 lambda: management.set_boot_device(task, device,
                                                    persistent=persistent))
+
+        with self._acquire(context, node_id, 'setting boot device') as task:
+            self._on_pool(task, body)
+        self._wait(task)
         LOG.info('Node %s: boot device set to %s (persistent: %s)',
                  task.node.ident, device, persistent)
 
     def get_boot_device(self, context: podium_context.RequestContext,
                         node_id: str) -> dict[str, Any]:
         """``{'boot_device': ..., 'persistent': ...}`` of a node."""
-        with self._acquire(context, node_id, 'getting boot device',
-                           shared=True) as task:
+        def body(task: task_manager.TaskManager) -> dict[str, Any]:
             management = task.driver.management
             management.validate(task.node)
             result: dict[str, Any] = self._call_driver(
@@ -170,16 +198,25 @@ class ConductorManager:
                 lambda: management.get_boot_device(task))
             return result
 
+        with self._acquire(context, node_id, 'getting boot device',
+                           shared=True) as task:
+            self._on_pool(task, body)
+        return dict(self._wait(task))
+
     def get_supported_boot_devices(self,
                                    context: podium_context.RequestContext,
                                    node_id: str) -> list[str]:
         """The boot devices a node can boot from."""
-        with self._acquire(context, node_id, 'getting boot devices',
-                           shared=True) as task:
+        def body(task: task_manager.TaskManager) -> list[str]:
             management = task.driver.management
             return list(self._call_driver(
                 task, 'get the supported boot devices',
                 lambda: management.get_supported_boot_devices(task)))
+
+        with self._acquire(context, node_id, 'getting boot devices',
+                           shared=True) as task:
+            self._on_pool(task, body)
+        return list(self._wait(task))
 
     # Maintenance -----------------------------------------------------------
 
@@ -216,8 +253,8 @@ class ConductorManager:
                                    node_id: str) -> dict[str, dict[str, Any]]:
         """``{kind: {'result': bool, 'reason': str | None}}`` for each
         interface of the node."""
-        with self._acquire(context, node_id, 'validating driver interfaces',
-                           shared=True) as task:
+        def body(task: task_manager.TaskManager
+                 ) -> dict[str, dict[str, Any]]:
             result: dict[str, dict[str, Any]] = {}
             for kind, interface in task.driver.interfaces():
                 try:
@@ -228,6 +265,11 @@ class ConductorManager:
                 else:
                     result[kind] = {'result': True, 'reason': None}
             return result
+
+        with self._acquire(context, node_id, 'validating driver interfaces',
+                           shared=True) as task:
+            self._on_pool(task, body)
+        return dict(self._wait(task))
 
     # Provisioning ----------------------------------------------------------
 

@@ -1,8 +1,11 @@
 """The one worker pool of a conductor process, and how work shares it.
 
 Every piece of conductor work runs on one futurist
-``ThreadPoolExecutor`` of ``[conductor] workers_pool_size`` threads, so
-the thread count of the process is bounded for its whole life. Nothing
+``DynamicThreadPoolExecutor`` of at most ``[conductor] workers_pool_size``
+threads, as in Ironic: threads are started as the work grows and stopped
+when it falls (on submissions, and at every :meth:`WorkerPool.maintain`,
+which the conductor's heartbeat calls), so a busy minute does not leave
+hundreds of idle threads behind. Nothing
 is ever queued behind a busy pool: a submission either gets a worker now
 or is refused (operator actions get ``NoFreeConductorWorker``; a
 periodic task fanning out per-node steps waits for one of its own steps
@@ -50,6 +53,44 @@ _R = TypeVar('_R')
 ResultCallback = Callable[[Any, Any, BaseException | None], None]
 
 
+class _DynamicExecutor(futurist.DynamicThreadPoolExecutor):
+    """futurist's dynamic pool with its shrinking fixed.
+
+    ``DynamicThreadPoolExecutor._drop_thread`` (futurist 3.x) keeps only
+    the workers *after* the idle one it stops and forgets the busy ones
+    before it: they run on untracked, so the pool starts new threads
+    beyond ``max_workers`` and ``shutdown`` never stops the lost ones.
+    This keeps every other worker. It also shrinks only in
+    :meth:`maintain`: on a submission during a burst, a worker that has
+    just taken an item still looks idle, and stopping it then would only
+    start another thread next to it.
+    """
+
+    def __init__(self, max_workers: int) -> None:
+        super().__init__(max_workers=max_workers)
+        self._shrinking = False
+
+    def maintain(self) -> None:
+        self._shrinking = True
+        try:
+            super().maintain()
+        finally:
+            self._shrinking = False
+
+    def _drop_thread(self) -> bool:
+        if not self._shrinking:
+            return False
+        for index, worker in enumerate(self._workers):
+            if worker.idle:
+                worker.stop()
+                self._workers = (self._workers[:index]
+                                 + self._workers[index + 1:])
+                self._dead_workers.append(worker)
+                return True
+        LOG.debug('No idle worker thread to stop in %r', self)
+        return False
+
+
 class StepTimeout(exceptions.BMCTimeout):
     """The pool stopped waiting for a step that outlived its deadline."""
 
@@ -71,7 +112,7 @@ class WorkerPool:
         self.size = size
         self.reserved = reserved
         self.periodic_slots = 0
-        self._executor = futurist.ThreadPoolExecutor(max_workers=size)
+        self._executor = _DynamicExecutor(max_workers=size)
         self._cond = threading.Condition()
         self._actions = 0
         self._steps = 0
@@ -118,6 +159,17 @@ class WorkerPool:
         with self._cond:
             return {'actions': self._actions, 'steps': self._steps,
                     'periodic_runs': self._runs}
+
+    @property
+    def threads(self) -> int:
+        """Worker threads alive in the executor now."""
+        return int(self._executor.num_workers)
+
+    def maintain(self) -> None:
+        """Stop idle threads beyond what the current work needs and reap
+        the stopped ones (each stops within a second of going idle)."""
+        if not self._closed:
+            self._executor.maintain()
 
     @property
     def closed(self) -> bool:

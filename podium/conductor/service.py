@@ -19,7 +19,7 @@ from oslo_log import log
 from podium.common import context as podium_context
 from podium.common import exceptions, hash_ring, metrics
 from podium.conductor import manager as manager_mod
-from podium.conductor import periodics, recovery
+from podium.conductor import periodics, recovery, task_manager
 from podium.conductor import pool as pool_mod
 from podium.conf import CONF
 from podium.db import api as db_api
@@ -143,6 +143,9 @@ class ConductorService:
                 self.host,
                 sorted(driver_factory.get_registry().hardware_types),
                 CONF.conductor.conductor_group)
+        task_manager.retry_failed_releases(self.host)
+        if self._pool is not None:
+            self._pool.maintain()
         self.release_dead_conductor_locks()
         self._warn_unserved_groups()
 
@@ -223,17 +226,26 @@ class ConductorService:
         if self._rpc is not None:
             self._rpc.wait()
         if self._pool is not None and not self._pool.wait_idle(timeout):
-            LOG.warning('Conductor %s: %d worker(s) still busy after %ss; '
-                        'releasing their node locks anyway', self.host,
-                        self._pool.busy, timeout)
+            LOG.warning('Conductor %s: %d worker(s) still busy after %ss',
+                        self.host, self._pool.busy, timeout)
         if self._worker_thread is not None:
             self._worker_thread.join(timeout=1.0)
 
     def _leave(self) -> None:
         try:
+            # A worker still running keeps its lock: releasing it would let
+            # another action start on the node while this one goes on. If
+            # the process ends first, the lock is cleared (and its power
+            # action reported interrupted) by this host's next start, or by
+            # the other conductors once this one is unregistered.
+            busy = task_manager.held_node_ids(self.host)
             released = db_api.clear_node_reservations_for_conductor(
                 self.host, interrupted_by=f'conductor {self.host} stopped '
-                                          f'before it ended')
+                                          f'before it ended', keep=busy)
+            if busy:
+                LOG.warning('Conductor %s keeps the lock of %d node(s) '
+                            'whose action is still running: %s', self.host,
+                            len(busy), ', '.join(map(str, sorted(busy))))
             db_api.unregister_conductor(self.host)
             LOG.info('Conductor %s stopped; released %d node lock(s)',
                      self.host, released)

@@ -12,7 +12,9 @@ lock synchronously (the caller learns of ``NodeLocked`` at once) and
 answer while the slow BMC work goes on in the background.
 """
 
+import collections
 import concurrent.futures
+import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
@@ -31,6 +33,84 @@ LOG = log.getLogger(__name__)
 
 #: ``spawn(func, *args)`` as offered by ``WorkerPool.spawn``.
 Spawner = Callable[..., 'concurrent.futures.Future[Any]']
+
+
+class _Holdings:
+    """The exclusive locks this process holds, and those it failed to
+    release.
+
+    Shutdown must not release a lock that a live worker still holds,
+    and a release that failed (the database was down) must be retried:
+    the dead-conductor sweep never clears a live conductor's own locks,
+    so the node would answer 409 until a restart.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held: collections.Counter[tuple[str, int]] = (
+            collections.Counter())
+        self._unreleased: set[tuple[str, int]] = set()
+
+    def taken(self, host: str, node_id: int) -> None:
+        with self._lock:
+            self._held[(host, node_id)] += 1
+            self._unreleased.discard((host, node_id))
+
+    def dropped(self, host: str, node_id: int, released: bool) -> None:
+        with self._lock:
+            self._held[(host, node_id)] -= 1
+            if self._held[(host, node_id)] <= 0:
+                del self._held[(host, node_id)]
+            if not released:
+                self._unreleased.add((host, node_id))
+
+    def held_by(self, host: str) -> set[int]:
+        with self._lock:
+            return {node_id for (owner, node_id) in self._held
+                    if owner == host}
+
+    def unreleased(self, host: str) -> set[int]:
+        with self._lock:
+            return {node_id for (owner, node_id) in self._unreleased
+                    if owner == host}
+
+    def forget_unreleased(self, host: str, node_id: int) -> None:
+        with self._lock:
+            self._unreleased.discard((host, node_id))
+
+
+_holdings = _Holdings()
+
+
+def reset_holdings() -> None:
+    """Forget every lock this process holds (for tests)."""
+    global _holdings
+    _holdings = _Holdings()
+
+
+def held_node_ids(host: str) -> set[int]:
+    """Ids of the nodes whose lock a live task of ``host`` holds."""
+    return _holdings.held_by(host)
+
+
+def retry_failed_releases(host: str) -> int:
+    """Release again the locks of ``host`` whose release failed; returns
+    how many are now released. Called by the conductor's heartbeat."""
+    released = 0
+    for node_id in sorted(_holdings.unreleased(host)):
+        if node_id in _holdings.held_by(host):
+            continue  # taken again since: that task releases it
+        try:
+            db_api.release_node(host, node_id)
+        except Exception as exc:
+            LOG.warning('Node %s: the lock of %s still cannot be released: '
+                        '%s', node_id, host, exc)
+            continue
+        _holdings.forget_unreleased(host, node_id)
+        LOG.info('Node %s: released the lock of %s that failed to be '
+                 'released earlier', node_id, host)
+        released += 1
+    return released
 
 
 def _reserve(host: str, node_id: str | int) -> models.Node:
@@ -67,11 +147,14 @@ class TaskManager:
         self._spawn: tuple[Spawner, Callable[..., Any], tuple[Any, ...],
                            dict[str, Any]] | None = None
         self._on_spawn_error: Callable[[Exception], None] | None = None
+        #: What :meth:`spawn_after` started, once the block has ended.
+        self.future: concurrent.futures.Future[Any] | None = None
         self._released = shared
         if shared:
             self.node = db_api.get_node(node_id)
         else:
             self.node = _reserve(self.host, node_id)
+            _holdings.taken(self.host, self.node.id)
             LOG.debug('Node %s locked by %s for %s', self.node.ident,
                       self.host, self.purpose)
         try:
@@ -99,23 +182,26 @@ class TaskManager:
         if self._released:
             return
         self._released = True
+        released = False
         try:
             if not db_api.release_node(self.host, self.node.id):
                 LOG.warning('Node %s: lock of %s was already gone when %s '
                             'ended', self.node.ident, self.host,
                             self.purpose)
+            released = True
         except Exception:
-            # The lock stays until this conductor restarts or is declared
-            # dead; say so rather than hide it.
-            LOG.exception('Node %s: failed to release the lock of %s',
+            # The conductor's heartbeat retries it (retry_failed_releases).
+            LOG.exception('Node %s: failed to release the lock of %s; '
+                          'retrying at the next heartbeat',
                           self.node.ident, self.host)
+        finally:
+            _holdings.dropped(self.host, self.node.id, released)
 
     def spawn_after(self, spawn: Spawner, func: Callable[..., Any],
                     *args: Any, **kwargs: Any) -> None:
         """On a clean exit of the ``with`` block, run ``func(self, *args,
-        **kwargs)`` through ``spawn``; the worker then owns the lock."""
-        if self.shared:
-            raise RuntimeError('spawn_after needs an exclusive lock')
+        **kwargs)`` through ``spawn``; the worker then owns the lock (if
+        the task holds one), and :attr:`future` is its outcome."""
         self._spawn = (spawn, func, args, kwargs)
 
     def set_spawn_error_hook(self, hook: Callable[[Exception], None]
@@ -127,6 +213,8 @@ class TaskManager:
                      kwargs: dict[str, Any]) -> Any:
         try:
             return func(self, *args, **kwargs)
+        except exceptions.PodiumException:
+            raise  # recorded by func, or reported to whoever waits for it
         except Exception:
             LOG.exception('Node %s: %s failed', self.node.ident,
                           self.purpose)
@@ -146,7 +234,7 @@ class TaskManager:
         spawn, func, args, kwargs = self._spawn
         self._spawn = None
         try:
-            spawn(self._run_spawned, func, args, kwargs)
+            self.future = spawn(self._run_spawned, func, args, kwargs)
         except Exception as error:
             try:
                 if self._on_spawn_error is not None:

@@ -71,6 +71,14 @@ opts = [
              'instance_info or one nested inside them) in bytes of JSON. '
              'Larger fields are refused with HTTP 400 naming the field.'),
     cfg.IntOpt(
+        'max_bmc_requests',
+        default=100, min=1,
+        help='Requests that wait for a BMC\'s answer (boot device get and '
+             'set, supported boot devices, validate) served at once by one '
+             'API process, each in a thread of its own outside the '
+             'request threads, so hung BMCs never stall the rest of the '
+             'API. One more is refused at once with 503.'),
+    cfg.IntOpt(
         'api_workers',
         default=1, min=1,
         help='Worker processes of the standalone podium-api service.'),

@@ -7,7 +7,7 @@ conditions callers handle: not found, duplicate, locked.
 
 import datetime
 import uuid as uuid_lib
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -352,8 +352,10 @@ def release_node(tag: str, node_id: int) -> bool:
 
 
 def clear_node_reservations_for_conductor(
-        hostname: str, interrupted_by: str | None = None) -> int:
-    """Release every lock held under ``hostname``; returns how many.
+        hostname: str, interrupted_by: str | None = None,
+        keep: Collection[int] = ()) -> int:
+    """Release every lock held under ``hostname``, except those of the
+    node ids in ``keep`` (actions still running); returns how many.
 
     :param interrupted_by: why the holder's actions cannot finish (it
         died, or stopped before they ended). A node it held with a power
@@ -361,6 +363,8 @@ def clear_node_reservations_for_conductor(
         nothing would ever reach, and gets a ``last_error`` and a
         history entry saying which action was interrupted.
     """
+    held = sa.and_(models.Node.reservation == hostname,
+                   models.Node.id.not_in(list(keep)))
     with session_scope(writer=True) as session:
         interrupted: list[tuple[int, str]] = []
         if interrupted_by is not None:
@@ -368,8 +372,7 @@ def clear_node_reservations_for_conductor(
                            for row in session.execute(
                                sa.select(models.Node.id,
                                          models.Node.target_power_state)
-                               .where(models.Node.reservation == hostname,
-                                      models.Node.target_power_state
+                               .where(held, models.Node.target_power_state
                                       .is_not(None)))]
         messages = {}
         for node_id, target in interrupted:
@@ -382,9 +385,7 @@ def clear_node_reservations_for_conductor(
                        models.Node.reservation == hostname)
                 .values(target_power_state=None, last_error=message))
         result = session.execute(
-            sa.update(models.Node)
-            .where(models.Node.reservation == hostname)
-            .values(reservation=None))
+            sa.update(models.Node).where(held).values(reservation=None))
         if messages:
             now = models.utcnow()
             session.execute(sa.insert(models.NodeHistory), [

@@ -16,6 +16,7 @@ import testtools
 from oslo_config import fixture as config_fixture
 
 from podium.common import hash_ring
+from podium.conductor import task_manager
 from podium.conf import CONF
 from podium.db import engine as db_engine
 from podium.db import migration
@@ -73,7 +74,8 @@ class TestCase(testtools.TestCase):
         # Process-wide caches must not carry one test's conductors,
         # drivers or database into the next.
         for reset in (driver_factory.reset_registry, db_engine.dispose,
-                      hash_ring.HashRingManager.reset):
+                      hash_ring.HashRingManager.reset,
+                      task_manager.reset_holdings):
             reset()
             self.addCleanup(reset)
 

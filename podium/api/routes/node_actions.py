@@ -3,7 +3,8 @@ device, maintenance, validation and provisioning, plus the states view.
 
 The conductor takes the node's lock before answering, so a busy node
 gets 409 and a full worker pool 503 at once; the action itself runs on
-the conductor's pool after the 202.
+the conductor's pool after the 202. Requests that wait for a BMC's
+answer wait outside the request threads (see ``bmc_requests``).
 """
 
 from typing import Annotated, Any
@@ -32,6 +33,14 @@ class _Conductor:
     def call(self, method: str, **kwargs: Any) -> Any:
         return getattr(self.rpcapi, method)(
             self.context, self.node.uuid, topic=self.topic, **kwargs)
+
+
+async def _call_waiting_on_bmc(request: Request, node_ident: str,
+                               method: str, **kwargs: Any) -> Any:
+    """A conductor call whose answer comes from the BMC, made in a
+    thread of ``app.state.bmc_requests`` (503 at once when it is full)."""
+    return await request.app.state.bmc_requests.run(
+        lambda: _Conductor(request, node_ident).call(method, **kwargs))
 
 
 def _states_location(request: Request, node_ident: str) -> dict[str, str]:
@@ -81,27 +90,28 @@ def set_provision_state(request: Request, node_ident: str,
 
 @router.get('/v1/nodes/{node_ident}/management/boot_device',
             summary='Show the boot device')
-def get_boot_device(request: Request, node_ident: str) -> Response:
-    result = _Conductor(request, node_ident).call('get_boot_device')
+async def get_boot_device(request: Request, node_ident: str) -> Response:
+    result = await _call_waiting_on_bmc(request, node_ident,
+                                        'get_boot_device')
     return responses.JSONResponse(result)
 
 
 @router.put('/v1/nodes/{node_ident}/management/boot_device',
             status_code=204, summary='Set the boot device')
-def set_boot_device(request: Request, node_ident: str,
-                    body: schemas.BootDeviceRequest) -> Response:
-    _Conductor(request, node_ident).call(
-        'set_boot_device', device=body.boot_device,
+async def set_boot_device(request: Request, node_ident: str,
+                          body: schemas.BootDeviceRequest) -> Response:
+    await _call_waiting_on_bmc(
+        request, node_ident, 'set_boot_device', device=body.boot_device,
         persistent=body.persistent)
     return responses.empty(204)
 
 
 @router.get('/v1/nodes/{node_ident}/management/boot_device/supported',
             summary='List supported boot devices')
-def get_supported_boot_devices(request: Request,
-                               node_ident: str) -> Response:
-    devices = _Conductor(request, node_ident).call(
-        'get_supported_boot_devices')
+async def get_supported_boot_devices(request: Request,
+                                     node_ident: str) -> Response:
+    devices = await _call_waiting_on_bmc(request, node_ident,
+                                         'get_supported_boot_devices')
     return responses.JSONResponse({'supported_boot_devices': devices})
 
 
@@ -127,7 +137,7 @@ def unset_maintenance(request: Request, node_ident: str) -> Response:
 
 @router.get('/v1/nodes/{node_ident}/validate',
             summary='Validate the driver interfaces')
-def validate(request: Request, node_ident: str) -> Response:
-    result = _Conductor(request, node_ident).call(
-        'validate_driver_interfaces')
+async def validate(request: Request, node_ident: str) -> Response:
+    result = await _call_waiting_on_bmc(request, node_ident,
+                                        'validate_driver_interfaces')
     return responses.JSONResponse(result)

@@ -1,6 +1,7 @@
 """The worker pool: bounded, split between actions and periodic work."""
 
 import threading
+from unittest import mock
 
 from podium.common import exceptions
 from podium.conductor import pool as pool_mod
@@ -130,12 +131,39 @@ class TestSpawn(PoolTestCase):
         gate.opened.set()
         self.assertTrue(pool.wait_idle(20))
 
-    def test_thread_count_is_bounded(self) -> None:
-        pool = self.make_pool(4, 1)
+    def test_threads_follow_the_work(self) -> None:
+        pool = self.make_pool(20, 1)
         before = threading.active_count()
-        for _ in range(300):
-            pool.spawn(lambda: None).result(10)
-        self.assertLessEqual(threading.active_count(), before + pool.size)
+        for burst in (20, 7, 20, 3, 20):
+            gate = self.gate()
+            for _ in range(burst):
+                pool.spawn(gate.work)
+            gate.wait_entered(burst)
+            # Every task runs at once, never on more threads than the
+            # pool's size.
+            self.assertLessEqual(pool.threads, pool.size)
+            self.assertLessEqual(threading.active_count(),
+                                 before + pool.size)
+            gate.opened.set()
+            self.assertTrue(pool.wait_idle(20))
+        # Idle, the pool falls back to a thread or two.
+        wait_for(lambda: (pool.maintain(), pool.threads <= 2)[1],
+                 what='idle threads to stop')
+        wait_for(lambda: threading.active_count() <= before + 2,
+                 what='stopped threads to exit')
+
+    def test_shrinking_keeps_track_of_busy_threads(self) -> None:
+        executor = pool_mod._DynamicExecutor(max_workers=4)
+        self.addCleanup(executor.shutdown, wait=False)
+        workers = [mock.Mock(idle=idle) for idle in (False, True, False)]
+        executor._workers = list(workers)
+        executor._shrinking = True
+        self.assertTrue(executor._drop_thread())
+        # futurist's own _drop_thread forgets workers[0] here.
+        self.assertEqual([workers[0], workers[2]], executor._workers)
+        workers[1].stop.assert_called_once_with()
+        executor._workers = [mock.Mock(idle=False)]
+        self.assertFalse(executor._drop_thread())
 
 
 class TestFanOut(PoolTestCase):

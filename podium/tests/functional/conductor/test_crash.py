@@ -1,0 +1,84 @@
+"""A real ``podium serve`` killed with SIGKILL in the middle of a power
+action, then started again: nothing is left half done."""
+
+import os
+import time
+
+import requests
+
+from podium.common import states
+from podium.conf import CONF
+from podium.db import api as db_api
+from podium.tests import base
+from podium.tests.functional import fixtures as podium_fixtures
+from podium.tests.unit.conductor.utils import wait_for
+
+HOST = 'crash-conductor'
+#: Seconds the fake BMC takes per call while the action is killed.
+SLOW_BMC = 120
+WAIT = 60.0
+#: A restart within this of the last heartbeat is refused (the host
+#: might be alive elsewhere): the test waits it out.
+HEARTBEAT_TIMEOUT = 3
+
+
+class TestKilledMidPowerAction(base.DbTestCase):
+
+    def start_service(self, log_name: str) -> podium_fixtures.PodiumProcess:
+        config_file = os.path.join(self.state_dir, 'podium.conf')
+        podium_fixtures.write_config(config_file, {
+            'DEFAULT': dict(podium_fixtures.FAKE_DRIVERS,
+                            state_path=self.state_dir, host=HOST),
+            'database': {'connection': CONF.database.connection},
+            'api': {'host_ip': '127.0.0.1', 'port': 0},
+            'conductor': {'sync_power_state_interval': 1,
+                          'force_power_state_during_sync': False,
+                          'heartbeat_interval': 1,
+                          'heartbeat_timeout': HEARTBEAT_TIMEOUT,
+                          'action_timeout': SLOW_BMC * 2}})
+        return self.useFixture(podium_fixtures.PodiumProcess(
+            'podium.cmd.serve', config_file,
+            os.path.join(self.state_dir, log_name)))
+
+    def test_restart_aborts_the_power_action_and_syncs_again(self) -> None:
+        node = db_api.create_node({
+            'name': 'slow', 'driver': 'fake-hardware',
+            'power_state': states.POWER_OFF,
+            'driver_info': {'fake_delay': SLOW_BMC},
+            'driver_internal_info': {'fake_power_state': states.POWER_OFF}})
+        first = self.start_service('first.log')
+        response = requests.put(
+            f'{first.url}/v1/nodes/{node.uuid}/states/power',
+            json={'target': states.POWER_ON}, timeout=30)
+        self.assertEqual(202, response.status_code, response.text)
+        stored = db_api.get_node(node.id)
+        self.assertEqual(HOST, stored.reservation)
+        self.assertEqual(states.POWER_ON, stored.target_power_state)
+
+        first.process.kill()
+        first.process.wait(30)
+        time.sleep(HEARTBEAT_TIMEOUT + 1)
+        # The BMC had in fact switched the server on before the crash.
+        db_api.update_node_by_id(node.id, {
+            'driver_info': {},
+            'driver_internal_info': {'fake_power_state': states.POWER_ON}})
+
+        second = self.start_service('second.log')
+        stored = wait_for(lambda: (lambda n: n if n.last_error else None)(
+            db_api.get_node(node.id)), timeout=WAIT,
+            what='the restarted conductor to record the abort')
+        self.assertIsNone(stored.target_power_state)
+        self.assertEqual(
+            f'Power action to "{states.POWER_ON}" was interrupted: '
+            f'conductor {HOST} restarted while it ran', stored.last_error)
+        history = [entry.event for entry in db_api.list_node_history(node.id)]
+        self.assertIn(stored.last_error, history)
+        # Power sync owns the node again and records what the BMC says.
+        wait_for(lambda: db_api.get_node(node.id).power_state
+                 == states.POWER_ON, timeout=WAIT,
+                 what='power sync to read the node again')
+        shown = requests.get(f'{second.url}/v1/nodes/{node.uuid}',
+                             timeout=30).json()
+        self.assertIsNone(shown['target_power_state'])
+        self.assertIsNone(shown['reservation'])
+        self.assertEqual(stored.last_error, shown['last_error'])
