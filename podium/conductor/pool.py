@@ -71,11 +71,23 @@ class _DynamicExecutor(futurist.DynamicThreadPoolExecutor):
         self._shrinking = False
 
     def maintain(self) -> None:
+        """Stop idle workers down to what the work needs.
+
+        Unlike futurist's, this does not join the stopped workers: it runs
+        on a worker itself (the heartbeat), which may be one of them, and
+        a worker that took an item just as it was stopped finishes that
+        item first. Stopped workers are daemons and end on their own.
+        """
         self._shrinking = True
         try:
-            super().maintain()
+            while not self._shutdown:
+                with self._shutdown_lock:
+                    if not self._maybe_spin_up():
+                        break
         finally:
             self._shrinking = False
+        with self._shutdown_lock:
+            self._dead_workers = []
 
     def _drop_thread(self) -> bool:
         if not self._shrinking:
