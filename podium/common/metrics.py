@@ -70,7 +70,8 @@ SYNC_NODES = prometheus_client.Counter(
     'podium_power_sync_nodes',
     'Nodes handled by power sync, by outcome: read (answered), failed '
     '(error or bad answer), timed_out (no answer in time), changed '
-    '(power state changed out of band).', ['outcome'])
+    '(power state changed out of band), push_failed (pushing the recorded '
+    'state back failed).', ['outcome'])
 
 # BMCs ---------------------------------------------------------------------
 

@@ -18,9 +18,13 @@ Every ``[conductor] sync_power_state_interval`` seconds a cycle:
 3. compares each answer with the database. A different state is an
    out-of-band change: recorded in the node and its history or, with
    ``force_power_state_during_sync``, pushed back to the hardware under
-   an exclusive lock. ``power_state_sync_max_retries`` consecutive
-   failures put the node in maintenance with fault ``power failure``;
-   the first good answer afterwards clears both;
+   an exclusive lock, with the budget of an operator action
+   (``action_timeout``, not the read timeout); a failed push-back is
+   reported as such in ``last_error`` and the node's history.
+   ``power_state_sync_max_retries`` consecutive failures (reads, or
+   push-backs of a node still in the wrong state) put the node in
+   maintenance with fault ``power failure``; the first good answer
+   afterwards clears both;
 4. writes only the nodes that changed, in batches (every
    :data:`FLUSH_BATCH` changes or :data:`FLUSH_INTERVAL` seconds, so a
    cycle slowed down by hung BMCs still records the others promptly).
@@ -71,6 +75,10 @@ TIMEOUT_GRACE = 1.0
 #: conductor before a restart, or the conductor that owned the node).
 READ_FAILURE_PREFIX = 'Failed to read the power state: '
 
+#: How ``last_error`` starts when pushing the recorded state back to the
+#: hardware failed; cleared once the hardware is in the recorded state.
+PUSH_FAILURE_PREFIX = 'Failed to push the power state back to '
+
 _STABLE_STATES = (states.POWER_ON, states.POWER_OFF)
 
 
@@ -91,6 +99,7 @@ class CycleStats:
     changed: int = 0
     failed: int = 0
     forced: int = 0
+    push_failed: int = 0
     written: int = 0
 
 
@@ -149,13 +158,15 @@ class PowerSync:
         if cycle.to_force:
             self.pool.fan_out(
                 cycle.push_back, cycle.to_force,
-                CONF.conductor.sync_power_state_workers, cycle.on_pushed)
+                CONF.conductor.sync_power_state_workers, cycle.on_pushed,
+                timeout=cycle.push_timeout + TIMEOUT_GRACE)
             cycle.flush()
         elapsed = time.monotonic() - started
         metrics.SYNC_CYCLE_DURATION.observe(elapsed)
         metrics.SYNC_LAST_CYCLE.set(elapsed)
         LOG.debug('Power sync: %(nodes)d node(s) read, %(changed)d '
-                  'changed, %(forced)d pushed back, %(failed)d failed, '
+                  'changed, %(forced)d pushed back, %(push_failed)d '
+                  'push-back(s) failed, %(failed)d failed, '
                   '%(written)d written in %(secs).2fs',
                   dict(dataclasses.asdict(cycle.stats), secs=elapsed))
         return cycle.stats
@@ -215,6 +226,8 @@ class _Cycle:
         self.force = CONF.conductor.force_power_state_during_sync
         self.max_retries = CONF.conductor.power_state_sync_max_retries
         self.timeout = CONF.conductor.power_state_read_timeout
+        # A push-back is a power action: it gets an action's budget.
+        self.push_timeout = CONF.conductor.action_timeout
         self.to_force: list[tuple[Any, str]] = []
         self._unanswered: list[tuple[base.PowerInterface, list[Any]]] = []
         self._changes: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
@@ -257,13 +270,22 @@ class _Cycle:
         row, _actual = item
         with task_manager.acquire(self.context, row.id,
                                   purpose='power state sync',
-                                  timeout=self.timeout,
+                                  timeout=self.push_timeout,
                                   host=self.sync.host) as task:
             recorded = task.node.power_state
             if (recorded != row.power_state or recorded not in _STABLE_STATES
                     or task.node.target_power_state or task.node.maintenance):
                 return None
-            task.driver.power.set_power_state(task, recorded)
+            timer = metrics.Timer()
+            try:
+                with timer:
+                    task.driver.power.set_power_state(task, recorded)
+            except Exception:
+                metrics.observe_bmc_request(row.driver, 'set_power_state',
+                                            timer.seconds, failed=True)
+                raise
+            metrics.observe_bmc_request(row.driver, 'set_power_state',
+                                        timer.seconds, failed=False)
             return recorded
 
     # In the cycle's thread -----------------------------------------------
@@ -303,25 +325,36 @@ class _Cycle:
             LOG.debug('Node %s: not pushed back to %s: %s', label,
                       row.power_state, error)
         elif error is not None:
-            self._failed(row, error)
+            self._push_failed(row, actual, error)
         elif pushed is not None:
             self.stats.forced += 1
+            self.sync.reset_failures(row.id)
             LOG.warning('Node %s: power state changed out-of-band to %s; '
                         'pushed back to %s', label, actual, pushed)
-            self._history.append((
-                row.id, f'Power state changed out-of-band to {actual}; '
-                        f'pushed back to {pushed}.', EVENT_TYPE,
-                states.WARNING))
+            expected: dict[str, Any] = {}
+            values: dict[str, Any] = {}
+            if row.last_error and row.last_error.startswith(
+                    PUSH_FAILURE_PREFIX):
+                expected['last_error'] = row.last_error
+                values['last_error'] = None
+            self._queue(row, expected, values, [(
+                f'Power state changed out-of-band to {actual}; pushed '
+                f'back to {pushed}.', states.WARNING)])
 
     def _answered(self, row: Any, power_state: str) -> None:
         metrics.SYNC_NODES.labels('read').inc()
+        recovering = row.maintenance and row.fault == states.POWER_FAILURE
+        push = (power_state != row.power_state and self.force
+                and row.power_state in _STABLE_STATES and not recovering)
         had_failures = self.sync.failure_count(row.id) > 0
-        self.sync.reset_failures(row.id)
+        if not push:
+            # A node to push back counts its failed push-backs on until
+            # one succeeds, as Ironic does.
+            self.sync.reset_failures(row.id)
         label = base.node_label(row)
         expected: dict[str, Any] = {}
         values: dict[str, Any] = {}
         history: list[tuple[str, str]] = []
-        recovering = row.maintenance and row.fault == states.POWER_FAILURE
         if recovering:
             expected.update(maintenance=True, fault=states.POWER_FAILURE)
             values.update(maintenance=False, maintenance_reason=None,
@@ -331,14 +364,15 @@ class _Cycle:
             history.append((f'BMC answers again (power state '
                             f'{power_state}); fault "{states.POWER_FAILURE}" '
                             f'cleared.', states.INFO))
-        if row.last_error and (recovering or had_failures or
-                               row.last_error.startswith(
-                                   READ_FAILURE_PREFIX)):
+        if row.last_error and (
+                row.last_error.startswith(READ_FAILURE_PREFIX) or (
+                    not push and (recovering or had_failures or
+                                  row.last_error.startswith(
+                                      PUSH_FAILURE_PREFIX)))):
             expected['last_error'] = row.last_error
             values['last_error'] = None
         if power_state != row.power_state:
-            if row.power_state in _STABLE_STATES and self.force \
-                    and not recovering:
+            if push:
                 self.to_force.append((row, power_state))
             else:
                 self.stats.changed += 1
@@ -356,28 +390,46 @@ class _Cycle:
         self._queue(row, expected, values, history)
 
     def _failed(self, row: Any, error: BaseException) -> None:
-        count = self.sync.count_failure(row.id)
+        """A read failed: count it, and record it in ``last_error``."""
         self.stats.failed += 1
         metrics.SYNC_NODES.labels(
             'timed_out' if isinstance(error, exceptions.BMCTimeout)
             else 'failed').inc()
+        self._count_failure(row, READ_FAILURE_PREFIX + _masked(error),
+                            'power state read', [])
+
+    def _push_failed(self, row: Any, actual: str,
+                     error: BaseException) -> None:
+        """A push-back failed: a failed power action, not a failed read."""
+        self.stats.push_failed += 1
+        metrics.SYNC_NODES.labels('push_failed').inc()
+        message = (f'{PUSH_FAILURE_PREFIX}{row.power_state} (the BMC '
+                   f'reported {actual}): {_masked(error)}')
+        history = ([] if row.last_error == message else
+                   [(message, states.ERROR_SEVERITY)])
+        self._count_failure(row, message, 'power state push-back', history)
+
+    def _count_failure(self, row: Any, message: str, what: str,
+                       history: list[tuple[str, str]]) -> None:
+        """One more failure of ``row`` (``what`` failed with
+        ``message``): maintenance after ``power_state_sync_max_retries``
+        in a row."""
+        count = self.sync.count_failure(row.id)
         label = base.node_label(row)
-        message = READ_FAILURE_PREFIX + _masked(error)
         expected: dict[str, Any] = {}
         values: dict[str, Any] = {}
-        history: list[tuple[str, str]] = []
-        LOG.warning('Node %s: power state read failed (%d consecutive, '
-                    'maintenance after %d): %s', label, count,
-                    self.max_retries, _masked(error))
+        LOG.warning('Node %s: %s failed (%d consecutive, maintenance '
+                    'after %d): %s', label, what, count, self.max_retries,
+                    message)
         if count >= self.max_retries and not row.maintenance:
             expected['maintenance'] = False
             values.update(maintenance=True, fault=states.POWER_FAILURE,
                           maintenance_reason=message)
-            LOG.error('Node %s: %d consecutive power state read failures; '
-                      'entering maintenance with fault "%s"', label, count,
+            LOG.error('Node %s: %d consecutive %s failures; entering '
+                      'maintenance with fault "%s"', label, count, what,
                       states.POWER_FAILURE)
-            history.append((f'{count} consecutive power state read '
-                            f'failures; maintenance with fault '
+            history.append((f'{count} consecutive {what} failures; '
+                            f'maintenance with fault '
                             f'"{states.POWER_FAILURE}": {message}',
                             states.ERROR_SEVERITY))
         if row.last_error != message:
@@ -388,10 +440,11 @@ class _Cycle:
     def _queue(self, row: Any, expected: dict[str, Any],
                values: dict[str, Any],
                history: list[tuple[str, str]]) -> None:
-        if not values:
+        if not values and not history:
             return
-        expected['reservation'] = None
-        self._changes.append((row.id, expected, values))
+        if values:
+            expected['reservation'] = None
+            self._changes.append((row.id, expected, values))
         self._history.extend((row.id, event, EVENT_TYPE, severity)
                              for event, severity in history)
         if self._oldest is None:

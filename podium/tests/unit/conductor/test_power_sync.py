@@ -1,12 +1,13 @@
 """Power-state sync against the fake hardware."""
 
 import threading
+import time
 from typing import Any
 from unittest import mock
 
 import fixtures
 
-from podium.common import states
+from podium.common import exceptions, states
 from podium.conductor import power_sync
 from podium.db import api as db_api
 from podium.db import models
@@ -84,6 +85,86 @@ class TestOutOfBand(SyncTestCase):
         self.assertEqual(0, stats.forced)
         self.assertEqual(states.POWER_ON, self.node(
             node).driver_internal_info['fake_power_state'])
+
+    def test_push_back_gets_the_budget_of_an_action(self) -> None:
+        self.config(force_power_state_during_sync=True, action_timeout=30.0,
+                    group='conductor')
+        node = self.create_node('n1', power_state=states.POWER_OFF)
+        self.set_fake_power(node, states.POWER_ON)
+        budgets: list[float] = []
+        real_set = fake.FakePower.set_power_state
+
+        def set_power_state(iface: Any, task: Any, state: str,
+                            timeout: float | None = None) -> None:
+            budgets.append(task.timeout)
+            real_set(iface, task, state, timeout)
+
+        with mock.patch.object(fake.FakePower, 'set_power_state',
+                               set_power_state):
+            self.assertEqual(1, self.run_sync().forced)
+        # Not the 5 s a read may take.
+        self.assertEqual([30.0], budgets)
+
+    def test_failed_push_back_reported_as_a_power_action(self) -> None:
+        self.config(force_power_state_during_sync=True, group='conductor')
+        node = self.create_node('n1', power_state=states.POWER_OFF)
+        self.set_fake_power(node, states.POWER_ON)
+        with mock.patch.object(
+                fake.FakePower, 'set_power_state',
+                side_effect=exceptions.DriverError(reason='relay stuck')):
+            stats = self.run_sync()
+        self.assertEqual((0, 0, 1), (stats.failed, stats.forced,
+                                     stats.push_failed))
+        stored = self.node(node)
+        self.assertEqual(
+            'Failed to push the power state back to power off (the BMC '
+            'reported power on): Driver error: relay stuck',
+            stored.last_error)
+        self.assertFalse(stored.last_error.startswith(
+            power_sync.READ_FAILURE_PREFIX))
+        self.assertEqual(states.POWER_OFF, stored.power_state)
+        self.assertEqual([(states.ERROR_SEVERITY, stored.last_error)],
+                         self.history(node))
+        # The next cycle reads fine and pushes back: the error goes.
+        stats = self.run_sync()
+        self.assertEqual((1, 0), (stats.forced, stats.push_failed))
+        stored = self.node(node)
+        self.assertIsNone(stored.last_error)
+        self.assertEqual(states.POWER_OFF,
+                         stored.driver_internal_info['fake_power_state'])
+        self.assertEqual(0, self.sync.failure_count(node.id))
+
+    def test_push_back_failing_on_leads_to_maintenance(self) -> None:
+        self.config(force_power_state_during_sync=True, group='conductor')
+        node = self.create_node('n1', power_state=states.POWER_OFF)
+        self.set_fake_power(node, states.POWER_ON)
+        with mock.patch.object(
+                fake.FakePower, 'set_power_state',
+                side_effect=exceptions.DriverError(reason='relay stuck')):
+            for _ in range(3):
+                self.run_sync()
+        stored = self.node(node)
+        self.assertTrue(stored.maintenance)
+        self.assertEqual(states.POWER_FAILURE, stored.fault)
+        self.assertTrue(stored.maintenance_reason.startswith(
+            power_sync.PUSH_FAILURE_PREFIX))
+
+    def test_hung_push_back_not_waited_for_past_its_budget(self) -> None:
+        self.config(force_power_state_during_sync=True, action_timeout=0.2,
+                    group='conductor')
+        node = self.create_node('n1', power_state=states.POWER_OFF)
+        self.set_fake_power(node, states.POWER_ON)
+        release = threading.Event()
+        self.addCleanup(release.set)
+        with mock.patch.object(fake.FakePower, 'set_power_state',
+                               lambda *args, **kwargs: release.wait(20)):
+            started = time.monotonic()
+            stats = self.run_sync()
+            elapsed = time.monotonic() - started
+        # Budget plus grace, not the 20 s the push-back hangs.
+        self.assertLess(elapsed, 0.2 + power_sync.TIMEOUT_GRACE + 5)
+        self.assertEqual((1, 0), (stats.push_failed, stats.failed))
+        self.assertEqual(1, self.sync.failure_count(node.id))
 
     def test_action_during_read_wins(self) -> None:
         node = self.create_node('n1', power_state=states.POWER_OFF)
