@@ -5,7 +5,7 @@ import os
 
 from podium.common import exceptions, states
 from podium.conductor import periodics
-from podium.drivers import base
+from podium.drivers import base, steps
 
 LOG = logging.getLogger(__name__)
 
@@ -67,12 +67,29 @@ class FilePower(base.PowerInterface):
         # No soft power off: refused with a 400 naming what is supported.
         return [states.POWER_ON, states.POWER_OFF, states.REBOOT]
 
+    @steps.clean_step(priority=0, argsinfo={
+        'state': {'description': '"on" or "off": what the file starts '
+                                 'with',
+                  'required': True}})
+    def write_power_file(self, task: base.Task, state: str) -> None:
+        """Manual clean step: (re)create the power file holding
+        ``state``. Priority 0: only an operator's ``clean`` runs it;
+        automated cleaning runs the inherited ``power_off`` step."""
+        if state not in (_ON, _OFF):
+            raise exceptions.DriverError(
+                reason=f'state must be "on" or "off", not {state!r}')
+        self.set_power_state(
+            task, states.POWER_ON if state == _ON else states.POWER_OFF)
+
+    # The spacing names a Podium option: the check runs as often as
+    # power sync, and [conductor] sync_power_state_interval = 0 turns
+    # both off.
     @periodics.node_periodic(purpose='checking example power files',
-                             spacing=300)
+                             spacing='conductor.sync_power_state_interval')
     def _check_power_files(self, task: base.Task, context: object) -> None:
-        """Every 5 minutes, for each node of this conductor using this
-        interface (not in maintenance, not locked), on the conductor's
-        worker pool: warn about a power file that went missing."""
+        """For each node of this conductor using this interface (not in
+        maintenance, not locked), on the conductor's worker pool: warn
+        about a power file that went missing."""
         if not os.path.exists(self._path(task)):
             LOG.warning('Node %s: power file %s is missing',
                         base.node_label(task.node), self._path(task))
