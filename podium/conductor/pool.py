@@ -276,6 +276,9 @@ class WorkerPool:
         waited for (its worker stays taken until it returns).
         ``on_idle`` is called at least every ``idle_interval`` seconds
         while the caller waits. Stops dispatching once the pool closes.
+        When ``on_result`` or ``on_idle`` raises, nothing more is
+        dispatched; the steps in flight are waited for (up to their
+        timeout) and reported, then the error is raised.
         """
         _FanOut(self, func, parallelism, on_result, timeout, on_idle,
                 idle_interval).run(items)
@@ -345,15 +348,31 @@ class _FanOut:
         self._last_idle = time.monotonic()
 
     def run(self, items: Iterable[Any]) -> None:
-        for item in items:
-            while len(self._in_flight) >= self._parallelism:
+        try:
+            for item in items:
+                while len(self._in_flight) >= self._parallelism:
+                    self._collect(block=True)
+                self._collect(block=False)
+                if self._pool.closed:
+                    break
+                self._dispatch(item)
+            while self._in_flight:
                 self._collect(block=True)
-            self._collect(block=False)
-            if self._pool.closed:
-                break
-            self._dispatch(item)
+        except BaseException:
+            # A callback failed (the database went away, say): dispatch
+            # nothing more, but do not leave steps behind that nobody
+            # waits for; each is bounded by the timeout.
+            self._drain()
+            raise
+
+    def _drain(self) -> None:
+        """Wait for the steps in flight, reporting each result; a
+        callback failing again is logged, not raised."""
         while self._in_flight:
-            self._collect(block=True)
+            try:
+                self._collect(block=True)
+            except Exception:
+                LOG.exception('Reporting a step of %r failed', self._func)
 
     def _dispatch(self, item: Any) -> None:
         """Start ``item`` on a shared worker, waiting for one to free up

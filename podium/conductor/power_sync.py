@@ -29,7 +29,9 @@ Every ``[conductor] sync_power_state_interval`` seconds a cycle:
    :data:`FLUSH_BATCH` changes or :data:`FLUSH_INTERVAL` seconds, so a
    cycle slowed down by hung BMCs still records the others promptly).
    Writes are compare-and-set on what was read and on the node being
-   unlocked: an action that changed the node meanwhile wins.
+   unlocked: an action that changed the node meanwhile wins. A database
+   error during the cycle keeps the batch pending and the reads going;
+   the next flush retries it, and only the cycle's last flush raises.
 
 Failure counts live in the memory of this conductor; a node taken over by
 another conductor starts counting afresh there.
@@ -232,6 +234,9 @@ class _Cycle:
         self._unanswered: list[tuple[base.PowerInterface, list[Any]]] = []
         self._changes: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
         self._history: list[tuple[int, str, str, str]] = []
+        # History entries whose node changes are written (or that have
+        # none); only their own write is still to do.
+        self._ready: list[tuple[int, str, str, str]] = []
         self._oldest: float | None = None
 
     # On workers ----------------------------------------------------------
@@ -450,24 +455,53 @@ class _Cycle:
         if self._oldest is None:
             self._oldest = time.monotonic()
         if len(self._changes) >= FLUSH_BATCH:
-            self.flush()
+            self._try_flush()
 
     def flush_if_due(self) -> None:
+        """Flush when the oldest pending change has waited long enough;
+        a database error leaves the changes pending for the next try."""
         if (self._oldest is not None
                 and time.monotonic() - self._oldest >= FLUSH_INTERVAL):
+            self._try_flush()
+
+    def _try_flush(self) -> None:
+        """Flush in the middle of a cycle: a database error is logged and
+        the changes stay pending (the next flush, at the latest the one
+        ending the cycle, writes them), so reads in flight go on."""
+        try:
             self.flush()
+        except Exception as exc:
+            LOG.warning('Power sync: writing %d change(s) failed, kept for '
+                        'the next try: %s', len(self._changes) +
+                        len(self._ready), _masked(exc))
 
     def flush(self) -> None:
-        """Write the pending changes; history only for those written."""
-        changes, history = self._changes, self._history
-        self._changes, self._history, self._oldest = [], [], None
-        if not changes and not history:
-            return
-        written = db_api.update_nodes_if(changes)
-        self.stats.written += len(written)
-        changed_ids = {node_id for node_id, _, _ in changes}
-        db_api.add_node_history_bulk(
-            [entry for entry in history
-             if entry[0] in written or entry[0] not in changed_ids],
-            conductor=self.sync.host)
+        """Write the pending changes, then history only for those written.
 
+        :raises: the database's error; what was not written then stays
+            pending, and is retried by the next flush.
+        """
+        changes, history = self._changes, self._history
+        self._changes, self._history = [], []
+        if changes:
+            try:
+                written = db_api.update_nodes_if(changes)
+            except Exception:
+                self._changes, self._history = changes, history
+                self._oldest = time.monotonic()
+                raise
+            self.stats.written += len(written)
+            changed_ids = {node_id for node_id, _, _ in changes}
+            history = [entry for entry in history
+                       if entry[0] in written or entry[0] not in changed_ids]
+        # Decided: written whatever the nodes' next changes are.
+        ready, self._ready = self._ready + history, []
+        if ready:
+            try:
+                db_api.add_node_history_bulk(ready,
+                                             conductor=self.sync.host)
+            except Exception:
+                self._ready = ready
+                self._oldest = time.monotonic()
+                raise
+        self._oldest = None

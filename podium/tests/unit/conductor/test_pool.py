@@ -249,6 +249,45 @@ class TestFanOut(PoolTestCase):
         self.assertIsInstance(errors.pop(2), ValueError)
         self.assertEqual({0: None, 1: None, 3: None}, errors)
 
+    def test_failing_callback_leaves_no_step_in_flight(self) -> None:
+        # on_result failing (a database write, say) stops the dispatch,
+        # but fan_out returns only once the steps it started are done.
+        pool = self.make_pool(10, 1)
+        gate = self.gate()
+        lock = threading.Lock()
+        running = [0]
+        reported: list[int] = []
+
+        def step(item: int) -> int:
+            with lock:
+                running[0] += 1
+            try:
+                if item:
+                    gate.work()
+                else:  # ends once the next three are running
+                    gate.wait_entered(3)
+                return item
+            finally:
+                with lock:
+                    running[0] -= 1
+
+        def on_result(item: int, _result: int,
+                      _error: BaseException | None) -> None:
+            reported.append(item)
+            if item == 0:
+                # The others are running now; let them end a bit later.
+                opener = threading.Timer(0.2, gate.opened.set)
+                opener.start()
+                self.addCleanup(opener.join, 10)
+                raise RuntimeError('database gone')
+
+        exc = self.assertRaises(RuntimeError, pool.fan_out, step, range(10),
+                                4, on_result)
+        self.assertEqual('database gone', str(exc))
+        self.assertEqual(0, running[0])
+        # The three in flight were reported; nothing else was started.
+        self.assertEqual([0, 1, 2, 3], sorted(reported))
+
     def test_overdue_step_no_longer_waited_for(self) -> None:
         pool = self.make_pool(5, 1)
         gate = self.gate()

@@ -6,6 +6,7 @@ from typing import Any
 from unittest import mock
 
 import fixtures
+from sqlalchemy import exc as sa_exc
 
 from podium.common import exceptions, states
 from podium.conductor import power_sync
@@ -294,6 +295,59 @@ class TestFailures(SyncTestCase):
         self.set_fake(node, fake_fail="login failed: password='hunter2'")
         self.run_sync()
         self.assertNotIn('hunter2', self.node(node).last_error)
+
+
+class TestDatabaseErrors(SyncTestCase):
+    """The database failing in the middle of a cycle."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        # Small batches, written while reads are still in flight.
+        self.useFixture(fixtures.MockPatch(
+            'podium.conductor.power_sync.FLUSH_BATCH', 2))
+        self.nodes = [self.create_node(f'n{index}',
+                                       power_state=states.POWER_OFF)
+                      for index in range(6)]
+        for node in self.nodes:
+            self.set_fake_power(node, states.POWER_ON)
+
+    def fail_once(self, target: str) -> mock.Mock:
+        real = getattr(db_api, target)
+        calls = mock.Mock(side_effect=[sa_exc.OperationalError(
+            'UPDATE', {}, Exception('database is locked'))] + [real] * 20)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            outcome = calls(*args, **kwargs)
+            return outcome(*args, **kwargs)
+
+        self.useFixture(fixtures.MockPatch(f'podium.db.api.{target}', call))
+        return calls
+
+    def test_node_write_error_keeps_the_batch(self) -> None:
+        calls = self.fail_once('update_nodes_if')
+        stats = self.run_sync()
+        self.assertGreater(calls.call_count, 1)
+        self.assertEqual((6, 6), (stats.changed, stats.written))
+        for node in self.nodes:
+            self.assertEqual(states.POWER_ON, self.node(node).power_state)
+            self.assertEqual(1, len(self.history(node)))
+
+    def test_history_write_error_keeps_the_entries(self) -> None:
+        calls = self.fail_once('add_node_history_bulk')
+        stats = self.run_sync()
+        self.assertGreater(calls.call_count, 1)
+        self.assertEqual(6, stats.written)
+        for node in self.nodes:
+            # Once each: the retry does not write the nodes again.
+            self.assertEqual(1, len(self.history(node)))
+
+    def test_database_down_to_the_end_fails_the_cycle(self) -> None:
+        self.useFixture(fixtures.MockPatch(
+            'podium.db.api.update_nodes_if',
+            side_effect=sa_exc.OperationalError('UPDATE', {}, Exception(
+                'database is locked'))))
+        self.assertRaises(sa_exc.OperationalError, self.run_sync)
+        self.assertEqual(0, self.manager.pool.busy)
 
 
 class TestHungBMC(SyncTestCase):
