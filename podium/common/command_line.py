@@ -7,6 +7,11 @@ that override a configuration option for one run (``--host``,
 ``--port``, ``--state-dir``): the flag wins over the configuration
 file, the help says so, and when both are given and differ a start-up
 log line says which value is used.
+
+oslo.config gives every command a ``--shell_completion`` option of its
+own; the version Podium runs with cannot print its script (its
+templates are not installed), so Podium takes it out of the help and
+refuses it with a pointer to ``podium completion``.
 """
 
 import dataclasses
@@ -105,8 +110,17 @@ DBSYNC = ServiceCommand(
 COMMANDS = (SERVE, API, CONDUCTOR, DBSYNC)
 
 
+#: oslo.config's own flag; see the module docstring.
+SHELL_COMPLETION_FLAG = '--shell_completion'
+SHELL_COMPLETION_REFUSED = (
+    f'{SHELL_COMPLETION_FLAG} is not supported by the service commands; '
+    f'"podium completion bash" (or zsh) prints the completion script of '
+    f'the podium CLI, "podium serve" included')
+
+
 def register(conf: cfg.ConfigOpts, command: ServiceCommand) -> None:
-    """Register ``command``'s override flags before parsing."""
+    """Register ``command``'s override flags before parsing, and take
+    oslo.config's ``--shell_completion`` out of its help."""
     opts = [override.opt for override in command.override_list()]
     try:
         conf.register_cli_opts(opts)
@@ -114,11 +128,19 @@ def register(conf: cfg.ConfigOpts, command: ServiceCommand) -> None:
         # A second parse in one process (tests): start the parser over.
         conf.clear()
         conf.register_cli_opts(opts)
+    conf.unregister_opt(cfg.ConfigOpts._shell_completion_opt)
 
 
 def parse(conf: cfg.ConfigOpts, argv: Sequence[str],
           command: ServiceCommand | None) -> None:
-    """Parse ``argv`` with ``command``'s usage, description and version."""
+    """Parse ``argv`` with ``command``'s usage, description and version.
+
+    :raises ValueError: ``--shell_completion`` was given (oslo.config
+        would die with a traceback on it).
+    """
+    if any(arg == SHELL_COMPLETION_FLAG
+           or arg.startswith(SHELL_COMPLETION_FLAG + '=') for arg in argv):
+        raise ValueError(SHELL_COMPLETION_REFUSED)
     conf(list(argv), project='podium', version=version.version_string(),
          validate_default_values=True,
          prog=command.prog if command else None,

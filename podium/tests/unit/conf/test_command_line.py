@@ -96,8 +96,22 @@ class ServiceHelpTest(base.TestCase):
             self.assertIn(' '.join(command.description.split()[:6]),
                           ' '.join(result.stdout.split()))
             self.assertIn('--version', result.stdout)
+            # oslo.config's own flag, which cannot work here, is hidden.
+            self.assertNotIn('shell_completion', result.stdout)
             for flag in command.overrides:
                 self.assertIn(f'--{flag}', result.stdout)
+
+    def test_shell_completion_is_refused_with_a_pointer(self) -> None:
+        for module, args in (('podium.cmd.api', ('--shell_completion',
+                                                 'bash')),
+                             ('podium.cmd.dbsync', ('--shell_completion=zsh',
+                                                    'upgrade'))):
+            result = process.run_python('-m', module, *args)
+            self.assertEqual(1, result.returncode, result.stderr)
+            self.assertNotIn('Traceback', result.stderr)
+            self.assertEqual(f'podium: configuration error: '
+                             f'{command_line.SHELL_COMPLETION_REFUSED}\n',
+                             result.stderr)
 
     def test_version(self) -> None:
         result = process.run_python('-m', 'podium.cmd.conductor',
