@@ -1,6 +1,7 @@
 """The worker pool: bounded, split between actions and periodic work."""
 
 import threading
+import time
 from unittest import mock
 
 from podium.common import exceptions
@@ -147,6 +148,61 @@ class TestSpawn(PoolTestCase):
             gate.opened.set()
             self.assertTrue(pool.wait_idle(20))
         # Idle, the pool falls back to a thread or two.
+        wait_for(lambda: (pool.maintain(), pool.threads <= 2)[1],
+                 what='idle threads to stop')
+        wait_for(lambda: threading.active_count() <= before + 2,
+                 what='stopped threads to exit')
+
+    def test_concurrent_work_bounded_then_falls_back(self) -> None:
+        # Actions and fan-outs submitted from several threads at once,
+        # with the heartbeat shrinking the pool meanwhile: the pool never
+        # runs more threads than its size, and falls back once idle.
+        size = 12
+        pool = self.make_pool(size, 2, periodic_slots=1)
+        before = threading.active_count()
+        stop = threading.Event()
+        peak = [0]
+
+        def tiny(_item: object = None) -> None:
+            time.sleep(0.002)
+
+        def submitter() -> None:
+            while not stop.is_set():
+                pool.fan_out(tiny, range(20), 6, lambda *args: None)
+                for _ in range(5):
+                    try:
+                        pool.spawn(tiny)
+                    except exceptions.NoFreeConductorWorker:
+                        pass
+
+        def heartbeat() -> None:
+            while not stop.is_set():
+                pool.maintain()
+                time.sleep(0.01)
+
+        def sampler() -> None:
+            while not stop.is_set():
+                peak[0] = max(peak[0], pool.threads,
+                              threading.active_count() - helpers - before)
+                time.sleep(0.001)
+
+        workers = [threading.Thread(target=submitter, daemon=True)
+                   for _ in range(4)]
+        workers += [threading.Thread(target=heartbeat, daemon=True),
+                    threading.Thread(target=sampler, daemon=True)]
+        helpers = len(workers)
+        for thread in workers:
+            thread.start()
+        time.sleep(1.5)
+        stop.set()
+        for thread in workers:
+            thread.join(20)
+            self.assertFalse(thread.is_alive())
+        self.assertTrue(pool.wait_idle(20))
+        # Busy, it used threads; never more than the pool's size plus
+        # workers stopped but not yet ended (a constant).
+        self.assertGreater(peak[0], 2)
+        self.assertLessEqual(peak[0], size + 2)
         wait_for(lambda: (pool.maintain(), pool.threads <= 2)[1],
                  what='idle threads to stop')
         wait_for(lambda: threading.active_count() <= before + 2,
