@@ -5,8 +5,9 @@ and an all-in-one Podium (a child process, :mod:`podium.cli.local_service`)
 in a temporary directory, then runs real ``podium`` commands against
 them, explaining what happens:
 
-1. bulk enrollment from a YAML file;
-2. power sync discovering the power states the BMCs report;
+1. bulk enrollment from a YAML file, each node then verified
+   (``manage``: power sync reads only verified nodes, as in Ironic);
+2. the power states the BMCs reported, recorded by verification;
 3. a bulk power-on with ``--wait`` while two BMCs are slow and one has
    just stopped answering: the healthy nodes finish, the hung one ends
    FAILED with a timeout reason;
@@ -122,6 +123,11 @@ def _enrollment(systems: Sequence[Any], names: Sequence[str]
             for system, name in zip(systems, names, strict=True)]
 
 
+def _verified(node: dict[str, Any]) -> bool:
+    return node.get('provision_state') == 'manageable' and \
+        bool(node.get('power_state'))
+
+
 def run(nodes: int, keep_running: bool, stream: TextIO) -> int:
     """Run the tour; 0 when everything it shows happened."""
     if nodes < MIN_NODES:
@@ -161,30 +167,36 @@ def _tour(tour: Tour, sim: Any, state_dir: str, count: int) -> None:
 
     for index in (0, 3):
         sim.set_power(systems[index], 'On')
-    tour.heading('1. Enroll the fleet from a file')
+    tour.heading('1. Enroll the fleet from a file and verify it')
     path = os.path.join(state_dir, 'nodes.yaml')
     with open(path, 'w', encoding='utf-8') as handle:
         yaml.safe_dump(_enrollment(systems, names), handle, sort_keys=False)
     tour.say("""The file lists one node per BMC. Every row is checked
         first (driver known, names unique and free, nested fields well
         formed) and nothing is created unless all rows are valid; then
-        the nodes are created concurrently. Its first entry (password
-        masked here; Podium masks it in every answer):""")
+        the nodes are created concurrently. With --manage each new node
+        is then verified: its BMC credentials are checked with a real
+        read, and it goes from enroll to manageable. As in Ironic, power
+        sync leaves enrolled nodes alone until they are verified. The
+        file's first entry (password masked here; Podium masks it in
+        every answer):""")
     shown = _enrollment(systems[:1], names[:1])
     shown[0]['driver_info']['redfish_password'] = '******'  # noqa: S105
     first = yaml.safe_dump(shown, sort_keys=False)
     tour.stream.write(textwrap.indent(first, '    ') + '\n')
-    if tour.run('node', 'create', '--from-file', path) != 0:
+    if tour.run('node', 'create', '--from-file', path, '--manage',
+                '--timeout', '60') != 0:
         raise DemoFailed('bulk enrollment failed')
 
-    tour.heading('2. Power sync discovers the power states')
-    tour.say(f"""New nodes have no recorded power state. The BMCs of
-        {names[0]} and {names[3]} report On, the others Off. Within a sync
-        interval Podium reads every BMC (in parallel, each read bounded
-        by a timeout) and records what it finds.""")
-    took = tour.expect('every node to get a power state', lambda: all(
-        tour.node(n, 'power_state').get('power_state') for n in names), 30)
-    tour.say(f'Every node had a power state after {took:.1f}s:')
+    tour.heading('2. Verified nodes have their power state')
+    tour.say(f"""The BMCs of {names[0]} and {names[3]} report On, the
+        others Off. Verification recorded what each BMC said; from now
+        on power sync reads every BMC each {SYNC_INTERVAL}s (in
+        parallel, each read bounded by a timeout) and records any
+        change.""")
+    tour.expect('every node to be manageable with a power state',
+                lambda: all(_verified(tour.node(
+                    n, 'provision_state,power_state')) for n in names), 30)
     tour.run('node', 'list')
 
     tour.heading('3. Bulk power-on while BMCs misbehave')

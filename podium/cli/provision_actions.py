@@ -83,3 +83,32 @@ def wait_for_provision(client: ApiClient, ident: str, expected: str,
                                   f'{state})', data)
         yield min(backoff(attempt, base=0.25, cap=2.0), remaining)
         attempt += 1
+
+
+def enroll(client: ApiClient, create: Action, targets: list[str],
+           timeout: float) -> Action:
+    """``create`` a node, then move it through ``targets`` (``manage``,
+    then ``provide``), waiting for each: enrollment that ends with nodes
+    power sync reads, since it leaves nodes in ``enroll`` alone.
+
+    The outcome fails at the first step that fails and says which; the
+    node it created stays, in the state that step left it in.
+    """
+    def action(ident: str, note: Note) -> Steps[Outcome]:
+        outcome = yield from create(ident, note)
+        node = outcome.data.get('uuid')
+        if not outcome.ok or not node:
+            return outcome
+        reasons = [outcome.reason]
+        data = dict(outcome.data)
+        note(outcome.reason)
+        for target in targets:
+            step = yield from provision(client, target, True,
+                                        timeout)(node, note)
+            data.update(step.data)
+            if not step.ok:
+                return Outcome(False, f'{", ".join(reasons)}; {target} '
+                                      f'failed: {step.reason}', data)
+            reasons.append(step.reason)
+        return Outcome(True, ', '.join(reasons), data)
+    return action

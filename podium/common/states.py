@@ -52,6 +52,13 @@ STABLE_STATES = (ENROLL, MANAGEABLE, AVAILABLE, ACTIVE, ERROR)
 TRANSIENT_STATES = (VERIFYING, DEPLOYING, DEPLOYWAIT, DELETING, CLEANING,
                     CLEANWAIT, INSPECTING, INSPECTWAIT, ADOPTING)
 
+#: States power sync does not read (Ironic's ``SYNC_EXCLUDED_STATES``,
+#: widened to every transient state): ``enroll`` because the node's BMC
+#: credentials were never verified, ``adopt failed`` because adoption
+#: found them or the node wrong, and every transient state because the
+#: conductor working on the node may switch its power on purpose.
+SYNC_EXCLUDED_STATES = (ENROLL, ADOPTFAIL) + TRANSIENT_STATES
+
 #: States a failed transition ends in.
 FAILURE_STATES = (DEPLOYFAIL, CLEANFAIL, INSPECTFAIL, ADOPTFAIL)
 

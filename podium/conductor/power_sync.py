@@ -4,8 +4,11 @@ Every ``[conductor] sync_power_state_interval`` seconds a cycle:
 
 1. lists, in one query and as light rows, the nodes this conductor owns
    (hash ring), skipping nodes locked by an action (not waited for),
-   nodes with a power action in flight and nodes in maintenance (except
-   those put there by this sync, so they can recover);
+   nodes with a power action in flight, nodes in maintenance (except
+   those put there by this sync, so they can recover) and nodes in a
+   provision state of :data:`~podium.common.states.SYNC_EXCLUDED_STATES`
+   (``enroll``: credentials never verified; transient states: the
+   conductor working on the node owns its power);
 2. groups the nodes whose power interface gives them a common
    ``batch_key`` into one ``get_power_states`` call, and reads every
    group on the worker pool, ``sync_power_state_workers`` at a time;
@@ -185,9 +188,8 @@ class PowerSync:
     def _wanted(row: Any) -> bool:
         if row.reservation is not None or row.target_power_state:
             return False  # an action owns the node now
-        if row.provision_state in states.TRANSIENT_STATES:
-            # Ironic leaves nodes mid-transition alone: a deploy or
-            # cleaning may switch the power on purpose.
+        if row.provision_state in states.SYNC_EXCLUDED_STATES:
+            # Never verified (enroll), or mid-transition: as in Ironic.
             return False
         return not row.maintenance or row.fault == states.POWER_FAILURE
 

@@ -15,8 +15,9 @@ def register(subparsers: common.Subparsers) -> None:
         _demo, connection=False,
         description='Start the all-in-one service on a free loopback port '
                     'with a temporary state directory and simulated '
-                    'Redfish BMCs (a few slow, one hung), enroll them and '
-                    'narrate power sync, a bulk power-on, an out-of-band '
+                    'Redfish BMCs (a few slow, one hung), enroll and verify '
+                    'them, and narrate power sync, a bulk power-on, an '
+                    'out-of-band '
                     'change and how a hung BMC is contained. Nothing '
                     'outside a temporary directory is touched.')
     parser.add_argument('--nodes', type=common.positive_int, default=8,

@@ -4,7 +4,7 @@ import argparse
 import itertools
 from typing import Any
 
-from podium.cli import actions, enroll
+from podium.cli import actions, enroll, provision_actions
 from podium.cli.bulk import BulkRunner, any_failed, summary_columns
 from podium.cli.client import node_path
 from podium.cli.commands import common
@@ -190,8 +190,9 @@ def _register_create(nodes: common.Subparsers) -> None:
          '      --driver-info redfish_username=admin \\\n'
          '      --driver-info redfish_password=secret '
          '--property cpus=32',
-         'podium node create --from-file nodes.yaml',
-         'podium node create --from-file nodes.csv --concurrency 64',
+         'podium node create --from-file nodes.yaml --manage',
+         'podium node create --from-file nodes.csv --provide '
+         '--concurrency 64',
          '',
          'nodes.yaml:   - name: r1',
          '                driver: redfish',
@@ -216,7 +217,28 @@ def _register_create(nodes: common.Subparsers) -> None:
                         default=common.DEFAULT_CONCURRENCY, metavar='N',
                         help='with --from-file, nodes created at the same '
                              'time (default: %(default)s)')
+    after = parser.add_mutually_exclusive_group()
+    after.add_argument('--manage', action='store_true',
+                       help='then verify each node\'s BMC credentials and '
+                            'wait until it is manageable: power sync '
+                            'leaves nodes in enroll alone')
+    after.add_argument('--provide', action='store_true',
+                       help='as --manage, then clean each node and wait '
+                            'until it is available')
+    parser.add_argument('--timeout', type=common.positive_float,
+                        default=common.DEFAULT_WAIT_TIMEOUT,
+                        metavar='SECONDS',
+                        help='with --manage or --provide, give up on a '
+                             'node after this long per step (default: '
+                             '%(default)g)')
     add_output_options(parser)
+
+
+def _after_create(args: argparse.Namespace) -> list[str]:
+    """The provision targets ``--manage``/``--provide`` ask for."""
+    if args.provide:
+        return ['manage', 'provide']
+    return ['manage'] if args.manage else []
 
 
 def _add_dict_options(parser: argparse.ArgumentParser, metavar: str,
@@ -251,6 +273,16 @@ def _create(args: argparse.Namespace, ctx: Context) -> int:
     node = run_sync(busy_retries(lambda: ctx.client.request(
         'POST', '/v1/nodes', body=body), statuses=(503,)))
     node = dict(node or {})
+    node_uuid = node.get('uuid', '')
+    for target in _after_create(args):
+        outcome = run_sync(provision_actions.provision(
+            ctx.client, target, True, args.timeout)(node_uuid,
+                                                    lambda _: None))
+        if not outcome.ok:
+            raise CliError(f'node {node_uuid} was created, but {target} '
+                           f'failed: {outcome.reason}')
+        node = dict(run_sync(busy_retries(lambda: ctx.client.request(
+            'GET', node_path(node_uuid)))) or {})
     node.pop('links', None)
     ctx.printer.print_record(node)
     return 0
@@ -272,7 +304,11 @@ def _create_from_file(args: argparse.Namespace, ctx: Context) -> int:
         raise enroll.EnrollmentError(args.from_file, problems)
     bodies = [row.body for row in rows]
     targets = [Target(row.label, str(i)) for i, row in enumerate(rows)]
-    runner = BulkRunner('create', actions.create(ctx.client, bodies),
+    action = actions.create(ctx.client, bodies)
+    if _after_create(args):
+        action = provision_actions.enroll(ctx.client, action,
+                                          _after_create(args), args.timeout)
+    runner = BulkRunner('create', action,
                         make_reporter(ctx.stderr, 'create'),
                         args.concurrency)
     results = runner.run(targets)

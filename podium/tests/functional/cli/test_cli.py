@@ -306,6 +306,34 @@ class EnrollmentTest(CliTestCase):
             'node', 'show', 'csv-1')['properties'])
 
 
+    def test_enrollment_ends_verified(self) -> None:
+        # Power sync leaves enroll nodes alone: --manage/--provide end
+        # enrollment with nodes it reads, and say which could not be.
+        node = self.create('enr-single', '--manage')
+        self.assertEqual(('manageable', 'power off', None),
+                         (node['provision_state'], node['power_state'],
+                          node['last_error']))
+        path = self.write('verify.csv', (
+            'name,driver,driver_info/fake_fail\n'
+            'enr-ok,fake-hardware,\n'
+            'enr-bad,fake-hardware,wrong password\n'))
+        _, out, _ = self.cli('node', 'create', '--from-file', path,
+                             '--provide', '--timeout', '60', '-f', 'json',
+                             expect=1)
+        rows = self.by_host(json.loads(out))
+        self.assertEqual(('SUCCESSFUL', 'created, reached manageable, '
+                                        'reached available'),
+                         (rows['enr-ok']['Result'], rows['enr-ok']['Reason']))
+        self.assertEqual('FAILED', rows['enr-bad']['Result'])
+        self.assertIn('created; manage failed: Failed to verify node power '
+                      'credentials: ', rows['enr-bad']['Reason'])
+        self.assertIn('wrong password', rows['enr-bad']['Reason'])
+        shown = self.cli_json('node', 'show', 'enr-bad')
+        self.assertEqual('enroll', shown['provision_state'])
+        self.assertEqual('available', self.cli_json(
+            'node', 'show', 'enr-ok')['provision_state'])
+
+
 class PortCommandsTest(CliTestCase):
 
     def test_create_list_show_delete(self) -> None:

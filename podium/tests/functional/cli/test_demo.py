@@ -45,9 +45,17 @@ class DemoTest(base.TestCase):
         self.assertNotIn('Traceback', output)
 
         # The tour showed what it promised.
-        self.assertIn('=== 1. Enroll the fleet from a file ===', output)
-        self.assertEqual(8, output.count(' | create | '))
-        self.assertIn('Every node had a power state after', output)
+        self.assertIn('=== 1. Enroll the fleet from a file and verify it '
+                      '===', output)
+        created = re.findall(r'\| (node-\d) \| create \| [0-9a-f-]+ \| '
+                             r'(\w+) +\| created, reached manageable',
+                             output)
+        self.assertEqual([(f'node-{i}', 'SUCCESSFUL') for i in range(1, 9)],
+                         sorted(created))
+        listed = re.findall(r'\| (node-\d) \| (power \w+) +\| '
+                            r'manageable ', output)
+        self.assertIn(('node-1', 'power on'), listed)
+        self.assertIn(('node-2', 'power off'), listed)
         summary = re.findall(r'\| (node-\d) \| power on \| [^|]+\| (\w+) ',
                              output)
         self.assertEqual([(f'node-{i}', 'SUCCESSFUL') for i in range(1, 8)]

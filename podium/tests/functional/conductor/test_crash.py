@@ -11,6 +11,7 @@ from podium.conf import CONF
 from podium.db import api as db_api
 from podium.tests import base
 from podium.tests.functional import fixtures as podium_fixtures
+from podium.tests.unit.conductor import utils
 from podium.tests.unit.conductor.utils import wait_for
 
 HOST = 'crash-conductor'
@@ -41,11 +42,11 @@ class TestKilledMidPowerAction(base.DbTestCase):
             os.path.join(self.state_dir, log_name)))
 
     def test_restart_aborts_the_power_action_and_syncs_again(self) -> None:
-        node = db_api.create_node({
+        node = db_api.create_node(utils.verified({
             'name': 'slow', 'driver': 'fake-hardware',
             'power_state': states.POWER_OFF,
             'driver_info': {'fake_delay': SLOW_BMC},
-            'driver_internal_info': {'fake_power_state': states.POWER_OFF}})
+            'driver_internal_info': {'fake_power_state': states.POWER_OFF}}))
         first = self.start_service('first.log')
         response = requests.put(
             f'{first.url}/v1/nodes/{node.uuid}/states/power',

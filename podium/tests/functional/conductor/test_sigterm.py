@@ -10,6 +10,7 @@ from podium.conf import CONF
 from podium.db import api as db_api
 from podium.tests import base
 from podium.tests.unit import process
+from podium.tests.unit.conductor import utils
 from podium.tests.unit.conductor.utils import wait_for
 
 HOST = 'functional-conductor'
@@ -66,11 +67,11 @@ class TestSigterm(base.DbTestCase):
         # The recorded state is "on" but the BMC says "off": the sync of
         # the conductor pushes "on" back, under the node's lock, through
         # a BMC that takes two seconds per call.
-        node = db_api.create_node({
+        node = db_api.create_node(utils.verified({
             'name': 'slow', 'driver': 'fake-hardware',
             'power_state': states.POWER_ON,
             'driver_info': {'fake_delay': 2},
-            'driver_internal_info': {'fake_power_state': states.POWER_OFF}})
+            'driver_internal_info': {'fake_power_state': states.POWER_OFF}}))
         child = self.start_conductor()
         wait_for(lambda: db_api.get_node(node.id).reservation == HOST
                  or child.poll() is not None,

@@ -68,8 +68,10 @@ class TestSoak(utils.ConductorTestCase):
             info['fake_fail'] = 'the BMC answered 500'
         elif index % SLOW == 0:
             info['fake_delay'] = 0.2
-        return {'name': f'soak-{index}', 'driver': 'fake-hardware',
-                'power_state': states.POWER_OFF, 'driver_info': info}
+        return utils.verified({'name': f'soak-{index}',
+                               'driver': 'fake-hardware',
+                               'power_state': states.POWER_OFF,
+                               'driver_info': info})
 
     def _operator(self, offset: int) -> None:
         """Power and boot-device actions, as an operator would send."""

@@ -22,6 +22,7 @@ from podium.drivers.modules.ipmi import power, reactor
 from podium.tests import base, threads
 from podium.tests.functional.drivers import emulators
 from podium.tests.unit import process
+from podium.tests.unit.conductor import utils
 from podium.tests.unit.conductor.utils import wait_for
 from podium.tests.unit.drivers import helpers
 
@@ -137,9 +138,9 @@ class FleetUnderFaultsTestCase(base.DbTestCase):
                 RESET: 'reset'}.get(index, f'healthy-{index}')
 
     def add_node(self, name: str, info: dict[str, object]) -> None:
-        node = db_api.create_node({'name': name, 'driver': 'ipmi',
-                                   'power_state': states.POWER_OFF,
-                                   'driver_info': info})
+        node = db_api.create_node(utils.verified({
+            'name': name, 'driver': 'ipmi', 'power_state': states.POWER_OFF,
+            'driver_info': info}))
         self.nodes[name] = node.id
 
     def start_conductor(self) -> subprocess.Popen[str]:

@@ -147,13 +147,14 @@ class PowerSyncTestCase(utils.ConductorTestCase):
         self.manager = self.make_manager(self.make_pool(size=12))
 
     def enroll(self, name: str, driver_info: dict[str, Any]) -> models.Node:
-        """A node as enrollment creates it: no power state known yet."""
+        """A node enrolled and verified, its power state not known yet
+        (sync reads only verified nodes)."""
         interfaces = driver_factory.get_registry().resolve_interfaces(
             self.DRIVER, {})
-        return db_api.create_node(dict(
+        return db_api.create_node(utils.verified(dict(
             {f'{kind}_interface': name for kind, name in interfaces.items()},
             name=name, driver=self.DRIVER, driver_info=driver_info,
-            power_state=None))
+            power_state=None)))
 
     def enroll_bmcs(self, indexes: Iterable[int]) -> list[models.Node]:
         return [self.enroll(f'node-{index}', self.bmcs.driver_info(index))

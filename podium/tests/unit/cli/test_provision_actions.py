@@ -1,6 +1,6 @@
 """Provision bulk actions against a scripted client."""
 
-from podium.cli import provision_actions
+from podium.cli import actions, provision_actions
 from podium.cli.bulk import Outcome
 from podium.cli.commands import provision
 from podium.cli.errors import CliError
@@ -47,6 +47,42 @@ class ProvisionActionTest(base.TestCase):
         self.assertTrue(outcome.ok)
         self.assertEqual({'body': {'target': 'clean',
                                    'clean_steps': steps}}, client.sent[0][2])
+
+    def test_enroll_creates_then_manages_then_provides(self) -> None:
+        body = {'driver': 'fake-hardware', 'name': 'e1'}
+        client = ScriptedClient({'uuid': 'u1'}, None, _node('manageable'),
+                                None, _node('cleaning', 'available'),
+                                _node('available'))
+        action = provision_actions.enroll(
+            client, actions.create(client, [body]), ['manage', 'provide'],
+            timeout=10)
+        _delays, outcome = finish(action('0', note))
+        self.assertEqual(Outcome(True, 'created, reached manageable, '
+                                       'reached available',
+                                 {'uuid': 'u1',
+                                  'provision_state': 'available'}),
+                         outcome)
+        self.assertEqual(
+            [('POST', '/v1/nodes'), ('PUT', '/v1/nodes/u1/states/provision'),
+             ('GET', '/v1/nodes/u1'),
+             ('PUT', '/v1/nodes/u1/states/provision'),
+             ('GET', '/v1/nodes/u1'), ('GET', '/v1/nodes/u1')],
+            [(method, path) for method, path, _ in client.sent])
+        self.assertEqual([{'target': 'manage'}, {'target': 'provide'}],
+                         [kwargs['body'] for method, _, kwargs in client.sent
+                          if method == 'PUT'])
+
+    def test_enroll_stops_at_a_failed_verification(self) -> None:
+        client = ScriptedClient({'uuid': 'u1'}, None,
+                                _node('enroll', None, 'BMC refused login'))
+        action = provision_actions.enroll(
+            client, actions.create(client, [{'driver': 'redfish'}]),
+            ['manage', 'provide'], timeout=10)
+        _delays, outcome = finish(action('0', note))
+        self.assertEqual(
+            Outcome(False, 'created; manage failed: BMC refused login',
+                    {'uuid': 'u1', 'provision_state': 'enroll'}), outcome)
+        self.assertEqual(3, len(client.sent))  # no provide asked for
 
     def test_load_clean_steps(self) -> None:
         self.assertEqual([{'a': 1}], provision.load_clean_steps('[{"a": 1}]'))

@@ -35,11 +35,12 @@ class TestPowerSyncMetrics(utils.ConductorTestCase):
         self.config(power_state_read_timeout=0.2, sync_power_state_workers=4,
                     group='conductor')
         manager = self.make_manager(self.make_pool(size=12))
-        changed = self.create_node('changed', power_state=states.POWER_OFF)
+        changed = self.create_synced_node('changed',
+                                          power_state=states.POWER_OFF)
         self.set_fake_power(changed, states.POWER_ON)
-        self.create_node('same', power_state=states.POWER_OFF)
-        self.create_node('broken', driver_info={'fake_fail': 'boom'})
-        self.create_node('slow', driver_info={'fake_delay': 5})
+        self.create_synced_node('same', power_state=states.POWER_OFF)
+        self.create_synced_node('broken', driver_info={'fake_fail': 'boom'})
+        self.create_synced_node('slow', driver_info={'fake_delay': 5})
         outcome = {'read', 'changed', 'failed', 'timed_out'}
         delta = Deltas(
             *(('podium_power_sync_nodes_total', {'outcome': name})

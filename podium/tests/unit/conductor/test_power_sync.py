@@ -25,6 +25,10 @@ class SyncTestCase(utils.ConductorTestCase):
         self.manager = self.make_manager(self.make_pool(size=12))
         self.sync = self.manager.power_sync
 
+    #: The nodes of these tests are verified (``manageable``, or the
+    #: state a test asks for), so that sync reads them.
+    create_node = utils.ConductorTestCase.create_synced_node
+
     def run_sync(self) -> power_sync.CycleStats:
         return self.sync.run(self.context)
 
@@ -261,6 +265,38 @@ class TestFailures(SyncTestCase):
         db_api.reserve_node('someone', locked.id)
         stats = self.run_sync()
         self.assertEqual((0, 0), (stats.nodes, stats.failed))
+
+    def test_enroll_and_transient_nodes_not_read(self) -> None:
+        # Ironic's SYNC_EXCLUDED_STATES: credentials never verified
+        # (enroll), adoption refused, or a conductor working on the node.
+        excluded = (states.ENROLL, states.ADOPTFAIL) + \
+            states.TRANSIENT_STATES
+        for state in excluded:
+            node = self.create_node(f'x-{state}', provision_state=state,
+                                    power_state=states.POWER_OFF)
+            self.set_fake_power(node, states.POWER_ON)
+        synced = [self.create_node(f's-{state}', provision_state=state,
+                                   power_state=states.POWER_OFF)
+                  for state in (states.MANAGEABLE, states.AVAILABLE,
+                                states.ACTIVE, states.ERROR,
+                                states.CLEANFAIL, states.DEPLOYFAIL,
+                                states.INSPECTFAIL)]
+        for node in synced:
+            self.set_fake_power(node, states.POWER_ON)
+        with mock.patch.object(fake.FakePower, 'get_power_state',
+                               autospec=True,
+                               side_effect=fake.FakePower.get_power_state
+                               ) as read:
+            stats = self.run_sync()
+        self.assertEqual(sorted(node.name for node in synced),
+                         sorted(call.args[1].node.name
+                                for call in read.call_args_list))
+        self.assertEqual((len(synced), len(synced)),
+                         (stats.nodes, stats.changed))
+        for state in excluded:
+            stored = db_api.get_node(f'x-{state}')
+            self.assertEqual(states.POWER_OFF, stored.power_state)
+            self.assertEqual([], self.history(stored))
 
     def test_nodes_of_other_conductors_skipped(self) -> None:
         self.create_node('other-group', conductor_group='rack9')

@@ -95,7 +95,7 @@ class TestAbandonedPowerActions(test_service.ServiceTestCase):
 
     def abandoned(self, holder: str, name: str = 'mid-action') -> int:
         """A node locked by ``holder`` in the middle of a power action."""
-        node = self.create_node(name, power_state=states.POWER_OFF)
+        node = self.create_synced_node(name, power_state=states.POWER_OFF)
         db_api.reserve_node(holder, node.id)
         db_api.update_node_by_id(
             node.id, {'target_power_state': states.POWER_ON})

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from typing import Any
 
 from podium.common import context as podium_context
-from podium.common import hash_ring
+from podium.common import hash_ring, states
 from podium.conductor import manager as manager_mod
 from podium.conductor import pool as pool_mod
 from podium.db import api as db_api
@@ -28,6 +28,13 @@ def wait_for(predicate: Callable[[], Any], timeout: float = WAIT_TIMEOUT,
         if time.monotonic() > deadline:
             raise AssertionError(f'timed out waiting for {what}')
         time.sleep(interval)
+
+
+def verified(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` of a node row power sync reads: verified
+    (``manageable`` unless ``values`` say otherwise), as enrollment plus
+    ``manage`` leave it; sync leaves freshly enrolled nodes alone."""
+    return dict({'provision_state': states.MANAGEABLE}, **values)
 
 
 class ConductorTestCase(base.DbTestCase):
@@ -53,6 +60,12 @@ class ConductorTestCase(base.DbTestCase):
         values.setdefault('driver', 'fake-hardware')
         values.setdefault('power_state', 'power off')
         return db_api.create_node(dict(values, name=name))
+
+    def create_synced_node(self, name: str | None = None,
+                           **values: Any) -> models.Node:
+        """A node power sync reads: verified (``manageable``), unlike a
+        freshly enrolled one, which sync leaves alone as Ironic does."""
+        return ConductorTestCase.create_node(self, name, **verified(values))
 
     def make_pool(self, size: int = 10, reserved: int = 1,
                   periodic_slots: int = 1) -> pool_mod.WorkerPool:
