@@ -9,9 +9,9 @@ conductor does), so the test proves that the guide's package, as
 printed in the guide, installs and works:
 
 * the hardware type and its driver_info properties are served;
-* a node enrolled with it is read by power sync through the driver,
-  and the example's node periodic task runs for it (the missing power
-  file is reported in the log);
+* a node enrolled with it is verified through the driver (which fails
+  while the power file is missing), and the example's node periodic
+  task runs for it (the missing power file is reported in the log);
 * manage, the example's manual clean step, automated cleaning with the
   inherited ``power_off`` step and power actions change the file;
 * a change made behind Podium's back is recorded by power sync;
@@ -160,14 +160,20 @@ class ExampleDriverTest(base.TestCase):
         node = self.node()
         self.assertEqual('example-file', node['power_interface'])
         self.assertEqual('fake', node['management_interface'])
-        # No power file yet: the periodic task warns, power sync fails
-        # through the driver and says why.
+        # No power file yet: the periodic task warns; verifying the node
+        # (manage) reads it through the driver, fails and says why, and
+        # the node stays in enroll (which power sync leaves alone).
         self.wait_for('the periodic task to report the missing file',
                       lambda: f'Node lab-1: power file {self.power_file} '
                               f'is missing' in self.log())
-        self.wait_for('power sync to fail reading the file',
+        response = requests.put(
+            f'{self.service.url}/v1/nodes/lab-1/states/provision',
+            json={'target': 'manage'}, headers=LATEST, timeout=10)
+        self.assertEqual(202, response.status_code, response.text)
+        self.wait_for('verification to fail reading the file',
                       lambda: 'cannot read' in (self.node()['last_error']
                                                 or ''))
+        self.assertEqual('enroll', self.node()['provision_state'])
 
         self.write_file('off')
         self.cli('node', 'manage', 'lab-1', '--wait')
