@@ -4,6 +4,7 @@ These routes touch only the database; actions that need the hardware
 go through the conductor (:mod:`podium.api.routes.node_actions`).
 """
 
+from collections.abc import Collection, Iterable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
@@ -31,19 +32,42 @@ OptionalQuery = Annotated[str | None, Query()]
 #: meanwhile, before it answers 409.
 PATCH_ATTEMPTS = 5
 
-_BOOL_FILTERS = ('maintenance', 'associated')
-_STRING_FILTERS = ('driver', 'provision_state', 'conductor_group',
-                   'resource_class', 'owner', 'fault')
+BOOL_FILTERS = ('maintenance', 'associated')
+STRING_FILTERS = ('driver', 'provision_state', 'conductor_group',
+                  'resource_class', 'owner', 'fault')
+#: Every query parameter a node list accepts: the filters, the shape
+#: and the page.
+LIST_PARAMETERS = frozenset(BOOL_FILTERS + STRING_FILTERS + (
+    'detail', 'fields', 'limit', 'marker', 'sort_key', 'sort_dir'))
+
+
+def check_parameters(names: Iterable[str],
+                     allowed: Collection[str] = LIST_PARAMETERS) -> None:
+    """Refuse query parameters a node list does not know.
+
+    Ignoring one would answer an unfiltered list to a client that asked
+    for a filter Podium does not have (``instance_uuid=...``, a typo):
+    the wrong nodes, silently.
+
+    :raises InvalidParameterValue: naming the unknown parameters and
+        listing the known ones.
+    """
+    unknown = sorted(set(names) - set(allowed))
+    if unknown:
+        raise exceptions.InvalidParameterValue(
+            err=f'Unknown query parameter(s): {", ".join(unknown)}. '
+                f'Accepted: {", ".join(sorted(allowed))}.')
 
 
 def _filters(request: Request) -> dict[str, Any]:
     query = request.query_params
+    check_parameters(query.keys())
     filters: dict[str, Any] = {}
-    for name in _BOOL_FILTERS:
+    for name in BOOL_FILTERS:
         value = params.parse_bool(name, query.get(name))
         if value is not None:
             filters[name] = value
-    for name in _STRING_FILTERS:
+    for name in STRING_FILTERS:
         if query.get(name) is not None:
             filters[name] = query[name]
     return filters

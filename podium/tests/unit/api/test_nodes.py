@@ -273,6 +273,18 @@ class TestList(base.APITestCase):
         self.assertError(self.client.get('/v1/nodes?maintenance=maybe'),
                          400, 'maintenance')
 
+    def test_unknown_filter_refused(self) -> None:
+        # Ironic's instance_uuid filter does not exist here: answering
+        # every node to it would be the wrong list, silently.
+        for path in ('/v1/nodes', '/v1/nodes/detail'):
+            self.assertError(
+                self.client.get(f'{path}?instance_uuid=x&provision_state='
+                                f'active&colour=red'), 400,
+                'Unknown query parameter(s): colour, instance_uuid.',
+                'Accepted: associated, conductor_group, detail, driver, '
+                'fault, fields, limit, maintenance, marker, owner, '
+                'provision_state, resource_class, sort_dir, sort_key.')
+
 
 class TestDelete(base.APITestCase):
 
