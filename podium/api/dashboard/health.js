@@ -1,0 +1,147 @@
+// The dashboard's panels drawn from /metrics: power sync (with its
+// cycle time chart), BMC latency by driver and periodic tasks. Each
+// panel function takes a Metrics (metrics.js) and returns the panel's
+// content; ``null`` metrics means the API has no /metrics.
+
+import {el, histogramBars, seconds, sparkline, table} from './dom.js';
+
+const SYNC = 'podium_power_sync_cycle_duration_seconds';
+const BMC = 'podium_bmc_request_duration_seconds';
+const PERIODIC = 'podium_periodic_task_duration_seconds';
+const NO_METRICS = 'No /metrics here.';
+
+function muted(text) { return el('p', {class: 'muted'}, text); }
+
+// Sync cycle times seen while the page is open, kept in the tab's
+// session storage so a reload keeps the line.
+export class CycleRecorder {
+  constructor(key, size) {
+    this.key = key;
+    this.size = size;
+    this.count = null;
+    this.sum = null;
+    try {
+      const points = JSON.parse(sessionStorage.getItem(key) || '[]');
+      this.points = Array.isArray(points) ? points.slice(-size) : [];
+    } catch (_) {
+      this.points = [];
+    }
+  }
+
+  // One point per scrape that saw new cycles: their mean duration. The
+  // first scrape of a page with no line yet gives the last cycle.
+  record(m) {
+    const count = m.metric(`${SYNC}_count`);
+    const sum = m.metric(`${SYNC}_sum`);
+    if (count === undefined) return;
+    if (this.count !== null && count > this.count) {
+      this.points.push([Date.now(), (sum - this.sum) / (count - this.count)]);
+      this.points = this.points.slice(-this.size);
+      try {
+        sessionStorage.setItem(this.key, JSON.stringify(this.points));
+      } catch (_) { /* private mode: the line lives as long as the page */ }
+    } else if (this.count === null && !this.points.length && count) {
+      const last = m.metric('podium_power_sync_last_cycle_seconds');
+      if (last !== undefined) this.points.push([Date.now(), last]);
+    }
+    this.count = count;
+    this.sum = sum;
+  }
+}
+
+function sparkCaption(points) {
+  const values = points.map((p) => p[1]);
+  return muted(`${values.length} samples: min ` +
+    `${seconds(Math.min(...values))}, max ${seconds(Math.max(...values))}` +
+    `, last ${seconds(values[values.length - 1])}`);
+}
+
+function bucketCaption(m, name) {
+  const bounds = m.samples(`${name}_bucket`).map((s) => s.labels.le);
+  if (bounds.length < 2) return null;
+  return muted(`one bar per bucket, from ≤ ${bounds[0]} s to ≤ ` +
+    `${bounds[bounds.length - 2]} s and longer`);
+}
+
+export function syncPanel(m, cycles) {
+  if (!m) return [muted(NO_METRICS)];
+  const count = m.metric(`${SYNC}_count`);
+  if (count === undefined) {
+    return [muted('This API process runs no conductor, so its /metrics ' +
+      'has no power sync figures: scrape each conductor\'s [conductor] ' +
+      'metrics_port with Prometheus.')];
+  }
+  const outcomes = ['read', 'failed', 'timed_out', 'changed'];
+  const lateness = m.samples('podium_periodic_task_lateness_seconds')
+    .filter((s) => /sync_power/.test(s.labels.task))
+    .reduce((max, s) => Math.max(max, s.value), 0);
+  return [
+    el('dl', {class: 'detail'},
+      el('dt', {}, 'last cycle'), el('dd', {id: 'sync-last'},
+        seconds(m.metric('podium_power_sync_last_cycle_seconds'))),
+      el('dt', {}, 'cycles'), el('dd', {}, count,
+        count ? ` (mean ${seconds(m.metric(`${SYNC}_sum`) / count)}, ` +
+          `p95 ${seconds(m.quantile(0.95, SYNC))})` : ''),
+      el('dt', {}, 'late by'), el('dd', {}, seconds(lateness)),
+      el('dt', {}, 'nodes'), el('dd', {}, outcomes.map((o) =>
+        `${o.replace('_', ' ')} ${m.total('podium_power_sync_nodes_total',
+          {outcome: o})}`).join(' · '))),
+    el('h3', {class: 'muted'}, 'Cycle time while this page is open'),
+    cycles.points.length > 1 ?
+      [sparkline(cycles.points), sparkCaption(cycles.points)]
+      : muted('Waiting for the next cycles…'),
+    el('h3', {class: 'muted'}, 'All cycles since start, by duration'),
+    histogramBars(m.buckets(SYNC), 'cycles'), bucketCaption(m, SYNC),
+  ];
+}
+
+export function bmcPanel(m) {
+  const rows = m ? m.groupBy(`${BMC}_count`, ['driver', 'operation'])
+    .map(([driver, operation]) => {
+      const where = {driver, operation};
+      const requests = m.total(`${BMC}_count`, where);
+      const failures = m.total('podium_bmc_request_failures_total', where);
+      return {driver, operation, requests, failures,
+        p50: m.quantile(0.5, BMC, where), p95: m.quantile(0.95, BMC, where)};
+    })
+    .sort((a, b) => (b.p95 || 0) - (a.p95 || 0)) : [];
+  return [
+    table(['driver', 'operation', '#requests', '#failed', '#p50', '#p95'],
+      rows.map((r) => el('tr', {},
+        el('td', {}, r.driver), el('td', {}, r.operation),
+        el('td', {class: 'num'}, r.requests),
+        el('td', {class: 'num'}, r.failures ? el('span', {class: 'tag bad'},
+          `${r.failures} (${(100 * r.failures / Math.max(r.requests, 1))
+            .toFixed(1)} %)`) : '0'),
+        el('td', {class: 'num'}, seconds(r.p50)),
+        el('td', {class: 'num'}, seconds(r.p95)))),
+      m ? 'No BMC request measured by this process yet.' : NO_METRICS),
+    muted('Slowest first. Figures cover all BMCs of a driver: metrics ' +
+      'carry no per-node labels; the nodes whose BMC failed are under ' +
+      '"Faults and errors".'),
+  ];
+}
+
+export function periodicPanel(m) {
+  const rows = (m ? m.samples('podium_periodic_task_runs_total') : [])
+    .map((s) => {
+      const task = s.labels.task;
+      const failures = m.total('podium_periodic_task_failures_total',
+        {task});
+      const count = m.total(`${PERIODIC}_count`, {task});
+      const late = m.metric('podium_periodic_task_lateness_seconds', {task});
+      return el('tr', {},
+        el('td', {}, task.replace(/^.*\./, '')),
+        el('td', {class: 'num'}, s.value),
+        el('td', {class: 'num'}, failures ? el('span', {class: 'tag bad'},
+          failures) : '0'),
+        el('td', {class: 'num'}, count ? seconds(m.total(`${PERIODIC}_sum`,
+          {task}) / count) : '–'),
+        el('td', {class: 'num'}, seconds(m.quantile(0.95, PERIODIC,
+          {task}))),
+        el('td', {class: 'num'}, late ? el('span', {class: 'tag'},
+          seconds(late)) : '0'));
+    });
+  return [table(['task', '#runs', '#failed', '#mean', '#p95', '#late by'],
+    rows, m ? 'No periodic task runs in this process.' : NO_METRICS)];
+}
