@@ -25,6 +25,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import bcrypt
 import fixtures
 import requests
 
@@ -58,6 +59,15 @@ def wait_until(predicate: Callable[[], bool], timeout: float,
             raise AssertionError(f'timed out after {timeout}s waiting for '
                                  f'{what}')
         time.sleep(interval)
+
+
+def write_htpasswd(directory: str, user: str, password: str) -> str:
+    """An htpasswd file in ``directory`` with one bcrypt user; its path."""
+    path = os.path.join(directory, 'htpasswd')
+    hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
+    with open(path, 'w', encoding='utf-8') as handle:
+        handle.write(f'{user}:{hashed}\n')
+    return path
 
 
 def write_config(path: str, *configs: Config) -> None:

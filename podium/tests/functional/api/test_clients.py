@@ -14,7 +14,6 @@ import subprocess
 import sys
 from typing import Any
 
-import bcrypt
 import openstack
 from openstack import exceptions as sdk_exceptions
 
@@ -249,14 +248,6 @@ class _ClientFlows:
         self.assertEqual([port.id], [p.id for p in bm.ports()])
 
 
-def _htpasswd(directory: str) -> str:
-    path = os.path.join(directory, 'htpasswd')
-    hashed = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt()).decode()
-    with open(path, 'w', encoding='utf-8') as handle:
-        handle.write(f'{USER}:{hashed}\n')
-    return path
-
-
 class TestAllInOne(_ClientFlows, base.TestCase):
     """``podium serve`` without authentication."""
 
@@ -270,8 +261,8 @@ class TestAllInOneHTTPBasic(_ClientFlows, base.TestCase):
     credentials = (USER, PASSWORD)
 
     def make_deployment(self) -> Any:
-        htpasswd = _htpasswd(self.useFixture(
-            podium_fixtures.fixtures.TempDir()).path)
+        htpasswd = podium_fixtures.write_htpasswd(self.useFixture(
+            podium_fixtures.fixtures.TempDir()).path, USER, PASSWORD)
         return self.useFixture(podium_fixtures.AllInOne(
             {'api': {'auth_strategy': 'http_basic',
                      'http_basic_auth_user_file': htpasswd}}))

@@ -1,0 +1,224 @@
+"""The dashboard in a real headless browser against ``podium serve``.
+
+With http_basic on: the page and its assets answer 401 without
+credentials; with them the page lists the enrolled nodes, a power
+action clicked on the page (two clicks: the first arms the button)
+powers a node on as the API then reports, a maintenance click puts
+another into maintenance, the sync cycle chart appears, and that node's
+page shows the event in its history and takes it out of maintenance.
+Screenshots of both views are saved as the test's artefacts and their
+paths printed.
+"""
+
+import base64
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+import requests
+from selenium.common import exceptions as selenium_exceptions
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+from testtools import content
+
+from podium.tests import base
+from podium.tests.functional import browser
+from podium.tests.functional import fixtures as podium_fixtures
+
+USER, PASSWORD = 'operator', 'dash-s3cret'
+NODES = ('rack1-node0', 'rack1-node1', 'rack1-node2', 'rack2-node0')
+#: Seconds any wait of this test may take.
+WAIT = 30.0
+API_HEADERS = {'X-OpenStack-Ironic-API-Version': 'latest'}
+
+
+class TestDashboardInBrowser(base.TestCase):
+
+    def setUp(self) -> None:
+        super().setUp()
+        binaries, reason = browser.find()
+        self.require_service(binaries is not None, reason)
+        assert binaries is not None
+        htpasswd = podium_fixtures.write_htpasswd(
+            self.useFixture(podium_fixtures.fixtures.TempDir()).path,
+            USER, PASSWORD)
+        self.deployment = self.useFixture(podium_fixtures.AllInOne(
+            {'api': {'auth_strategy': 'http_basic',
+                     'http_basic_auth_user_file': htpasswd},
+             # Cycles every second, so the chart has points soon.
+             'conductor': {'sync_power_state_interval': 1}},
+            credentials=(USER, PASSWORD)))
+        self.session = requests.Session()
+        self.session.auth = (USER, PASSWORD)
+        self.session.headers.update(API_HEADERS)
+        self.browser = self.useFixture(browser.Browser(binaries))
+        self.driver = self.browser.driver
+
+    # Helpers -----------------------------------------------------------
+
+    def api(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.session.request(method, self.deployment.url + path,
+                                        timeout=10, **kwargs)
+        self.assertLess(response.status_code, 300, response.text)
+        return response.json() if response.content else None
+
+    def node(self, name: str) -> dict[str, Any]:
+        return self.api('GET', f'/v1/nodes/{name}')
+
+    def wait_page(self, condition: Callable[[Any], Any], what: str) -> Any:
+        try:
+            return WebDriverWait(self.driver, WAIT, poll_frequency=0.2,
+                                 ignored_exceptions=(
+                                     selenium_exceptions
+                                     .StaleElementReferenceException,)
+                                 ).until(condition)
+        except selenium_exceptions.TimeoutException:
+            error = self.driver.find_element(By.ID, 'error').text
+            raise AssertionError(
+                f'page: timed out after {WAIT}s waiting for {what}; error '
+                f'banner: {error!r}; console: {self.browser.console()}'
+            ) from None
+
+    def click_twice(self, uuid: str, action: str) -> None:
+        """Click an action button, then its confirmation if it asks."""
+        selector = (f'tr[data-node="{uuid}"] '
+                    f'button[data-action="{action}"]')
+        self.wait_page(lambda d: d.find_element(By.CSS_SELECTOR, selector),
+                       f'the {action} button').click()
+        armed = self.wait_page(
+            lambda d: d.find_element(By.CSS_SELECTOR, selector),
+            f'the {action} button again')
+        if 'confirm' in (armed.get_attribute('class') or ''):
+            self.assertTrue(armed.text.startswith('Confirm'), armed.text)
+            armed.click()
+
+    def cell(self, uuid: str, field: str) -> str:
+        return self.driver.find_element(
+            By.CSS_SELECTOR,
+            f'tr[data-node="{uuid}"] [data-field="{field}"]').text
+
+    def screenshot(self, name: str) -> str:
+        path = os.path.join(browser.artefact_dir(),
+                            f'{self.id().rsplit(".", 1)[-1]}-{name}.png')
+        self.assertTrue(self.driver.save_screenshot(path), path)
+        self.addDetail(f'screenshot-{name}', content.text_content(path))
+        print(f'dashboard screenshot: {path}')
+        return path
+
+    # The test ------------------------------------------------------------
+
+    def test_dashboard(self) -> None:
+        url = self.deployment.url
+        # Without credentials: a challenge, for the page and its assets.
+        for path in ('/dashboard', '/dashboard/dashboard.js'):
+            response = requests.get(url + path, timeout=10)
+            self.assertEqual(401, response.status_code, path)
+            self.assertIn('Basic', response.headers['WWW-Authenticate'])
+        # A filter the page does not know: a clear 400, not a page.
+        response = self.session.get(url + '/dashboard?colour=red',
+                                    timeout=10)
+        self.assertEqual(400, response.status_code)
+        self.assertIn('Unknown query parameter(s): colour', response.text)
+
+        uuids = {}
+        for name in NODES:
+            uuids[name] = self.api('POST', '/v1/nodes', json={
+                'driver': 'fake-hardware', 'name': name})['uuid']
+            # Verified (manageable): power sync leaves enroll nodes alone.
+            self.api('PUT', f'/v1/nodes/{name}/states/provision',
+                     json={'target': 'manage'})
+        podium_fixtures.wait_until(
+            lambda: all(self.node(n)['provision_state'] == 'manageable'
+                        and self.node(n)['power_state'] == 'power off'
+                        for n in NODES), WAIT, 'nodes verified and synced')
+
+        token = base64.b64encode(f'{USER}:{PASSWORD}'.encode()).decode()
+        self.browser.set_basic_auth(f'Basic {token}')
+        self.driver.get(url + '/dashboard')
+        self.wait_page(
+            lambda d: len(d.find_elements(By.CSS_SELECTOR,
+                                          'tr[data-node]')) == len(NODES),
+            'the node rows')
+        listed = [e.text for e in self.driver.find_elements(
+            By.CSS_SELECTOR, 'tr[data-node] td:first-child a')]
+        self.assertEqual(sorted(NODES), listed)
+
+        # The search narrows the table, then is cleared.
+        search = self.driver.find_element(By.ID, 'f-q')
+        search.send_keys('rack2')
+        self.wait_page(lambda d: [e.text for e in d.find_elements(
+            By.CSS_SELECTOR, 'tr[data-node] td:first-child a')]
+            == ['rack2-node0'], 'the search to narrow the table')
+        self.driver.find_element(By.CSS_SELECTOR,
+                                 '#filters button[type=reset]').click()
+        self.wait_page(lambda d: len(d.find_elements(
+            By.CSS_SELECTOR, 'tr[data-node]')) == len(NODES),
+            'the cleared search')
+
+        # Power on, clicked on the page; the API and the page agree.
+        target = uuids['rack1-node1']
+        self.assertEqual('power off', self.cell(target, 'power_state'))
+        self.click_twice(target, 'power-on')
+        podium_fixtures.wait_until(
+            lambda: self.node(target)['power_state'] == 'power on', WAIT,
+            'the API to report the node powered on')
+        self.wait_page(lambda d: self.cell(target, 'power_state')
+                       == 'power on', 'the page to show power on')
+        self.assertEqual('power off', self.node('rack1-node0')['power_state'])
+
+        # Maintenance, clicked on the page.
+        resting = uuids['rack2-node0']
+        self.click_twice(resting, 'maintenance-on')
+        podium_fixtures.wait_until(
+            lambda: self.node(resting)['maintenance'], WAIT,
+            'the API to report maintenance')
+        self.wait_page(lambda d: d.find_elements(
+            By.CSS_SELECTOR,
+            f'tr[data-node="{resting}"] button[data-action='
+            f'"maintenance-off"]'), 'the maintenance-off button')
+
+        # Sync cycle time, from /metrics, drawn as the page refreshes.
+        self.driver.find_element(
+            By.CSS_SELECTOR, '#interval option[value="2"]').click()
+        self.wait_page(lambda d: d.find_elements(By.CSS_SELECTOR,
+                                                 'svg.spark polyline'),
+                       'the sync cycle sparkline')
+        overview = self.driver.find_element(By.ID, 'overview').text
+        self.assertIn(f'{len(NODES)}\nnodes enrolled', overview)
+        self.assertIn('1\npower on', overview)
+        self.assertIn('1\nin maintenance', overview)
+        self.assertIn(f'{len(NODES)}\nprovision: manageable', overview)
+        self.assertFalse(self.driver.find_element(
+            By.ID, 'error').is_displayed())
+        # A laptop's width; tall enough for the whole page in one image.
+        self.driver.set_window_size(1400, 1500)
+        self.screenshot('fleet')
+        self.driver.set_window_size(1400, 1000)
+
+        # The node page: the node, and the maintenance clicked above in
+        # its history, by the user who logged in.
+        self.driver.find_element(
+            By.CSS_SELECTOR, f'tr[data-node="{resting}"] a').click()
+        self.wait_page(lambda d: 'Maintenance set: set from the dashboard'
+                       in d.find_element(By.ID, 'node-history').text,
+                       'the maintenance event in the node history')
+        self.assertIn(USER, self.driver.find_element(
+            By.ID, 'node-history').text)
+        self.assertEqual('Node rack2-node0', self.driver.find_element(
+            By.ID, 'node-title').text)
+        self.assertEqual('true', self.driver.find_element(
+            By.CSS_SELECTOR, '#node-detail [data-field="maintenance"]').text)
+        self.screenshot('node')
+
+        # Maintenance off from the node page.
+        started = time.monotonic()
+        self.wait_page(lambda d: d.find_element(
+            By.CSS_SELECTOR,
+            '#node-actions button[data-action="maintenance-off"]'),
+            'the maintenance-off button').click()
+        podium_fixtures.wait_until(
+            lambda: not self.node(resting)['maintenance'],
+            WAIT - (time.monotonic() - started), 'maintenance off')
+        self.wait_page(lambda d: 'Maintenance unset.' in d.find_element(
+            By.ID, 'node-history').text, 'the unset event on the page')
