@@ -87,10 +87,6 @@ class DriverNotFound(NotFound):
               'type(s): %(driver_name)s.'
 
 
-class InterfaceNotFound(NotFound):
-    msg_fmt = 'Could not find the %(kind)s interface %(name)s.'
-
-
 class MarkerNotFound(NotFound):
     msg_fmt = 'Marker %(marker)s could not be found.'
 
@@ -139,10 +135,6 @@ class NodeLocked(Conflict):
 
 class NodeInMaintenance(Conflict):
     msg_fmt = 'Node %(node)s is in maintenance: %(reason)s'
-
-
-class NodeProtected(Conflict):
-    msg_fmt = 'Node %(node)s is busy with %(reason)s.'
 
 
 class TemporaryFailure(PodiumException):
@@ -197,11 +189,6 @@ class PowerStateFailure(DriverError):
 
 class UnsupportedDriverExtension(Invalid):
     msg_fmt = '%(extension)s is not supported for node %(node)s.'
-
-
-class NotAuthorized(PodiumException):
-    msg_fmt = 'Not authorized.'
-    code = 401
 
 
 class NotAcceptable(PodiumException):

@@ -10,7 +10,6 @@ REBOOT = 'rebooting'
 SOFT_REBOOT = 'soft rebooting'
 SOFT_POWER_OFF = 'soft power off'
 ERROR = 'error'
-NOSTATE = None
 
 #: Targets a client may ask for in ``PUT .../states/power``.
 POWER_TARGETS = (POWER_ON, POWER_OFF, REBOOT, SOFT_REBOOT, SOFT_POWER_OFF)

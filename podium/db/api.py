@@ -250,22 +250,6 @@ def update_node_by_id(node_id: int, values: dict[str, Any]) -> None:
                         .where(models.Node.id == node_id).values(**values))
 
 
-def bulk_update_nodes(changes: Sequence[tuple[int, dict[str, Any]]]) -> None:
-    """Write many nodes' changes in one transaction.
-
-    Power sync collects the changes of a whole cycle and writes them
-    here, so a cycle over thousands of nodes costs one commit.
-    """
-    if not changes:
-        return
-    now = models.utcnow()
-    with session_scope(writer=True) as session:
-        for node_id, values in changes:
-            session.execute(sa.update(models.Node)
-                            .where(models.Node.id == node_id)
-                            .values(**values, updated_at=now))
-
-
 def update_nodes_if(changes: Sequence[tuple[int, dict[str, Any],
                                             dict[str, Any]]]) -> set[int]:
     """Write each ``(node_id, expected, values)`` only where the node's

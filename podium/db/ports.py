@@ -146,19 +146,6 @@ def get_port(port_ident: str) -> models.Port:
     return port
 
 
-def get_port_by_address(address: str) -> models.Port:
-    """The port with MAC ``address`` (normalised, lower case).
-
-    :raises PortNotFound:
-    """
-    with session_scope() as session:
-        port = session.scalars(sa.select(models.Port).where(
-            models.Port.address == address)).first()
-    if port is None:
-        raise exceptions.PortNotFound(port=address)
-    return port
-
-
 def list_ports(node_id: int | None = None, address: str | None = None,
                limit: int | None = None, marker: str | None = None,
                sort_key: str = 'id', sort_dir: str = 'asc'

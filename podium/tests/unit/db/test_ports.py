@@ -34,11 +34,7 @@ class PortTest(base.DbTestCase):
                           port.internal_info, port.local_link_connection))
         self.assertEqual(port.uuid, db_ports.get_port('eth0').uuid)
         self.assertEqual(port.uuid, db_ports.get_port(port.uuid).uuid)
-        self.assertEqual(port.uuid, db_ports.get_port_by_address(
-            '52:54:00:00:00:01').uuid)
         self.assertRaises(exceptions.PortNotFound, db_ports.get_port, 'x')
-        self.assertRaises(exceptions.PortNotFound,
-                          db_ports.get_port_by_address, '52:54:00:00:00:02')
 
     def test_batch_is_all_or_none(self) -> None:
         db_ports.create_port(self.port('52:54:00:00:00:01'))
