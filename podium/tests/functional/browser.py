@@ -21,9 +21,16 @@ import fixtures
 
 try:
     from selenium import webdriver
+    from selenium.common.exceptions import (
+        StaleElementReferenceException,
+        TimeoutException,
+    )
     from selenium.webdriver.chrome.service import Service
-except ImportError:  # pragma: no cover - the reason is reported by find()
-    webdriver = None
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+except ImportError:  # the reason is reported by find(); tests skip
+    webdriver = Service = By = WebDriverWait = None
+    StaleElementReferenceException = TimeoutException = None
 
 #: Environment variables naming other binaries than Debian's.
 CHROMIUM_ENV = 'PODIUM_TEST_CHROMIUM'
@@ -50,9 +57,9 @@ def find() -> tuple[tuple[str, str] | None, str]:
     """``((chromium, chromedriver), '')`` or ``(None, why not)``."""
     if webdriver is None:
         return None, 'selenium is not installed (test-requirements.txt)'
-    chromium = os.environ.get(CHROMIUM_ENV) or shutil.which('chromium')
-    driver = (os.environ.get(CHROMEDRIVER_ENV)
-              or shutil.which('chromedriver'))
+    chromium = shutil.which(os.environ.get(CHROMIUM_ENV) or 'chromium')
+    driver = shutil.which(os.environ.get(CHROMEDRIVER_ENV)
+                          or 'chromedriver')
     if not chromium or not driver:
         return None, ('Chromium or chromedriver is not installed (Debian: '
                       'apt-get install chromium chromium-driver)')
@@ -65,6 +72,10 @@ def artefact_dir() -> str:
         tempfile.gettempdir(), 'podium-test-artefacts')
     os.makedirs(path, exist_ok=True)
     return path
+
+
+__all__ = ['Browser', 'By', 'StaleElementReferenceException',
+           'TimeoutException', 'WebDriverWait', 'artefact_dir', 'find']
 
 
 class Browser(fixtures.Fixture):

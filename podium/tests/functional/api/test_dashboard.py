@@ -17,14 +17,12 @@ from collections.abc import Callable
 from typing import Any
 
 import requests
-from selenium.common import exceptions as selenium_exceptions
-from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 from testtools import content
 
 from podium.tests import base
 from podium.tests.functional import browser
 from podium.tests.functional import fixtures as podium_fixtures
+from podium.tests.functional.browser import By, WebDriverWait
 
 USER, PASSWORD = 'operator', 'dash-s3cret'
 NODES = ('rack1-node0', 'rack1-node1', 'rack1-node2', 'rack2-node0')
@@ -70,10 +68,9 @@ class TestDashboardInBrowser(base.TestCase):
         try:
             return WebDriverWait(self.driver, WAIT, poll_frequency=0.2,
                                  ignored_exceptions=(
-                                     selenium_exceptions
-                                     .StaleElementReferenceException,)
+                                     browser.StaleElementReferenceException,)
                                  ).until(condition)
-        except selenium_exceptions.TimeoutException:
+        except browser.TimeoutException:
             error = self.driver.find_element(By.ID, 'error').text
             raise AssertionError(
                 f'page: timed out after {WAIT}s waiting for {what}; error '
