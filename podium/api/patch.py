@@ -37,7 +37,7 @@ def _check_operation(operation: schemas.PatchOperation,
                 err=f'"/{name}" is a read-only attribute and cannot be '
                     f'patched.')
         raise exceptions.InvalidParameterValue(
-            err=f'Unknown attribute "{root}" in patch path '
+            err=f'Unknown attribute "{name}" in patch path '
                 f'"{operation.path}".')
     if operation.op != 'remove' and 'value' not in \
             operation.model_fields_set:

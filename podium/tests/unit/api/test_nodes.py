@@ -57,6 +57,9 @@ class TestCreate(base.APITestCase):
         cases = [
             ({'name': 'n'}, 'driver'),
             ({'driver': 'fake-hardware', 'colour': 'red'}, 'colour'),
+            # An interface of a kind Podium does not have.
+            ({'driver': 'fake-hardware', 'boot_interface': 'pxe'},
+             'boot_interface'),
             ({'driver': 'fake-hardware', 'driver_info': 'x'}, 'driver_info'),
             ({'driver': 'fake-hardware', 'name': 'a b'}, 'name'),
             ({'driver': 'fake-hardware',

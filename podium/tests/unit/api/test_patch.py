@@ -69,7 +69,12 @@ class TestPatch(base.APITestCase):
             ({'op': 'replace', 'path': '/power_state', 'value': 'power on'},
              'read-only'),
             ({'op': 'add', 'path': '/created_at', 'value': 'x'}, 'read-only'),
-            ({'op': 'add', 'path': '/colour', 'value': 'red'}, 'colour'),
+            ({'op': 'add', 'path': '/colour', 'value': 'red'},
+             'Unknown attribute "colour" in patch path "/colour".'),
+            # Interfaces of kinds Podium does not have (documented as
+            # shown, never settable, on the limits page).
+            ({'op': 'replace', 'path': '/boot_interface', 'value': 'pxe'},
+             '"/boot_interface" is a read-only attribute'),
             ({'op': 'move', 'path': '/name', 'from': '/x'}, 'op'),
             ({'op': 'add', 'path': 'name', 'value': 'x'}, 'path'),
             ({'op': 'add', 'path': '/name'}, 'value'),

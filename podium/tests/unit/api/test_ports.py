@@ -245,7 +245,7 @@ class TestUpdate(PortTestCase):
             ({'op': 'replace', 'path': '/internal_info', 'value': {}}, 400,
              'read-only'),
             ({'op': 'add', 'path': '/colour', 'value': 'red'}, 400,
-             'Unknown attribute'),
+             'Unknown attribute "colour" in patch path "/colour".'),
             ({'op': 'remove', 'path': '/node_uuid'}, 400, 'node_uuid'),
             ({'op': 'remove', 'path': '/extra/missing'}, 400, 'patch'),
             ({'op': 'replace', 'path': '/node_uuid',
