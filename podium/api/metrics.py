@@ -75,20 +75,34 @@ class MetricsMiddleware:
 class NodeStateCollector(prometheus_registry.Collector):
     """Node counts by state, read from the database at scrape time."""
 
+    @staticmethod
+    def _families() -> tuple[prometheus_core.GaugeMetricFamily, ...]:
+        """Empty families: total, power, provision, maintenance, fault."""
+        return (
+            prometheus_core.GaugeMetricFamily(
+                'podium_nodes', 'Enrolled nodes.'),
+            prometheus_core.GaugeMetricFamily(
+                'podium_nodes_by_power_state', 'Nodes by power state.',
+                labels=['power_state']),
+            prometheus_core.GaugeMetricFamily(
+                'podium_nodes_by_provision_state',
+                'Nodes by provision state.', labels=['provision_state']),
+            prometheus_core.GaugeMetricFamily(
+                'podium_nodes_in_maintenance', 'Nodes in maintenance.'),
+            prometheus_core.GaugeMetricFamily(
+                'podium_nodes_by_fault', 'Nodes with a fault, by fault.',
+                labels=['fault']))
+
+    def describe(self) -> Iterator[prometheus_core.Metric]:
+        """The metric names, without a query: the registry calls this
+        when the collector is registered (otherwise it would call
+        :meth:`collect`, reading the database while the API is built,
+        and log a traceback where there is no database yet, as in the
+        documentation build)."""
+        yield from self._families()
+
     def collect(self) -> Iterator[prometheus_core.Metric]:
-        power = prometheus_core.GaugeMetricFamily(
-            'podium_nodes_by_power_state', 'Nodes by power state.',
-            labels=['power_state'])
-        provision = prometheus_core.GaugeMetricFamily(
-            'podium_nodes_by_provision_state', 'Nodes by provision state.',
-            labels=['provision_state'])
-        maintenance = prometheus_core.GaugeMetricFamily(
-            'podium_nodes_in_maintenance', 'Nodes in maintenance.')
-        fault = prometheus_core.GaugeMetricFamily(
-            'podium_nodes_by_fault', 'Nodes with a fault, by fault.',
-            labels=['fault'])
-        total = prometheus_core.GaugeMetricFamily(
-            'podium_nodes', 'Enrolled nodes.')
+        total, power, provision, maintenance, fault = self._families()
         try:
             groups = db_api.count_nodes_by_state()
         except Exception:

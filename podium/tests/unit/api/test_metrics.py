@@ -3,9 +3,12 @@
 import os
 import re
 from typing import Any
+from unittest import mock
 
+import prometheus_client
 from prometheus_client import parser
 
+from podium.api import metrics as api_metrics
 from podium.common import metrics
 from podium.tests.unit.api import base, test_auth
 
@@ -156,3 +159,21 @@ class TestMetricsAuth(base.APITestCase):
                               headers=test_auth._basic('admin', 's3cret'))
         self.assertEqual(200, response.status_code)
         self.assertIn('podium_nodes ', response.text)
+
+
+class TestNodeCollectorRegistration(base.APITestCase):
+
+    def test_registering_reads_no_database(self) -> None:
+        registry = prometheus_client.CollectorRegistry(auto_describe=True)
+        collector = api_metrics.NodeStateCollector()
+        with mock.patch.object(api_metrics.db_api, 'count_nodes_by_state',
+                               side_effect=AssertionError('queried')):
+            # The default registry describes a collector when it is
+            # registered; without describe() that meant a query.
+            registry.register(collector)
+        # The names are known, so a clash would still be refused ...
+        self.assertRaises(ValueError, registry.register,
+                          api_metrics.NodeStateCollector())
+        # ... and a scrape counts the nodes.
+        self.create_node(name='counted')
+        self.assertEqual(1.0, registry.get_sample_value('podium_nodes'))
