@@ -2,8 +2,9 @@
 version is negotiated.
 
 Podium accepts every Ironic microversion from :data:`MIN_VERSION` to
-:data:`MAX_VERSION` and behaves the same in all of them; the range only
-tells clients that the features they gate on versions are there.
+:data:`MAX_VERSION`. What differs between versions (routes, fields,
+state names, request features) is in one table,
+:mod:`podium.api.microversions`.
 """
 
 import re

@@ -9,9 +9,18 @@ extension. A route in neither table is documented as "Podium extension
 (unclassified)": when it is in fact one of Ironic's, add its path to
 :data:`IRONIC_ROUTES` in this file.
 
+Each route also says from which microversion Podium serves it, when
+that is above 1.1 (``podium.api.microversions.ROUTES``: below it the
+route answers 404, as Ironic's does).
+
 ``.. podium-api-reference:: absent`` lists instead the Ironic routes of
 :data:`IRONIC_ROUTES` that Podium does not serve, for the page on
-limits.
+limits; ``.. podium-api-reference:: microversions`` renders Podium's
+microversion table (``podium.api.microversions`` and the provision
+targets' minimum versions) and ``.. podium-api-reference:: transitions``
+every transition of the provision state machine
+(``podium.common.provision.MACHINE``), so the pages cannot drift from
+the code.
 """
 
 import re
@@ -47,6 +56,7 @@ IRONIC_ROUTES: dict[str, str] = {
     '/v1/nodes/{}/vendor_passthru': '1.1',
     '/v1/nodes/{}/vendor_passthru/methods': '1.1',
     '/v1/nodes/{}/ports': '1.1',
+    '/v1/nodes/{}/ports/detail': '1.1',
     '/v1/nodes/{}/portgroups': '1.24',
     '/v1/nodes/{}/vifs': '1.28',
     '/v1/nodes/{}/vifs/{}': '1.28',
@@ -118,6 +128,102 @@ def classify(path: str) -> str:
             'generator\'s table of Ironic routes).')
 
 
+def served_from(path: str) -> str | None:
+    """The sentence saying from which microversion Podium serves a
+    route, or None when it is served at every version."""
+    from podium.api import microversions, versions
+
+    added = microversions.ROUTES.get(path)
+    if added is None:
+        return None
+    return (f'Served from microversion {versions.to_string(added)}; a '
+            f'request for an older version gets 404.')
+
+
+def _version(version: tuple[int, int]) -> str:
+    from podium.api import versions
+
+    return versions.to_string(version)
+
+
+def _table(header: tuple[str, str], rows: list[tuple[str, str]]
+           ) -> list[str]:
+    """A reStructuredText list table of two columns."""
+    lines = ['.. list-table::', '   :header-rows: 1', '',
+             f'   * - {header[0]}', f'     - {header[1]}']
+    for left, right in rows:
+        lines += [f'   * - {left}', f'     - {right}']
+    return lines + ['']
+
+
+def microversion_lines() -> list[str]:
+    """reStructuredText of Podium's microversion behaviour."""
+    from podium.api import microversions, versions
+    from podium.common import provision
+
+    lines = [f'Podium announces microversions {versions.MIN_VERSION_STRING}'
+             f' to {versions.MAX_VERSION_STRING}. A request without a '
+             f'version header gets {versions.MIN_VERSION_STRING}; '
+             f'``latest`` gets {versions.MAX_VERSION_STRING}. A field or '
+             f'route newer than the requested version is hidden (routes '
+             f'answer 404); naming such a field in ``fields``, a body or '
+             f'a patch gets 406.', '']
+    title = 'Routes'
+    lines += [title, '~' * len(title), '']
+    lines += _table(('Route', 'From'), [
+        (f'``{path}``', _version(added))
+        for path, added in sorted(microversions.ROUTES.items())])
+    for resource, fields in microversions.FIELDS.items():
+        title = f'Fields of {resource.replace("_", " ")}'
+        lines += [title, '~' * len(title), '',
+                  'Fields not listed exist from 1.1.', '']
+        lines += _table(('Field', 'From'), [
+            (f'``{name}``', _version(added))
+            for name, added in sorted(fields.items(),
+                                      key=lambda item: (item[1], item[0]))])
+    title = 'Request features and provision targets'
+    lines += [title, '~' * len(title), '']
+    rows = [(f'``{name}`` query parameter', _version(added))
+            for name, added in sorted(microversions.FEATURES.items())]
+    rows += [(f'provision target ``{target}``', _version(added))
+             for target, added in sorted(
+                 provision.TARGET_MIN_VERSIONS.items(),
+                 key=lambda item: (item[1], item[0]))]
+    lines += _table(('Feature', 'From'), rows)
+    title = 'State names'
+    lines += [title, '~' * len(title), '']
+    lines += _table(('State', 'Shown below the version as'), [
+        (f'``{new}`` (from {_version(added)})',
+         f'``{old}``' if old else '``null``')
+        for added, new, old in microversions.STATE_NAMES])
+    return lines
+
+
+def transition_lines() -> list[str]:
+    """reStructuredText table of every provision state transition, with
+    the API targets that start it. In a state where the conductor is
+    working (it holds the node's lock) every event is the conductor's:
+    ``manage`` ending a manual cleaning, say, is not an operator's."""
+    from podium.common import provision
+    from podium.common import states as s
+
+    working = {s.VERIFYING, s.INSPECTING, s.CLEANING, s.DEPLOYING,
+               s.DELETING, s.ADOPTING}
+    targets: dict[str, list[str]] = {}
+    for target, event in provision.VERBS.items():
+        targets.setdefault(event, []).append(f'``{target}``')
+    lines = ['.. list-table::', '   :header-rows: 1', '',
+             '   * - From', '     - Event', '     - Started by',
+             '     - To']
+    for start, event, end in sorted(provision.MACHINE):
+        started_by = ('(the conductor)' if start in working
+                      or event not in targets
+                      else 'API target ' + ', '.join(targets[event]))
+        lines += [f'   * - ``{start}``', f'     - ``{event}``',
+                  f'     - {started_by}', f'     - ``{end}``']
+    return lines + ['']
+
+
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI document of the application as configured by default
     (its routes do not depend on options)."""
@@ -136,6 +242,9 @@ def _route_lines(path: str, method: str, op: dict[str, Any]) -> list[str]:
     title = f'{method.upper()} {path}'
     lines = [title, '~' * len(title), '', op.get('summary', ''), '',
              classify(path), '']
+    since = served_from(path)
+    if since:
+        lines += [since, '']
     if op.get('description'):
         lines += [_one_line(op['description']), '']
     params = [p for p in op.get('parameters', [])]
@@ -189,13 +298,18 @@ class ApiReference(SphinxDirective):
     optional_arguments = 1
 
     def run(self) -> list[nodes.Node]:
-        doc = openapi_document()
         which = self.arguments[0] if self.arguments else 'routes'
-        if which not in ('routes', 'absent'):
-            raise self.error(f'unknown argument {which!r}: routes or '
-                             f'absent')
-        lines = reference_lines(doc) if which == 'routes' \
-            else absent_lines(doc)
+        if which == 'microversions':
+            lines = microversion_lines()
+        elif which == 'transitions':
+            lines = transition_lines()
+        elif which in ('routes', 'absent'):
+            doc = openapi_document()
+            lines = reference_lines(doc) if which == 'routes' \
+                else absent_lines(doc)
+        else:
+            raise self.error(f'unknown argument {which!r}: routes, '
+                             f'absent, microversions or transitions')
         node = nodes.section()
         node.document = self.state.document
         nested_parse_with_titles(self.state, StringList(
