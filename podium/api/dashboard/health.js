@@ -139,8 +139,9 @@ export function periodicPanel(m) {
           {task}) / count) : '–'),
         el('td', {class: 'num'}, seconds(m.quantile(0.95, PERIODIC,
           {task}))),
-        el('td', {class: 'num'}, late ? el('span', {class: 'tag'},
-          seconds(late)) : '0'));
+        // Under a second late is scheduling jitter, not a backlog.
+        el('td', {class: 'num'}, late >= 1 ? el('span', {class: 'tag'},
+          seconds(late)) : seconds(late)));
     });
   return [table(['task', '#runs', '#failed', '#mean', '#p95', '#late by'],
     rows, m ? 'No periodic task runs in this process.' : NO_METRICS)];
