@@ -25,15 +25,16 @@ def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
     return [(group, list(opts)) for group, opts in messaging_opts.list_opts()]
 
 
-#: oslo.messaging drivers Podium does not use: their groups are left out
-#: of the sample file and the configuration reference (files may still
-#: set them). ``oslo-config-generator --namespace oslo.messaging`` lists
-#: everything.
-UNUSED_DRIVER_GROUPS = ('oslo_messaging_kafka',)
+#: oslo.messaging groups Podium does not use, left out of the sample file
+#: and the configuration reference (files may still set them): the Kafka
+#: driver, and notifications, which Podium never emits.
+#: ``oslo-config-generator --namespace oslo.messaging`` lists everything.
+UNUSED_DRIVER_GROUPS = ('oslo_messaging_kafka',
+                        'oslo_messaging_notifications')
 
 
 def list_sample_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
-    """oslo.messaging's options without the drivers Podium does not use
+    """oslo.messaging's options without the groups Podium does not use
     (the ``podium.messaging`` generator namespace)."""
     return [(group, opts) for group, opts in list_opts()
             if group not in UNUSED_DRIVER_GROUPS]

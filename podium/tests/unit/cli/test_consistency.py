@@ -66,6 +66,28 @@ class CompletionTest(base.TestCase):
                                 check=False)
         self.assertEqual(0, result.returncode, result.stderr)
 
+    def test_bash_completes_commands_and_options(self) -> None:
+        # What a user gets on <Tab>: bash loads the script and runs the
+        # completion function it registered for "podium".
+        probe = (
+            'source /dev/stdin\n'
+            'fn=$(complete -p podium | sed -E "s/.*-F ([^ ]+).*/\\1/")\n'
+            'complete_words() { COMP_WORDS=("$@"); '
+            'COMP_CWORD=$(( $# - 1 )); COMP_LINE="$*"; '
+            'COMP_POINT=${#COMP_LINE}; COMPREPLY=(); $fn; '
+            'echo "${COMPREPLY[*]}"; }\n'
+            'complete_words podium node li\n'
+            'complete_words podium node list --provision-\n'
+            'complete_words podium completion z\n')
+        result = subprocess.run(['bash', '-c', probe],
+                                input=completion.script('bash'), text=True,
+                                capture_output=True, timeout=30,
+                                check=False)
+        self.assertEqual(0, result.returncode, result.stderr)
+        self.assertEqual(['list', '--provision-state', 'zsh'],
+                         [line.strip() for line in
+                          result.stdout.splitlines()])
+
     def test_zsh_script_defines_the_completion(self) -> None:
         status, out, _ = run_main('completion', 'zsh')
         self.assertEqual(0, status)

@@ -11,7 +11,10 @@ import os
 
 from oslo_config import generator
 
+from podium.conf import CONF, validation
+from podium.conf import messaging as messaging_conf
 from podium.tests import base
+from podium.tests.unit import process
 
 _REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
@@ -42,3 +45,21 @@ class SampleConfigTest(base.TestCase):
             self.fail('etc/podium/podium.conf.sample is stale; run '
                       '"tox -e genconfig" and commit the result.\n'
                       + ''.join(diff[:_DIFF_LINES]))
+
+    def test_unused_messaging_groups_left_out_but_accepted(self) -> None:
+        sections = {line.strip() for line in _read(SAMPLE)
+                    if line.startswith('[')}
+        self.assertIn('[oslo_messaging_rabbit]', sections)
+        for group in messaging_conf.UNUSED_DRIVER_GROUPS:
+            self.assertNotIn(f'[{group}]', sections)
+        # Left out of the sample, not refused: an existing file that
+        # sets them still passes the start-up check.
+        path = process.write_config(
+            self.state_dir, '[oslo_messaging_kafka]\n'
+                            'producer_batch_size = 16\n'
+                            '[oslo_messaging_notifications]\n'
+                            'driver = noop\n')
+        messaging_conf.register_opts(CONF)
+        CONF(['--config-file', path], project='podium',
+             default_config_files=[])
+        validation.check_unknown_options(CONF)
