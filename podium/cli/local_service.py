@@ -4,9 +4,11 @@ Writes a config file into a state directory, runs ``podium serve`` (as
 ``python -m podium.cmd.serve``) on a free loopback port and waits for
 its ready line, which carries the address actually bound. The child's
 logs go to ``podium.log`` in the state directory, where the demo tells
-the user to look. A child process rather than threads in this one: the
-service keeps its own configuration and signal handling, and stopping
-it is a plain SIGTERM, as for any deployment.
+the user to look: the child logs there itself (``log_file``), and
+whatever else it prints, on stdout before its logging is set up or on
+stderr, is appended there too. A child process rather than threads in
+this one: the service keeps its own configuration and signal handling,
+and stopping it is a plain SIGTERM, as for any deployment.
 """
 
 import os
@@ -52,7 +54,8 @@ class LocalService:
         self.log_path = os.path.join(state_dir, 'podium.log')
         self.config_path = os.path.join(state_dir, 'podium.conf')
         merged: dict[str, dict[str, Any]] = {
-            'DEFAULT': {'state_path': state_dir},
+            'DEFAULT': {'state_path': state_dir,
+                        'log_file': self.log_path},
             'api': {'host_ip': '127.0.0.1', 'port': 0}}
         for group, values in options.items():
             merged.setdefault(group, {}).update(values)
@@ -75,12 +78,21 @@ class LocalService:
         ready = threading.Event()
         url: list[str] = []
 
+        process, log = self._process, self._log
+
         def read_stdout() -> None:
-            assert self._process is not None and self._process.stdout
-            for line in self._process.stdout:
+            assert process.stdout is not None
+            for line in process.stdout:
                 if line.startswith(READY_PREFIX) and not url:
                     url.append(line[len(READY_PREFIX):].strip())
                     ready.set()
+                else:
+                    # Not thrown away: the log is where the user looks.
+                    try:
+                        log.write(line)
+                        log.flush()
+                    except ValueError:
+                        return  # stopped: the log is closed
             ready.set()
 
         threading.Thread(target=read_stdout, daemon=True,
