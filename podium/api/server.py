@@ -83,11 +83,35 @@ def uvicorn_options() -> dict[str, Any]:
     }
 
 
-def serve(app: Any) -> bool:
-    """Serve ``app`` until SIGTERM/SIGINT; False if it never listened."""
+def bind() -> socket.socket:
+    """The API's socket, bound to ``[api] host_ip`` and ``port`` now.
+
+    ``podium serve`` binds before its conductor registers, so a second
+    instance pointed at a busy port stops before it touches the
+    conductor registry (the live one's entry, or the hash ring).
+
+    :raises ConfigInvalid: when the address cannot be bound.
+    """
+    host, port = CONF.api.host_ip, CONF.api.port
+    family = socket.AF_INET6 if ':' in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise exceptions.ConfigInvalid(
+            reason=f'[api] cannot listen on {_url(host, port)}: '
+                   f'{exc.strerror or exc}') from None
+    return sock
+
+
+def serve(app: Any, sock: socket.socket | None = None) -> bool:
+    """Serve ``app`` until SIGTERM/SIGINT, on ``sock`` if given (see
+    :func:`bind`); False if it never listened."""
     server = Server(uvicorn.Config(app, **uvicorn_options()))
     try:
-        server.run()
+        server.run(sockets=None if sock is None else [sock])
     except SystemExit:
         # uvicorn exits when it cannot bind; the caller reports it.
         pass

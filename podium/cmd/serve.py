@@ -28,11 +28,20 @@ def run(argv: list[str]) -> int:
     CONF.set_override('rpc_transport', 'local')
     migration.ensure_schema()
     service_common.announce_locations(command_line.SERVE.prog)
+    try:
+        # Before registering: a busy port must not cost the conductor
+        # that already serves there its registration or its nodes.
+        sock = server.bind()
+    except exceptions.ConfigInvalid as exc:
+        print(f'podium: {exc}', file=sys.stderr)
+        return 1
     conductor = conductor_service.ConductorService()
     try:
         conductor.start()
         app = api_app.create_app()
-    except exceptions.ConfigInvalid as exc:
+    except (exceptions.ConfigInvalid,
+            exceptions.ConductorAlreadyRegistered) as exc:
+        sock.close()
         conductor.stop(graceful=False)
         print(f'podium: {exc}', file=sys.stderr)
         return 1
@@ -40,7 +49,7 @@ def run(argv: list[str]) -> int:
     # to these handlers once HTTP has stopped; SIGHUP is ours alone.
     begin_stop = signals.install_signal_handlers(conductor)
     try:
-        listened = server.serve(app)
+        listened = server.serve(app, sock)
     finally:
         # uvicorn took the stop signal itself, so ours never armed the
         # watchdog: arm it here (a further signal now exits at once).

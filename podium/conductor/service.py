@@ -43,6 +43,10 @@ class ConductorService:
         self._state_lock = threading.Lock()
         self._stopping = False
         self._stopped = threading.Event()
+        # Only a conductor that registered may release this host's locks
+        # and unregister it: a start refused before that (a live
+        # namesake, a pool too small) must leave the registry alone.
+        self._registered = False
         self._unserved_groups: list[str] = []
         self._stop_metrics: Callable[[], None] | None = None
 
@@ -77,6 +81,7 @@ class ConductorService:
         except Exception:
             pool.shutdown()
             raise
+        self._registered = True
         reason = f'conductor {self.host} restarted while it ran'
         stuck = recovery.interrupted(self.host)
         cleared = db_api.clear_node_reservations_for_conductor(
@@ -232,6 +237,11 @@ class ConductorService:
             self._worker_thread.join(timeout=1.0)
 
     def _leave(self) -> None:
+        if not self._registered:
+            if self._pool is not None:
+                self._pool.shutdown()
+            self._stopped.set()
+            return
         try:
             # A worker still running keeps its lock: releasing it would let
             # another action start on the node while this one goes on. If

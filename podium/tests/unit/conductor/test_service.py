@@ -137,8 +137,13 @@ class TestTakeover(ServiceTestCase):
         error = self.assertRaises(exceptions.ConductorAlreadyRegistered,
                                   conductor.start)
         self.assertIn('unique [DEFAULT] host', str(error))
-        # The live namesake keeps its locks.
+        # Stopping the refused service (as podium serve does on any
+        # start-up error) leaves the live namesake its locks and its
+        # registration.
+        conductor.stop(graceful=False)
+        self.assertTrue(conductor.wait(0))
         self.assertEqual(self.HOST, db_api.get_node(node.id).reservation)
+        self.assertTrue(db_api.get_conductor(self.HOST).online)
         self.make_stale(self.HOST)
         self.start_service()
         self.assertIsNone(db_api.get_node(node.id).reservation)
