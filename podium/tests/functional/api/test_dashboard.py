@@ -103,6 +103,34 @@ class TestDashboardInBrowser(base.TestCase):
         print(f'dashboard screenshot: {path}')
         return path
 
+    def check_metrics_module(self) -> None:
+        """The page's own Prometheus parsing, run in the browser on a
+        known scrape: escaped label values, sums over series, and a
+        quantile interpolated as Prometheus' histogram_quantile does."""
+        result = self.driver.execute_async_script(
+            """
+            const done = arguments[arguments.length - 1];
+            import('/dashboard/metrics.js').then(({Metrics}) => {
+              const m = new Metrics(arguments[0]);
+              done([m.total('t_total'), m.metric('t_total', {a: 'x"y'}),
+                    m.quantile(0.5, 'h'), m.quantile(0.95, 'h'),
+                    m.quantile(0.5, 'none'),
+                    m.groupBy('t_total', ['a']).length]);
+            }).catch((error) => done(String(error)));
+            """,
+            '# TYPE t counter\n'
+            't_total{a="x\\"y"} 3\n'
+            't_total{a="z"} 4\n'
+            '# TYPE h histogram\n'
+            'h_bucket{le="1.0"} 2\n'
+            'h_bucket{le="2.0"} 6\n'
+            'h_bucket{le="4.0"} 10\n'
+            'h_bucket{le="+Inf"} 10\n'
+            'h_count 10\nh_sum 21.0\n')
+        # Median: rank 5 of 10 falls in (1, 2] holding ranks 3..6:
+        # 1 + (5 - 2) / 4. p95: rank 9.5 in (2, 4]: 2 + 2 * 3.5 / 4.
+        self.assertEqual([7, 3, 1.75, 3.75, None, 2], result)
+
     # The test ------------------------------------------------------------
 
     def test_dashboard(self) -> None:
@@ -133,6 +161,7 @@ class TestDashboardInBrowser(base.TestCase):
         token = base64.b64encode(f'{USER}:{PASSWORD}'.encode()).decode()
         self.browser.set_basic_auth(f'Basic {token}')
         self.driver.get(url + '/dashboard')
+        self.check_metrics_module()
         self.wait_page(
             lambda d: len(d.find_elements(By.CSS_SELECTOR,
                                           'tr[data-node]')) == len(NODES),
