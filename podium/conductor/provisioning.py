@@ -17,8 +17,8 @@ from oslo_log import log
 
 from podium.common import exceptions, masking, provision
 from podium.common import states as s
+from podium.conductor import inspection, task_manager
 from podium.conductor import pool as pool_mod
-from podium.conductor import task_manager
 from podium.conf import CONF
 from podium.db import api as db_api
 from podium.db import models
@@ -208,7 +208,9 @@ class Provisioner:
     def _inspect(self, task: task_manager.TaskManager,
                  user: str | None) -> None:
         try:
-            found = task.driver.inspect.inspect_hardware(task)
+            found, macs = inspection.split(
+                task.driver.inspect.inspect_hardware(task))
+            inspection.create_ports(task.node, macs)
         except Exception as exc:
             self._fail(task, user, 'inspect hardware', exc,
                        inspection_finished_at=models.utcnow())

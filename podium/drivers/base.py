@@ -184,8 +184,11 @@ class InspectInterface(BaseInterface):
     @abc.abstractmethod
     def inspect_hardware(self, task: Task) -> dict[str, Any]:
         """Return the properties found: ``cpus``, ``cpu_arch``,
-        ``memory_mb``, ``local_gb`` where known, and ``macs`` (a list).
-        The conductor merges them into the node's ``properties``."""
+        ``memory_mb``, ``local_gb`` where known, and ``macs`` (a list of
+        the MAC addresses of the node's network interfaces). The
+        conductor merges the properties into the node's ``properties``
+        and creates a port for each MAC no port has yet
+        (:mod:`podium.conductor.inspection`)."""
 
 
 class DeployInterface(BaseInterface):

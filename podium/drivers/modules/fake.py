@@ -11,7 +11,10 @@ out-of-band change. ``driver_info`` steers behaviour:
     true: every call blocks for the whole call timeout, then fails the
     way a hung BMC does;
 ``fake_fail``
-    a message: every call fails with it (a broken BMC).
+    a message: every call fails with it (a broken BMC);
+``fake_macs``
+    the MAC addresses inspection reports, comma-separated (default:
+    one, derived from the node's UUID, so that nodes do not share it).
 """
 
 import time
@@ -20,7 +23,7 @@ from typing import Any, ClassVar
 
 from oslo_utils import strutils
 
-from podium.common import exceptions, states
+from podium.common import exceptions, network, states
 from podium.db import api as db_api
 from podium.drivers import base, steps
 
@@ -31,6 +34,9 @@ _PROPERTIES = {
         'If true, every call hangs until its timeout. Optional.'),
     'fake_fail': base.DriverInfoProperty(
         'If set, every call fails with this message. Optional.'),
+    'fake_macs': base.DriverInfoProperty(
+        'Comma-separated MAC addresses the fake inspection reports. '
+        'Optional; by default one derived from the node UUID.'),
 }
 
 
@@ -62,6 +68,19 @@ def _store(task: base.Task, **values: Any) -> None:
         pass  # a read-only row view; the database has the truth
 
 
+def _macs(node: base.NodeView) -> list[str]:
+    """The MACs of the fake NICs: ``fake_macs``, else one of the UUID.
+
+    :raises InvalidMAC: a ``fake_macs`` entry that is not a MAC.
+    """
+    given = (node.driver_info or {}).get('fake_macs')
+    if given is None:
+        tail = node.uuid.replace('-', '')[-6:]
+        return ['52:54:00:' + ':'.join(tail[i:i + 2] for i in (0, 2, 4))]
+    return [network.validate_and_normalize_mac(mac.strip())
+            for mac in str(given).split(',') if mac.strip()]
+
+
 class _FakeBase:
     properties: ClassVar[Mapping[str, base.DriverInfoProperty]] = _PROPERTIES
 
@@ -76,6 +95,13 @@ class _FakeBase:
                     err=f'Node {base.node_label(node)}: driver_info '
                         f'fake_delay must be a non-negative number, got '
                         f'{info["fake_delay"]!r}.') from None
+        if 'fake_macs' in info:
+            try:
+                _macs(node)
+            except exceptions.InvalidMAC as exc:
+                raise exceptions.InvalidParameterValue(
+                    err=f'Node {base.node_label(node)}: driver_info '
+                        f'fake_macs: {exc}') from None
         if 'fake_hang' in info:
             try:
                 strutils.bool_from_string(info['fake_hang'], strict=True)
@@ -162,7 +188,7 @@ class FakeInspect(_FakeBase, base.InspectInterface):
     def inspect_hardware(self, task: base.Task) -> dict[str, Any]:
         _behave(task)
         return {'cpus': 4, 'cpu_arch': 'x86_64', 'memory_mb': 16384,
-                'local_gb': 100, 'macs': ['52:54:00:00:00:01']}
+                'local_gb': 100, 'macs': _macs(task.node)}
 
 
 class FakeDeploy(_FakeBase, base.DeployInterface):

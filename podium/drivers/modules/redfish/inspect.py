@@ -3,7 +3,8 @@
 Reads ``cpus`` and ``cpu_arch`` (Processors, else ProcessorSummary),
 ``memory_mb`` (MemorySummary), ``local_gb`` (the largest drive of Storage
 or SimpleStorage, less 1 GiB for partitioning, as Ironic does) and
-``macs`` (EthernetInterfaces). A BMC that lacks one of these resources
+``macs`` (the enabled, healthy EthernetInterfaces, which the conductor
+turns into ports). A BMC that lacks one of these resources
 simply does not report that property; a BMC that fails or does not
 answer fails the inspection.
 """
@@ -73,6 +74,14 @@ def _local_gb(node: base.NodeView, system: Any) -> int | None:
     return max(max(sizes) // _GIB - 1, 0)
 
 
+def enabled_macs(summary: collections.abc.Mapping[str, Any]) -> list[str]:
+    """The MACs of sushy's EthernetInterfaces summary (MAC -> state of
+    the healthy NICs) whose NIC is enabled, sorted: Ironic creates ports
+    only for those."""
+    return sorted(str(mac).lower() for mac, state in summary.items()
+                  if state == sushy.State.ENABLED)
+
+
 class RedfishInspect(base.InspectInterface):
     """Inventory of a Redfish ComputerSystem."""
 
@@ -100,6 +109,5 @@ class RedfishInspect(base.InspectInterface):
             found: dict[str, Any] = {
                 key: value for key, value in values.items()
                 if value is not None}
-            found['macs'] = sorted(str(mac).lower()
-                                   for mac in (interfaces or {}))
+            found['macs'] = enabled_macs(interfaces or {})
             return found

@@ -85,12 +85,28 @@ class RedfishManagement(base.ManagementInterface):
     @steps.clean_step(priority=60)
     def clear_boot_override(self, task: base.Task) -> None:
         """Clean step: disable BootSourceOverride, so the next boot
-        follows the persistent boot order."""
+        follows the persistent boot order.
+
+        Some BMCs (sushy-tools' emulator among them) refuse a change
+        without ``BootSourceOverrideTarget`` with HTTP 400; to those the
+        current target is sent along, unchanged. A BMC that shows no
+        target has no override to clear.
+        """
+        disabled = sushy.BootSourceOverrideEnabled.DISABLED
         with power_read.connected(task, 'clearing the boot override') \
                 as (info, conn):
             system = conn.root.get_system(conn.system_path(info))
-            system.set_system_boot_options(
-                enabled=sushy.BootSourceOverrideEnabled.DISABLED)
+            try:
+                system.set_system_boot_options(enabled=disabled)
+            except sushy_exc.BadRequestError:
+                target = system.boot.target
+                if target in (None, sushy.BootSource.NONE):
+                    return
+                LOG.debug('Node %s: the BMC wants a target to clear the '
+                          'boot override; sending %s along',
+                          base.node_label(task.node), target)
+                system.set_system_boot_options(target=target,
+                                               enabled=disabled)
 
     @steps.clean_step(priority=70, argsinfo={
         'boot_device': {'description': 'Eject only this kind of media: '

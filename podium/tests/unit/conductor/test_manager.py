@@ -7,6 +7,7 @@ from unittest import mock
 from podium.common import exceptions, states
 from podium.db import api as db_api
 from podium.db import models
+from podium.db import ports as db_ports
 from podium.drivers.modules import fake
 from podium.tests.unit.conductor import utils
 
@@ -228,6 +229,43 @@ class TestValidateAndInspect(ManagerTestCase):
                               and n.reservation is None, 'inspection')
         self.assertEqual('r1', node.properties['rack'])
         self.assertEqual(16384, node.properties['memory_mb'])
+
+    def inspect(self) -> models.Node:
+        self.manager.do_provisioning_action(self.context, 'node-1',
+                                            'inspect')
+        return self.wait_node(lambda n: n.reservation is None
+                              and n.provision_state == 'manageable',
+                              'inspection')
+
+    def test_inspect_creates_ports_once(self) -> None:
+        other = self.create_node('node-2')
+        db_api.update_node(self.node.id, {
+            'provision_state': 'manageable', 'driver_info': {
+                'fake_macs': '52:54:00:AA:00:01,52:54:00:aa:00:02,'
+                             '52:54:00:aa:00:03,52:54:00:aa:00:04'}})
+        # One MAC has a port of this node already (an operator's, with
+        # its own settings), one is another node's.
+        mine = db_ports.create_port({'node_id': self.node.id,
+                                     'address': '52:54:00:aa:00:02',
+                                     'pxe_enabled': False})
+        theirs = db_ports.create_port({'node_id': other.id,
+                                       'address': '52:54:00:aa:00:04'})
+        node = self.inspect()
+        self.assertNotIn('macs', node.properties)
+        self.assertIsNone(node.last_error)
+        ports = {port.address: port for port in db_ports.list_ports()}
+        self.assertEqual({'52:54:00:aa:00:01': (self.node.id, True),
+                          '52:54:00:aa:00:02': (self.node.id, False),
+                          '52:54:00:aa:00:03': (self.node.id, True),
+                          '52:54:00:aa:00:04': (other.id, True)},
+                         {address: (port.node_id, port.pxe_enabled)
+                          for address, port in ports.items()})
+        self.assertEqual((mine.uuid, theirs.uuid),
+                         (ports['52:54:00:aa:00:02'].uuid,
+                          ports['52:54:00:aa:00:04'].uuid))
+        # Inspecting again finds the same NICs: no new port.
+        self.inspect()
+        self.assertEqual(4, len(db_ports.list_ports()))
 
     def test_inspect_failure_recorded(self) -> None:
         db_api.update_node(self.node.id, {'driver_info': {

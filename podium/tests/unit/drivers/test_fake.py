@@ -116,3 +116,19 @@ class TestFakeInspect(FakeTestCase):
         found = fake.FakeInspect().inspect_hardware(self.task())
         self.assertEqual({'cpus', 'cpu_arch', 'memory_mb', 'local_gb',
                           'macs'}, set(found))
+
+    def test_macs_from_driver_info_or_the_uuid(self) -> None:
+        found = fake.FakeInspect().inspect_hardware(self.task())
+        tail = self.node.uuid.replace('-', '')[-6:]
+        self.assertEqual([f'52:54:00:{tail[0:2]}:{tail[2:4]}:{tail[4:6]}'],
+                         found['macs'])
+        found = fake.FakeInspect().inspect_hardware(self.task(
+            fake_macs='52:54:00:AA:00:01, 52:54:00:aa:00:02'))
+        self.assertEqual(['52:54:00:aa:00:01', '52:54:00:aa:00:02'],
+                         found['macs'])
+        node = db_api.update_node(self.node.id, {
+            'driver_info': {'fake_macs': '52:54:00:aa:00:01,nope'}})
+        error = self.assertRaises(exceptions.InvalidParameterValue,
+                                  fake.FakeInspect().validate, node)
+        self.assertIn('fake_macs: Expected a MAC address but received '
+                      'nope.', str(error))

@@ -7,11 +7,18 @@ power read costs.
 
 import threading
 import time
+from unittest import mock
+
+import requests
+import sushy
+from sushy import exceptions as sushy_exc
+from sushy.resources.system import system as system_mod
 
 from podium.common import exceptions, states
 from podium.drivers.modules import deadline
 from podium.drivers.modules.redfish import (
     connection,
+    inspect,
     management,
     power,
     power_read,
@@ -282,3 +289,63 @@ class ExpandBatchTestCase(SimulatorTestCase):
         print(f'client CPU per power read: single {single * 1e3:.3f} ms, '
               f'batched {batched * 1e3:.3f} ms')
         self.assertLess(batched, single / 2)
+
+
+class InspectTest(SimulatorTestCase):
+
+    def test_inventory_and_macs(self) -> None:
+        found = inspect.RedfishInspect().inspect_hardware(self.task(0))
+        system = self.sim.systems[0]
+        self.assertEqual(sorted(mac.lower() for mac in system.macs),
+                         found['macs'])
+        self.assertEqual((32, 64 * 1024), (found['cpus'],
+                                          found['memory_mb']))
+
+    def test_only_enabled_nics_count(self) -> None:
+        self.assertEqual(['52:54:00:00:00:01', '52:54:00:00:00:03'],
+                         inspect.enabled_macs({
+                             '52:54:00:00:00:03': sushy.State.ENABLED,
+                             '52:54:00:00:00:02': sushy.State.DISABLED,
+                             '52:54:00:00:00:01': sushy.State.ENABLED,
+                             '52:54:00:00:00:04': None}))
+
+
+class ClearBootOverrideTest(SimulatorTestCase):
+
+    def test_cleared(self) -> None:
+        mgmt = management.RedfishManagement()
+        mgmt.set_boot_device(self.task(0), states.BOOT_DEVICE_PXE,
+                             persistent=True)
+        mgmt.clear_boot_override(self.task(0))
+        self.assertEqual('Disabled',
+                         self.sim.get_boot(self.sim.systems[0])['enabled'])
+
+    def test_bmc_that_wants_a_target_gets_the_current_one(self) -> None:
+        # As sushy-tools' emulator: HTTP 400 for a PATCH that does not
+        # name BootSourceOverrideTarget.
+        real = system_mod.System.set_system_boot_options
+        sent: list[dict[str, object]] = []
+
+        def strict(system: object, **kwargs: object) -> None:
+            sent.append(kwargs)
+            if 'target' not in kwargs:
+                response = requests.Response()
+                response.status_code = 400
+                response._content = b'{}'
+                raise sushy_exc.BadRequestError('PATCH', 'url', response)
+            real(system, **kwargs)
+
+        mgmt = management.RedfishManagement()
+        mgmt.set_boot_device(self.task(0), states.BOOT_DEVICE_PXE,
+                             persistent=True)
+        with mock.patch.object(system_mod.System, 'set_system_boot_options',
+                               autospec=True, side_effect=strict):
+            mgmt.clear_boot_override(self.task(0))
+        disabled = sushy.BootSourceOverrideEnabled.DISABLED
+        self.assertEqual([{'enabled': disabled},
+                          {'target': sushy.BootSource.PXE,
+                           'enabled': disabled}], sent)
+        self.assertEqual({'target': 'Pxe', 'enabled': 'Disabled'}, {
+            key: value for key, value in
+            self.sim.get_boot(self.sim.systems[0]).items()
+            if key != 'mode'})
