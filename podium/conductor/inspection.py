@@ -63,10 +63,10 @@ def create_ports(node: Any, macs: Iterable[Any]) -> list[str]:
 
 
 def _warn_if_elsewhere(node: Any, address: str) -> None:
-    try:
-        owner = db_ports.get_port_by_address(address).node_id
-    except exceptions.PortNotFound:
+    found = db_ports.list_ports(address=address)
+    if not found:
         return  # deleted meanwhile; the next inspection creates it
+    owner = found[0].node_id
     if owner != node.id:
         LOG.warning('Node %(node)s: inspection found MAC %(mac)s, which '
                     'is a port of another node (id %(other)s); no port '
