@@ -244,3 +244,7 @@ class _ScaleOutBase:
 
 class TestScaleOutPostgreSQL(_ScaleOutBase, base.TestCase):
     server = backends.POSTGRESQL
+
+
+class TestScaleOutMariaDB(_ScaleOutBase, base.TestCase):
+    server = backends.MARIADB
