@@ -6,6 +6,7 @@ import os
 import threading
 import time
 
+import fixtures
 import uvicorn
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -62,6 +63,11 @@ class TLSTest(base.APITestCase):
 
         uv = server.Server(uvicorn.Config(api_app.create_app(),
                                           **server.uvicorn_options()))
+        # The server announces itself on standard output, for the
+        # processes that wait for it; here that is test output noise.
+        stdout = self.useFixture(
+            fixtures.StringStream('service-stdout')).stream
+        self.useFixture(fixtures.MonkeyPatch('sys.stdout', stdout))
         thread = threading.Thread(target=uv.run, daemon=True)
         thread.start()
 

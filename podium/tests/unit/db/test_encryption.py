@@ -1,5 +1,6 @@
 """Secrets at rest: Fernet, key rotation, nothing readable in the file."""
 
+import fixtures
 import sqlalchemy as sa
 
 from podium.cmd import dbsync
@@ -86,5 +87,11 @@ class EncryptionTest(base.DbTestCase):
     def test_dbsync_rotate_secrets(self) -> None:
         node = self.create()
         self.config(secrets_encryption_keys=[self.key1], group='database')
+        out = self.useFixture(fixtures.StringStream('service-stdout')).stream
+        self.useFixture(fixtures.MonkeyPatch('sys.stdout', out))
         dbsync._rotate_secrets()
+        out.seek(0)
+        self.assertEqual('Secrets of 1 node(s) re-encrypted with the first '
+                         'key of [database] secrets_encryption_keys.\n',
+                         out.read())
         self.assertNotIn('pw-top-level', _stored(node.id))

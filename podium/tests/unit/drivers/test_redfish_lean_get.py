@@ -324,14 +324,14 @@ class _ClosingHandler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
         self.close_connection = True
 
+    def log_message(self, *args: object) -> None:
+        """Keep the test output quiet."""
+
 
 class _GzipHandler(_ClosingHandler):
     """Compresses its answer although the client asked for identity."""
 
     encoding = 'gzip'
-
-    def log_message(self, *args: object) -> None:
-        """Keep the test output quiet."""
 
 
 class StaleConnectionTestCase(base.TestCase):
