@@ -1,10 +1,12 @@
 """A real ``podium serve`` killed with SIGKILL in the middle of a power
-action, then started again: nothing is left half done."""
+action or of cleaning, then started again: nothing is left half done,
+and power sync reads the node again."""
 
 import os
 import time
 
 import requests
+from testtools import content
 
 from podium.common import states
 from podium.conf import CONF
@@ -21,6 +23,9 @@ WAIT = 60.0
 #: A restart within this of the last heartbeat is refused (the host
 #: might be alive elsewhere): the test waits it out.
 HEARTBEAT_TIMEOUT = 3
+#: Seconds between two power sync cycles of the service.
+SYNC_INTERVAL = 1
+LATEST = {'X-OpenStack-Ironic-API-Version': 'latest'}
 
 
 class TestKilledMidPowerAction(base.DbTestCase):
@@ -32,7 +37,7 @@ class TestKilledMidPowerAction(base.DbTestCase):
                             state_path=self.state_dir, host=HOST),
             'database': {'connection': CONF.database.connection},
             'api': {'host_ip': '127.0.0.1', 'port': 0},
-            'conductor': {'sync_power_state_interval': 1,
+            'conductor': {'sync_power_state_interval': SYNC_INTERVAL,
                           'force_power_state_during_sync': False,
                           'heartbeat_interval': 1,
                           'heartbeat_timeout': HEARTBEAT_TIMEOUT,
@@ -40,6 +45,19 @@ class TestKilledMidPowerAction(base.DbTestCase):
         return self.useFixture(podium_fixtures.PodiumProcess(
             'podium.cmd.serve', config_file,
             os.path.join(self.state_dir, log_name)))
+
+    def kill_and_restart(self, first: podium_fixtures.PodiumProcess,
+                         node_id: int) -> podium_fixtures.PodiumProcess:
+        """SIGKILL ``first``, let the node's BMC answer at once and say
+        "on" (it had switched the server on before the crash), and start
+        the service again once its heartbeat is stale."""
+        first.process.kill()
+        first.process.wait(30)
+        time.sleep(HEARTBEAT_TIMEOUT + 1)
+        db_api.update_node_by_id(node_id, {
+            'driver_info': {},
+            'driver_internal_info': {'fake_power_state': states.POWER_ON}})
+        return self.start_service('second.log')
 
     def test_restart_aborts_the_power_action_and_syncs_again(self) -> None:
         node = db_api.create_node(utils.verified({
@@ -56,15 +74,7 @@ class TestKilledMidPowerAction(base.DbTestCase):
         self.assertEqual(HOST, stored.reservation)
         self.assertEqual(states.POWER_ON, stored.target_power_state)
 
-        first.process.kill()
-        first.process.wait(30)
-        time.sleep(HEARTBEAT_TIMEOUT + 1)
-        # The BMC had in fact switched the server on before the crash.
-        db_api.update_node_by_id(node.id, {
-            'driver_info': {},
-            'driver_internal_info': {'fake_power_state': states.POWER_ON}})
-
-        second = self.start_service('second.log')
+        second = self.kill_and_restart(first, node.id)
         stored = wait_for(lambda: (lambda n: n if n.last_error else None)(
             db_api.get_node(node.id)), timeout=WAIT,
             what='the restarted conductor to record the abort')
@@ -83,3 +93,59 @@ class TestKilledMidPowerAction(base.DbTestCase):
         self.assertIsNone(shown['target_power_state'])
         self.assertIsNone(shown['reservation'])
         self.assertEqual(stored.last_error, shown['last_error'])
+
+    def test_restart_fails_the_cleaning_and_syncs_again(self) -> None:
+        # Automated cleaning's first step hangs on the slow fake BMC.
+        node = db_api.create_node(utils.verified({
+            'name': 'cleaned', 'driver': 'fake-hardware',
+            'power_state': states.POWER_OFF,
+            'driver_info': {'fake_delay': SLOW_BMC},
+            'driver_internal_info': {'fake_power_state': states.POWER_OFF}}))
+        first = self.start_service('first.log')
+        response = requests.put(
+            f'{first.url}/v1/nodes/{node.uuid}/states/provision',
+            json={'target': 'provide'}, headers=LATEST, timeout=30)
+        self.assertEqual(202, response.status_code, response.text)
+        stored = wait_for(lambda: (lambda n: n if n.clean_step else None)(
+            db_api.get_node(node.id)), timeout=WAIT,
+            what='the first clean step to start')
+        self.assertEqual((states.CLEANING, HOST),
+                         (stored.provision_state, stored.reservation))
+
+        second = self.kill_and_restart(first, node.id)
+        stored = wait_for(
+            lambda: (lambda n: n if n.provision_state == states.CLEANFAIL
+                     else None)(db_api.get_node(node.id)),
+            timeout=WAIT, what='the restarted conductor to fail cleaning')
+        failed_at = time.monotonic()
+        self.assertEqual(f'Cleaning was interrupted: conductor {HOST} '
+                         f'restarted while it ran.', stored.last_error)
+        self.assertIsNone(stored.reservation)
+        self.assertFalse(stored.clean_step)
+        self.assertEqual(states.POWER_OFF, stored.power_state)
+        history = [entry.event for entry in db_api.list_node_history(node.id)]
+        self.assertIn(f'Provision state changed from "cleaning" to "clean '
+                      f'failed" (fail): {stored.last_error}', history)
+        # Not transient any more: the next sync cycle reads the BMC.
+        wait_for(lambda: db_api.get_node(node.id).power_state
+                 == states.POWER_ON, timeout=WAIT,
+                 what='power sync to read the node again')
+        synced_after = time.monotonic() - failed_at
+        self.addDetail('synced after', content.text_content(
+            f'{synced_after:.2f} s'))
+        # One interval, and a second one's worth of slack for a busy
+        # machine (the read itself, the cycle's start-up).
+        self.assertLess(synced_after, 2 * SYNC_INTERVAL + 1)
+        shown = requests.get(f'{second.url}/v1/nodes/{node.uuid}',
+                             headers=LATEST, timeout=30).json()
+        self.assertEqual((states.CLEANFAIL, None, stored.last_error),
+                         (shown['provision_state'], shown['reservation'],
+                          shown['last_error']))
+        # The operator takes the node back and cleans it again.
+        response = requests.put(
+            f'{second.url}/v1/nodes/{node.uuid}/states/provision',
+            json={'target': 'manage'}, headers=LATEST, timeout=30)
+        self.assertEqual(202, response.status_code, response.text)
+        wait_for(lambda: db_api.get_node(node.id).provision_state
+                 == states.MANAGEABLE, timeout=WAIT,
+                 what='manage after the failed cleaning')
