@@ -30,7 +30,7 @@ COLUMN_FIELDS = (
 MASKED_FIELDS = ('driver_info', 'driver_internal_info', 'instance_info')
 
 #: Free-text fields that may quote a secret (a BMC's error message).
-TEXT_FIELDS = ('last_error',)
+TEXT_FIELDS = ('last_error', 'maintenance_reason')
 
 #: Step columns: NULL in the database, ``{}`` in the API, as Ironic.
 STEP_FIELDS = ('clean_step', 'deploy_step')

@@ -4,6 +4,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from podium.api import links
+from podium.common import masking
 
 #: API fields read from the port's column of the same name.
 COLUMN_FIELDS = (
@@ -12,6 +13,11 @@ COLUMN_FIELDS = (
     'is_smartnic', 'name', 'description', 'vendor', 'category',
     'created_at', 'updated_at',
 )
+
+#: Free-form fields: any secret in them is masked at any depth, as in a
+#: node's ``driver_info`` (a switch password in ``extra``, say).
+MASKED_FIELDS = frozenset({'extra', 'internal_info',
+                           'local_link_connection'})
 
 #: Ironic fields of features Podium does not have, with the value
 #: Ironic shows for a port that does not use them.
@@ -32,7 +38,8 @@ def render(port: Any, base: str,
     names: Iterable[str] = COLUMN_FIELDS + tuple(CONSTANT_FIELDS) \
         if fields is None else fields
     result = {name: (CONSTANT_FIELDS[name] if name in CONSTANT_FIELDS
-                     else getattr(port, name))
+                     else masking.mask(getattr(port, name) or {})
+                     if name in MASKED_FIELDS else getattr(port, name))
               for name in names if name != 'links'}
     result['links'] = links.resource_links(base, 'ports', port.uuid)
     return result

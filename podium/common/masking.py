@@ -97,6 +97,29 @@ def mask_text(text: str, secrets: Iterable[str] = ()) -> str:
     return _TEXT_PAIR.sub(_mask_pair, text)
 
 
+def mask_error(error: BaseException, secrets: Collection[str] = ()) -> str:
+    """The text of ``error`` with secrets masked, like :func:`mask_text`,
+    but the given secret values are searched for only in what the error
+    was given (a Podium exception's format arguments), never in Podium's
+    own wording: a password that happens to be "Driver" must not turn
+    "Driver error: no BMC" into "****** error: no BMC"."""
+    text = str(error) or type(error).__name__
+    msg_fmt = getattr(error, 'msg_fmt', None)
+    kwargs = getattr(error, 'kwargs', None)
+    if secrets and isinstance(msg_fmt, str) and isinstance(kwargs, dict) \
+            and kwargs:
+        try:
+            if msg_fmt % kwargs == text:
+                text = msg_fmt % {
+                    key: (mask_text(value, secrets)
+                          if isinstance(value, str) else value)
+                    for key, value in kwargs.items()}
+                secrets = ()
+        except (KeyError, TypeError, ValueError):
+            pass
+    return mask_text(text, secrets)
+
+
 def mask(value: Any, extra_keys: Collection[str] = ()) -> Any:
     """A copy of ``value`` with every secret masked, at any depth.
 

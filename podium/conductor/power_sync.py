@@ -47,10 +47,9 @@ from collections.abc import Hashable
 from typing import Any
 
 from oslo_log import log
-from oslo_utils import strutils
 
 from podium.common import context as podium_context
-from podium.common import exceptions, hash_ring, metrics, states
+from podium.common import exceptions, hash_ring, masking, metrics, states
 from podium.conductor import pool as pool_mod
 from podium.conductor import task_manager
 from podium.conf import CONF
@@ -108,8 +107,11 @@ class CycleStats:
     written: int = 0
 
 
-def _masked(error: BaseException) -> str:
-    return strutils.mask_password(str(error) or type(error).__name__)
+def _masked(error: BaseException, row: Any = None) -> str:
+    """The text of ``error`` with every secret masked, ``row``'s
+    credentials included when a BMC library quoted them."""
+    return masking.mask_error(error, masking.secret_values(
+        getattr(row, 'driver_info', None) or {}))
 
 
 class PowerSync:
@@ -402,7 +404,7 @@ class _Cycle:
         metrics.SYNC_NODES.labels(
             'timed_out' if isinstance(error, exceptions.BMCTimeout)
             else 'failed').inc()
-        self._count_failure(row, READ_FAILURE_PREFIX + _masked(error),
+        self._count_failure(row, READ_FAILURE_PREFIX + _masked(error, row),
                             'power state read', [])
 
     def _push_failed(self, row: Any, actual: str,
@@ -411,7 +413,7 @@ class _Cycle:
         self.stats.push_failed += 1
         metrics.SYNC_NODES.labels('push_failed').inc()
         message = (f'{PUSH_FAILURE_PREFIX}{row.power_state} (the BMC '
-                   f'reported {actual}): {_masked(error)}')
+                   f'reported {actual}): {_masked(error, row)}')
         history = ([] if row.last_error == message else
                    [(message, states.ERROR_SEVERITY)])
         self._count_failure(row, message, 'power state push-back', history)

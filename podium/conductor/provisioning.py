@@ -49,7 +49,7 @@ def error_text(error: BaseException, node: Any = None) -> str:
     """``last_error`` text of a failure; never shows a secret, not even
     one of ``node``'s credentials a BMC library quoted in its message."""
     secrets = masking.secret_values(node.driver_info) if node else ()
-    return masking.mask_text(str(error) or type(error).__name__, secrets)
+    return masking.mask_error(error, secrets)
 
 
 def deploy_interface(node: Any) -> base.DeployInterface | None:

@@ -76,3 +76,20 @@ class SecretsTest(base.APITestCase):
         self.assertEqual(404, response.status_code)
         fault = json.loads(response.json()['error_message'])
         self.assertNotIn('pw-top-level', fault['faultstring'])
+
+
+class OverMaskingTest(base.APITestCase):
+    """Masking hides secret values, never Podium's own words."""
+
+    def test_error_wording_survives_a_password_that_is_a_word(self) -> None:
+        node = self.create_node(name='n1', driver='fake-hardware',
+                                driver_info={'fake_fail': 'no BMC',
+                                             'ipmi_password': 'Driver'})
+        response = self.client.put(f'/v1/nodes/{node["uuid"]}/states/power',
+                                   json={'target': 'power on'})
+        self.assertEqual(202, response.status_code, response.text)
+        self.wait_for(f'/v1/nodes/{node["uuid"]}', 'target_power_state',
+                      None)
+        self.assertEqual(
+            'Failed to change power state to power on: Driver error: no BMC',
+            self.client.get(f'/v1/nodes/{node["uuid"]}').json()['last_error'])

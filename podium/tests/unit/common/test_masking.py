@@ -5,7 +5,7 @@ import logging
 
 import testtools
 
-from podium.common import masking
+from podium.common import exceptions, masking
 
 MASK = masking.MASK
 
@@ -96,6 +96,18 @@ class TextTest(testtools.TestCase):
             'BMC said: bad login ****** for admin',
             masking.mask_text('BMC said: bad login hunter22 for admin',
                               {'hunter22', 'x'}))
+
+    def test_error_wording_never_masked(self) -> None:
+        # A password that is also a word of Podium's own message hides
+        # only where the BMC's text quotes it.
+        error = exceptions.DriverError(reason='no BMC; Driver rejected')
+        self.assertEqual('Driver error: no BMC; ****** rejected',
+                         masking.mask_error(error, {'Driver'}))
+        # Anything else: every occurrence.
+        self.assertEqual('****** said ******',
+                         masking.mask_error(RuntimeError('hunter22 said '
+                                                         'hunter22'),
+                                            {'hunter22'}))
 
     def test_plain_text_unchanged(self) -> None:
         text = 'Timed out after 10 s reading the power state of keyboard-1'
