@@ -21,6 +21,7 @@ Version = tuple[int, int]
 ROUTES: dict[str, Version] = {
     '/v1/conductors': (1, 49),
     '/v1/conductors/{hostname}': (1, 49),
+    '/v1/conductors/{hostname}/metrics': (1, 49),
     '/v1/nodes/{node_ident}/history': (1, 78),
     '/v1/nodes/{node_ident}/history/{event}': (1, 78),
 }

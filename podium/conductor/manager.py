@@ -292,6 +292,11 @@ class ConductorManager:
             self.provisioner.start(task, target, context.user_id,
                                    clean_steps=clean_steps)
 
+    def get_metrics(self, context: podium_context.RequestContext) -> str:
+        """This process's Prometheus exposition (RPC 1.1), for the API's
+        dashboard when the conductor runs apart from the API."""
+        return metrics.exposition()[0].decode()
+
     def get_clean_steps(self, context: podium_context.RequestContext,
                         node_id: str) -> list[dict[str, Any]]:
         """The clean steps a node's interfaces declare, in the order

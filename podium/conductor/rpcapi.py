@@ -10,6 +10,7 @@ ring assigns the node to, and a conductor that does not answer within
 """
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import oslo_messaging as messaging
@@ -21,14 +22,19 @@ from podium.db import api as db_api
 
 #: Version of the conductor RPC API. Bump the minor version for an
 #: additive change and pin the client when a server may be older.
-RPC_API_VERSION = '1.0'
+#: 1.1: get_metrics.
+RPC_API_VERSION = '1.1'
+
+#: The version node calls are sent at: every conductor since 1.0 takes
+#: them, so an API upgraded first still reaches older conductors.
+NODE_CALL_VERSION = '1.0'
 
 #: Manager methods callable over RPC; nothing else is exposed.
 RPC_METHODS = frozenset({
     'change_node_power_state', 'set_boot_device', 'get_boot_device',
     'get_supported_boot_devices', 'set_maintenance',
     'validate_driver_interfaces', 'do_provisioning_action',
-    'get_clean_steps',
+    'get_clean_steps', 'get_metrics',
 })
 
 _local_lock = threading.Lock()
@@ -79,7 +85,7 @@ class ConductorAPI:
         self._ring: Any = None
         if not self._local:
             target = messaging.Target(topic=rpc.TOPIC,
-                                      version=RPC_API_VERSION)
+                                      version=NODE_CALL_VERSION)
             self._client = messaging.get_rpc_client(
                 rpc.get_transport(), target,
                 serializer=rpc.get_serializer())
@@ -99,11 +105,16 @@ class ConductorAPI:
 
     def _call(self, context: podium_context.RequestContext, method: str,
               node_id: str, topic: str | None, **kwargs: Any) -> Any:
+        return self._counted(method, lambda: self._send(
+            context, method, node_id, topic, **kwargs))
+
+    @staticmethod
+    def _counted(method: str, send: Callable[[], Any]) -> Any:
+        """``send()``, counted and timed in the RPC metrics."""
         outcome = 'error'
         try:
             with metrics.RPC_CALL_DURATION.labels(method).time():
-                result = self._send(context, method, node_id, topic,
-                                    **kwargs)
+                result = send()
             outcome = 'ok'
             return result
         except exceptions.ConductorUnreachable:
@@ -115,21 +126,33 @@ class ConductorAPI:
     def _send(self, context: podium_context.RequestContext, method: str,
               node_id: str, topic: str | None, **kwargs: Any) -> Any:
         if self._local:
-            manager = _local_manager
-            if manager is None:
-                raise exceptions.ConductorUnreachable(
-                    host=CONF.host,
-                    reason='no conductor runs in this process')
-            return getattr(manager, method)(context, node_id, **kwargs)
-        assert self._client is not None
+            return getattr(self._local_manager(), method)(
+                context, node_id, **kwargs)
         host = topic or self.get_topic_for(db_api.get_node(node_id))
+        return self._dispatch(context, host, method, NODE_CALL_VERSION,
+                              node_id=node_id, **kwargs)
+
+    @staticmethod
+    def _local_manager() -> Any:
+        manager = _local_manager
+        if manager is None:
+            raise exceptions.ConductorUnreachable(
+                host=CONF.host, reason='no conductor runs in this process')
+        return manager
+
+    def _dispatch(self, context: podium_context.RequestContext, host: str,
+                  method: str, version: str, **kwargs: Any) -> Any:
+        """Call ``method`` on conductor ``host`` over oslo.messaging,
+        turning every messaging failure into a Podium exception."""
+        assert self._client is not None
         timeout = CONF.rpc_response_timeout
         # A bounded send: by default oslo.messaging retries sending for
         # ever while the broker is down, and the request would hang.
         cctxt = self._client.prepare(server=host, timeout=timeout,
-                                     retry=CONF.rpc_send_retries)
+                                     retry=CONF.rpc_send_retries,
+                                     version=version)
         try:
-            return cctxt.call(context, method, node_id=node_id, **kwargs)
+            return cctxt.call(context, method, **kwargs)
         except exceptions.PodiumException as exc:
             raise _clean_remote(exc) from None
         except messaging.MessagingTimeout:
@@ -147,6 +170,25 @@ class ConductorAPI:
             name = type(exc).__name__.removesuffix('_Remote')
             raise _conductor_failure(
                 host, name, exc.args[0] if exc.args else '') from None
+
+    def get_metrics(self, context: podium_context.RequestContext,
+                    host: str) -> str:
+        """Conductor ``host``'s Prometheus exposition, for an API that
+        runs no conductor of its own (the dashboard's pool, periodic
+        and power sync figures).
+
+        :raises ConductorUnreachable: no answer, or (in-process
+            transport) ``host`` is not this process's conductor.
+        """
+        def send() -> Any:
+            if not self._local:
+                return self._dispatch(context, host, 'get_metrics', '1.1')
+            if host != CONF.host:
+                raise exceptions.ConductorUnreachable(
+                    host=host, reason='not served by this process')
+            return self._local_manager().get_metrics(context)
+
+        return str(self._counted('get_metrics', send))
 
     def change_node_power_state(self, context: podium_context.RequestContext,
                                 node_id: str, new_state: str,

@@ -106,6 +106,8 @@ IRONIC_ROUTES: dict[str, str] = {
 #: Paths Podium serves that Ironic does not have (templates as above).
 PODIUM_ROUTES: dict[str, str] = {
     '/openapi.json': 'the OpenAPI document this reference is built from',
+    '/v1/conductors/{}/metrics': 'a conductor\'s Prometheus metrics '
+                                 'relayed over RPC, for the fleet dashboard',
 }
 
 _METHODS = ('get', 'post', 'put', 'patch', 'delete')

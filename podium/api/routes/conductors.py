@@ -7,6 +7,10 @@ the nodes the hash ring gives it now (a detail field: counting reads
 every node's UUID). A list also says which conductor groups hold nodes
 that no alive conductor serves (``unserved_conductor_groups``): those
 nodes are managed by nobody until a conductor of their group starts.
+
+``/v1/conductors/{hostname}/metrics`` (a Podium extension) relays a
+conductor's Prometheus metrics over RPC, for the dashboard of an API
+that runs no conductor itself.
 """
 
 from typing import Any
@@ -15,6 +19,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from podium.api import links, params, responses
+from podium.common import context as podium_context
 from podium.common import exceptions, hash_ring
 from podium.conf import CONF
 from podium.db import api as db_api
@@ -93,3 +98,24 @@ def get_conductor(request: Request, hostname: str,
     return responses.JSONResponse(
         _render(conductor, links.base_url(request), shown,
                 _node_counts(shown)))
+
+
+@router.get('/v1/conductors/{hostname}/metrics',
+            summary="A conductor's Prometheus metrics (Podium extension)",
+            description='The text the conductor\'s own metrics port would '
+                        'serve (pool, periodic tasks, power sync, BMC '
+                        'latency), asked for over RPC: the dashboard '
+                        'reads it when the API runs apart from its '
+                        'conductors. 503 for a conductor that is not '
+                        'alive or does not answer.')
+def get_conductor_metrics(request: Request, hostname: str) -> Response:
+    conductor = db_api.get_conductor(hostname)
+    if not db_api.is_alive(conductor, CONF.conductor.heartbeat_timeout):
+        # Not worth an RPC timeout: nobody consumes its queue.
+        raise exceptions.ConductorUnreachable(
+            host=hostname, reason='its heartbeat is too old')
+    text = request.app.state.rpcapi.get_metrics(
+        podium_context.RequestContext(
+            user_id=getattr(request.state, 'user', None)), hostname)
+    return Response(text, media_type='text/plain; version=0.0.4; '
+                                     'charset=utf-8')

@@ -145,3 +145,27 @@ class TestConductors(base.APITestCase):
 
     def test_show_missing(self) -> None:
         self.assertError(self.client.get('/v1/conductors/none'), 404, 'none')
+
+    def test_metrics_relay(self) -> None:
+        # The local conductor's own figures, as its metrics port would
+        # serve them (here, in-process transport: no RPC hop).
+        response = self.client.get('/v1/conductors/test-conductor/metrics')
+        self.assertEqual(200, response.status_code, response.text)
+        self.assertTrue(response.headers['content-type'].startswith(
+            'text/plain'))
+        self.assertIn('podium_conductor_pool_size{host="test-conductor",'
+                      'slots="reserved"}', response.text)
+        self.assertError(self.client.get('/v1/conductors/none/metrics'),
+                         404, 'none')
+        # Alive but not in this process: nobody to ask.
+        self.assertError(self.client.get('/v1/conductors/c-a/metrics'),
+                         503, 'c-a', 'not served by this process')
+        # Dead: refused at once, no RPC timeout paid.
+        self.config(heartbeat_timeout=5, group='conductor')
+        _age_conductor('c-b', seconds=30)
+        self.assertError(self.client.get('/v1/conductors/c-b/metrics'),
+                         503, 'c-b', 'heartbeat is too old')
+        # Conductors exist since 1.49; so does the relay.
+        self.assertError(self.client.get(
+            '/v1/conductors/test-conductor/metrics',
+            headers={'X-OpenStack-Ironic-API-Version': '1.48'}), 404)

@@ -3,6 +3,9 @@ fake driver, and the local transport."""
 
 from typing import Any
 
+import fixtures
+import oslo_messaging as messaging
+
 from podium.common import context as podium_context
 from podium.common import exceptions, rpc
 from podium.conductor import rpc_server, rpcapi
@@ -29,6 +32,10 @@ class _StubManager:
     def set_maintenance(self, context: Any, node_id: str, maintenance: bool,
                         reason: str | None = None) -> None:
         raise RuntimeError('a conductor bug')
+
+    def get_metrics(self, context: Any) -> str:
+        self.calls.append(('get_metrics', context, {}))
+        return f'podium_conductor_pool_idle{{host="{self.host}"}} 3.0\n'
 
     def stop(self) -> None:
         raise AssertionError('must not be reachable over RPC')
@@ -84,6 +91,32 @@ class TestOsloTransport(base.DbTestCase):
         self.assertEqual(503, error.code)
         self.assertIn('cond-gone', str(error))
 
+    def test_metrics_of_a_host(self) -> None:
+        # Addressed by host, not by node: the dashboard's relay.
+        self.assertEqual('podium_conductor_pool_idle{host="cond-1"} 3.0\n',
+                         self.api.get_metrics(self.context, 'cond-1'))
+        self.assertEqual('get_metrics', self.manager.calls[-1][0])
+        self.assertRaises(exceptions.ConductorUnreachable,
+                          self.api.get_metrics, self.context, 'cond-gone')
+
+    def test_conductor_at_rpc_1_0(self) -> None:
+        """A conductor not yet upgraded: node calls still reach it, the
+        metrics relay (1.1) is refused as unreachable, not as a bug."""
+        self.useFixture(fixtures.MockPatchObject(
+            rpc_server._Endpoint, 'target',
+            messaging.Target(version='1.0')))
+        old = rpc_server.RPCServer(_StubManager('cond-old'))
+        old.start()
+        self.addCleanup(old.wait)
+        self.addCleanup(old.stop)
+        self.assertEqual('pxe', self.api.get_boot_device(
+            self.context, 'n1', topic='cond-old')['boot_device'])
+        error = self.assertRaises(exceptions.ConductorUnreachable,
+                                  self.api.get_metrics, self.context,
+                                  'cond-old')
+        self.assertIn('cond-old', str(error))
+        self.assertIn('does not support RPC version 1.1', str(error))
+
     def test_only_rpc_methods_exposed(self) -> None:
         endpoint = rpc_server._Endpoint(self.manager)
         self.assertRaises(AttributeError, getattr, endpoint, 'stop')
@@ -115,3 +148,11 @@ class TestLocalTransport(base.TestCase):
         self.assertRaises(exceptions.NodeLocked,
                           api.change_node_power_state, self.context, 'n1',
                           'power on')
+
+    def test_metrics_only_of_this_process(self) -> None:
+        rpcapi.register_local_manager(_StubManager('test-conductor'))
+        api = rpcapi.ConductorAPI()
+        self.assertIn('host="test-conductor"',
+                      api.get_metrics(self.context, 'test-conductor'))
+        self.assertRaises(exceptions.ConductorUnreachable,
+                          api.get_metrics, self.context, 'elsewhere')
