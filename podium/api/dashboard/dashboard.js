@@ -39,7 +39,7 @@ import {Metrics} from './metrics.js';
 
   const state = {
     nodes: [], truncated: false, metrics: null, conductors: null,
-    unserved: [], node: null,
+    unserved: [], node: null, metricErrors: {}, metricSources: 0,
     armed: null, timer: null,
     cycles: new CycleRecorder(SPARK_KEY, SPARK_POINTS),
   };
@@ -347,7 +347,8 @@ import {Metrics} from './metrics.js';
         el('td', {class: 'num'}, c.node_count),
         el('td', {}, age(c.last_heartbeat)),
         el('td', {}, size ? [meter(busy / size), ` ${busy} / ${size}`]
-          : el('span', {class: 'muted'}, 'not in this process')));
+          : el('span', {class: 'muted'}, state.metricErrors[c.hostname] ||
+            'no figures')));
     });
     const unserved = state.unserved || [];
     replace('conductors',
@@ -444,7 +445,8 @@ import {Metrics} from './metrics.js';
       return;
     }
     renderOverview();
-    replace('sync', syncPanel(state.metrics, state.cycles));
+    replace('sync', syncPanel(state.metrics, state.cycles,
+      state.metricSources));
     replace('bmcs', bmcPanel(state.metrics));
     renderConductors();
     replace('periodics', periodicPanel(state.metrics));
@@ -467,8 +469,30 @@ import {Metrics} from './metrics.js';
     state.truncated = nodes.truncated;
     state.conductors = conductors.conductors;
     state.unserved = conductors.unserved_conductor_groups;
-    state.metrics = metricsText === null ? null : new Metrics(metricsText);
+    state.metrics = metricsText === null ? null
+      : new Metrics(metricsText + await conductorMetrics(metricsText));
     if (state.metrics) state.cycles.record(state.metrics);
+  }
+
+  // The metrics of the alive conductors that are not in the API's own
+  // process (a split deployment), relayed by the API; every conductor
+  // labels its pool with its host, so those of this process are known.
+  async function conductorMetrics(apiText) {
+    const own = new Metrics(apiText);
+    const remote = state.conductors.filter((c) => c.alive &&
+      !own.samples('podium_conductor_pool_size', {host: c.hostname}).length);
+    state.metricErrors = {};
+    const texts = await Promise.all(remote.map((c) => request(
+      'GET', `/v1/conductors/${encodeURIComponent(c.hostname)}/metrics`,
+      undefined, 'text/plain')
+      .then((r) => r.text())
+      .catch((error) => {
+        state.metricErrors[c.hostname] = error.message;
+        return '';
+      })));
+    state.metricSources = texts.filter((t) => t).length +
+      (own.samples('podium_conductor_pool_size').length ? 1 : 0);
+    return texts.map((t) => `\n${t}`).join('');
   }
 
   let running = null;

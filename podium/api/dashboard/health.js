@@ -31,9 +31,9 @@ export class CycleRecorder {
   // One point per scrape that saw new cycles: their mean duration. The
   // first scrape of a page with no line yet gives the last cycle.
   record(m) {
-    const count = m.metric(`${SYNC}_count`);
-    const sum = m.metric(`${SYNC}_sum`);
-    if (count === undefined) return;
+    if (!m.samples(`${SYNC}_count`).length) return;
+    const count = m.total(`${SYNC}_count`);
+    const sum = m.total(`${SYNC}_sum`);
     if (this.count !== null && count > this.count) {
       this.points.push([Date.now(), (sum - this.sum) / (count - this.count)]);
       this.points = this.points.slice(-this.size);
@@ -41,7 +41,7 @@ export class CycleRecorder {
         sessionStorage.setItem(this.key, JSON.stringify(this.points));
       } catch (_) { /* private mode: the line lives as long as the page */ }
     } else if (this.count === null && !this.points.length && count) {
-      const last = m.metric('podium_power_sync_last_cycle_seconds');
+      const last = m.max('podium_power_sync_last_cycle_seconds');
       if (last !== undefined) this.points.push([Date.now(), last]);
     }
     this.count = count;
@@ -63,14 +63,15 @@ function bucketCaption(m, name) {
     `${bounds[bounds.length - 2]} s and longer`);
 }
 
-export function syncPanel(m, cycles) {
+// ``sources``: how many conductors' figures ``m`` holds; counts add
+// up over them, the last cycle and the lateness are the worst one's.
+export function syncPanel(m, cycles, sources) {
   if (!m) return [muted(NO_METRICS)];
-  const count = m.metric(`${SYNC}_count`);
-  if (count === undefined) {
-    return [muted('This API process runs no conductor, so its /metrics ' +
-      'has no power sync figures: scrape each conductor\'s [conductor] ' +
-      'metrics_port with Prometheus.')];
+  if (!m.samples(`${SYNC}_count`).length) {
+    return [muted('No conductor\'s power sync figures reached this page: ' +
+      'none is alive, or none answered (see Conductors).')];
   }
+  const count = m.total(`${SYNC}_count`);
   const outcomes = ['read', 'failed', 'timed_out', 'changed'];
   const lateness = m.samples('podium_periodic_task_lateness_seconds')
     .filter((s) => /sync_power/.test(s.labels.task))
@@ -78,9 +79,10 @@ export function syncPanel(m, cycles) {
   return [
     el('dl', {class: 'detail'},
       el('dt', {}, 'last cycle'), el('dd', {id: 'sync-last'},
-        seconds(m.metric('podium_power_sync_last_cycle_seconds'))),
+        seconds(m.max('podium_power_sync_last_cycle_seconds')),
+        sources > 1 ? ` (slowest of ${sources} conductors)` : ''),
       el('dt', {}, 'cycles'), el('dd', {}, count,
-        count ? ` (mean ${seconds(m.metric(`${SYNC}_sum`) / count)}, ` +
+        count ? ` (mean ${seconds(m.total(`${SYNC}_sum`) / count)}, ` +
           `p95 ${seconds(m.quantile(0.95, SYNC))})` : ''),
       el('dt', {}, 'late by'), el('dd', {}, seconds(lateness)),
       el('dt', {}, 'nodes'), el('dd', {}, outcomes.map((o) =>
@@ -122,27 +124,26 @@ export function bmcPanel(m) {
   ];
 }
 
+// One row per task, added up over the conductors in ``m``; the
+// lateness is the worst conductor's.
 export function periodicPanel(m) {
-  const rows = (m ? m.samples('podium_periodic_task_runs_total') : [])
-    .map((s) => {
-      const task = s.labels.task;
-      const failures = m.total('podium_periodic_task_failures_total',
-        {task});
-      const count = m.total(`${PERIODIC}_count`, {task});
-      const late = m.metric('podium_periodic_task_lateness_seconds', {task});
-      return el('tr', {},
-        el('td', {}, task.replace(/^.*\./, '')),
-        el('td', {class: 'num'}, s.value),
-        el('td', {class: 'num'}, failures ? el('span', {class: 'tag bad'},
-          failures) : '0'),
-        el('td', {class: 'num'}, count ? seconds(m.total(`${PERIODIC}_sum`,
-          {task}) / count) : '–'),
-        el('td', {class: 'num'}, seconds(m.quantile(0.95, PERIODIC,
-          {task}))),
-        // Under a second late is scheduling jitter, not a backlog.
-        el('td', {class: 'num'}, late >= 1 ? el('span', {class: 'tag'},
-          seconds(late)) : seconds(late)));
-    });
+  const runs = 'podium_periodic_task_runs_total';
+  const rows = (m ? m.groupBy(runs, ['task']) : []).map(([task]) => {
+    const failures = m.total('podium_periodic_task_failures_total', {task});
+    const count = m.total(`${PERIODIC}_count`, {task});
+    const late = m.max('podium_periodic_task_lateness_seconds', {task});
+    return el('tr', {},
+      el('td', {}, task.replace(/^.*\./, '')),
+      el('td', {class: 'num'}, m.total(runs, {task})),
+      el('td', {class: 'num'}, failures ? el('span', {class: 'tag bad'},
+        failures) : '0'),
+      el('td', {class: 'num'}, count ? seconds(m.total(`${PERIODIC}_sum`,
+        {task}) / count) : '–'),
+      el('td', {class: 'num'}, seconds(m.quantile(0.95, PERIODIC, {task}))),
+      // Under a second late is scheduling jitter, not a backlog.
+      el('td', {class: 'num'}, late >= 1 ? el('span', {class: 'tag'},
+        seconds(late)) : seconds(late)));
+  });
   return [table(['task', '#runs', '#failed', '#mean', '#p95', '#late by'],
-    rows, m ? 'No periodic task runs in this process.' : NO_METRICS)];
+    rows, m ? 'No periodic task figures reached this page.' : NO_METRICS)];
 }

@@ -38,6 +38,12 @@ export class Metrics {
     return found.length ? found[0].value : undefined;
   }
 
+  // The largest matching sample's value; undefined when none.
+  max(name, where) {
+    const found = this.samples(name, where);
+    return found.length ? Math.max(...found.map((s) => s.value)) : undefined;
+  }
+
   // The distinct values of ``keys`` among the samples of ``name``.
   groupBy(name, keys) {
     const groups = new Map();

@@ -12,6 +12,7 @@ paths printed.
 
 import base64
 import os
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -31,27 +32,41 @@ WAIT = 30.0
 API_HEADERS = {'X-OpenStack-Ironic-API-Version': 'latest'}
 
 
-class TestDashboardInBrowser(base.TestCase):
+class _BrowserTest(base.TestCase):
+    """A browser, a deployment (from :meth:`make_deployment`) and an
+    API session with its credentials."""
+
+    credentials: tuple[str, str] | None = None
+
+    def make_deployment(self) -> Any:
+        raise NotImplementedError
 
     def setUp(self) -> None:
         super().setUp()
         binaries, reason = browser.find()
         self.require_service(binaries is not None, reason)
         assert binaries is not None
-        htpasswd = podium_fixtures.write_htpasswd(
-            self.useFixture(podium_fixtures.fixtures.TempDir()).path,
-            USER, PASSWORD)
-        self.deployment = self.useFixture(podium_fixtures.AllInOne(
-            {'api': {'auth_strategy': 'http_basic',
-                     'http_basic_auth_user_file': htpasswd},
-             # Cycles every second, so the chart has points soon.
-             'conductor': {'sync_power_state_interval': 1}},
-            credentials=(USER, PASSWORD)))
+        self.deployment = self.make_deployment()
         self.session = requests.Session()
-        self.session.auth = (USER, PASSWORD)
+        self.session.auth = self.credentials
         self.session.headers.update(API_HEADERS)
         self.browser = self.useFixture(browser.Browser(binaries))
         self.driver = self.browser.driver
+
+    def enroll(self, names: tuple[str, ...]) -> dict[str, str]:
+        """Nodes created and verified (manageable: power sync leaves
+        enroll nodes alone), read by power sync; ``{name: uuid}``."""
+        uuids = {}
+        for name in names:
+            uuids[name] = self.api('POST', '/v1/nodes', json={
+                'driver': 'fake-hardware', 'name': name})['uuid']
+            self.api('PUT', f'/v1/nodes/{name}/states/provision',
+                     json={'target': 'manage'})
+        podium_fixtures.wait_until(
+            lambda: all(self.node(n)['provision_state'] == 'manageable'
+                        and self.node(n)['power_state'] == 'power off'
+                        for n in names), WAIT, 'nodes verified and synced')
+        return uuids
 
     # Helpers -----------------------------------------------------------
 
@@ -131,6 +146,22 @@ class TestDashboardInBrowser(base.TestCase):
         # 1 + (5 - 2) / 4. p95: rank 9.5 in (2, 4]: 2 + 2 * 3.5 / 4.
         self.assertEqual([7, 3, 1.75, 3.75, None, 2], result)
 
+class TestDashboardInBrowser(_BrowserTest):
+    """``podium serve`` with http_basic."""
+
+    credentials = (USER, PASSWORD)
+
+    def make_deployment(self) -> Any:
+        htpasswd = podium_fixtures.write_htpasswd(
+            self.useFixture(podium_fixtures.fixtures.TempDir()).path,
+            USER, PASSWORD)
+        return self.useFixture(podium_fixtures.AllInOne(
+            {'api': {'auth_strategy': 'http_basic',
+                     'http_basic_auth_user_file': htpasswd},
+             # Cycles every second, so the chart has points soon.
+             'conductor': {'sync_power_state_interval': 1}},
+            credentials=(USER, PASSWORD)))
+
     # The test ------------------------------------------------------------
 
     def test_dashboard(self) -> None:
@@ -146,17 +177,7 @@ class TestDashboardInBrowser(base.TestCase):
         self.assertEqual(400, response.status_code)
         self.assertIn('Unknown query parameter(s): colour', response.text)
 
-        uuids = {}
-        for name in NODES:
-            uuids[name] = self.api('POST', '/v1/nodes', json={
-                'driver': 'fake-hardware', 'name': name})['uuid']
-            # Verified (manageable): power sync leaves enroll nodes alone.
-            self.api('PUT', f'/v1/nodes/{name}/states/provision',
-                     json={'target': 'manage'})
-        podium_fixtures.wait_until(
-            lambda: all(self.node(n)['provision_state'] == 'manageable'
-                        and self.node(n)['power_state'] == 'power off'
-                        for n in NODES), WAIT, 'nodes verified and synced')
+        uuids = self.enroll(NODES)
 
         token = base64.b64encode(f'{USER}:{PASSWORD}'.encode()).decode()
         self.browser.set_basic_auth(f'Basic {token}')
@@ -248,3 +269,40 @@ class TestDashboardInBrowser(base.TestCase):
             WAIT - (time.monotonic() - started), 'maintenance off')
         self.wait_page(lambda d: 'Maintenance unset.' in d.find_element(
             By.ID, 'node-history').text, 'the unset event on the page')
+
+
+class TestDashboardSplit(_BrowserTest):
+    """``podium-api`` apart from ``podium-conductor`` (RabbitMQ,
+    PostgreSQL): the API's own /metrics has no conductor figures, so
+    the page reads them through ``/v1/conductors/{host}/metrics``."""
+
+    def make_deployment(self) -> Any:
+        self.require_service(base.tcp_reachable('127.0.0.1', 5672),
+                             'RabbitMQ is not running on 127.0.0.1:5672')
+        self.require_service(base.tcp_reachable('127.0.0.1', 5432),
+                             'PostgreSQL is not running on 127.0.0.1:5432')
+        return self.useFixture(podium_fixtures.SplitDeployment(
+            {'conductor': {'sync_power_state_interval': 1}}))
+
+    def test_conductor_figures_relayed(self) -> None:
+        own = self.session.get(self.deployment.url + '/metrics', timeout=10)
+        self.assertNotIn('podium_conductor_pool_size{', own.text)
+        self.enroll(('split-0', 'split-1'))
+        self.driver.get(self.deployment.url + '/dashboard')
+        self.wait_page(lambda d: len(d.find_elements(
+            By.CSS_SELECTOR, 'tr[data-node]')) == 2, 'the node rows')
+        # Pool load of the conductor, power sync and periodic tasks: all
+        # from the conductor's process, relayed by the API.
+        self.wait_page(lambda d: re.search(
+            r'\balive\b.* \d+ / \d+$', d.find_element(
+                By.ID, 'conductors').text, re.MULTILINE),
+            'the conductor pool load')
+        self.wait_page(lambda d: d.find_elements(By.ID, 'sync-last'),
+                       'power sync figures')
+        self.assertIn('_sync_power_states', self.driver.find_element(
+            By.ID, 'periodics').text)
+        self.assertIn('get_power_state', self.driver.find_element(
+            By.ID, 'bmcs').text)
+        self.assertFalse(self.driver.find_element(
+            By.ID, 'error').is_displayed())
+        self.screenshot('split')
