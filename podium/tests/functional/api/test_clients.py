@@ -5,11 +5,15 @@ The same flows run against the all-in-one ``podium serve``
 and against ``podium-api`` + ``podium-conductor`` over RabbitMQ on
 PostgreSQL. The CLIs (``baremetal``, ``openstack baremetal``) cost about
 a second per call, so they cover a representative set of commands and
-openstacksdk does the rest.
+openstacksdk does the rest. The provision lifecycle (manage, inspect,
+provide, deploy, rebuild, undeploy with ``--wait``, then the node
+history it left) runs through ``baremetal`` on the all-in-one service
+only, and through openstacksdk on every deployment.
 """
 
 import json
 import os
+import re
 import subprocess
 import sys
 from typing import Any
@@ -22,14 +26,25 @@ from podium.tests.functional import fixtures as podium_fixtures
 
 USER, PASSWORD = 'operator', 'bm-s3cret'
 POWER_TIMEOUT = 30
+#: Seconds a provision action of a fake-hardware node may take.
+PROVISION_TIMEOUT = 60
+#: (target, the state it ends in): the whole lifecycle, in order.
+LIFECYCLE = (('manage', 'manageable'), ('inspect', 'manageable'),
+             ('provide', 'available'), ('active', 'active'),
+             ('rebuild', 'active'), ('deleted', 'available'))
+
+
+#: A provision state change as node history records it.
+_CHANGE_RE = re.compile(r'Provision state changed from "([^"]+)" to '
+                        r'"([^"]+)"')
 
 
 def _client_bin(name: str) -> str:
     return os.path.join(os.path.dirname(sys.executable), name)
 
 
-class _ClientFlows:
-    """The flows; subclasses say which deployment runs them."""
+class _Clients:
+    """Drives the clients; subclasses say which deployment they talk to."""
 
     credentials: tuple[str, str] | None = None
 
@@ -63,6 +78,21 @@ class _ClientFlows:
         self.assertEqual(0, result.returncode,
                          f'{" ".join(args)}: {result.stderr}')
         return json.loads(result.stdout) if json_output else result.stdout
+
+    def sdk(self) -> Any:
+        if self.credentials is None:
+            return openstack.connect(
+                auth_type='none',
+                baremetal_endpoint_override=self.deployment.url)
+        return openstack.connect(
+            auth_type='http_basic',
+            auth={'username': USER, 'password': PASSWORD,
+                  'endpoint': self.deployment.url},
+            baremetal_endpoint_override=self.deployment.url)
+
+
+class _ClientFlows(_Clients):
+    """The flows every deployment runs."""
 
     def test_cli(self) -> None:
         node = self.cli('node', 'create', '--driver', 'fake-hardware',
@@ -146,17 +176,6 @@ class _ClientFlows:
         self.assertEqual(0, self.deployment.stop())
 
     # SDK -------------------------------------------------------------------
-
-    def sdk(self) -> Any:
-        if self.credentials is None:
-            return openstack.connect(
-                auth_type='none',
-                baremetal_endpoint_override=self.deployment.url)
-        return openstack.connect(
-            auth_type='http_basic',
-            auth={'username': USER, 'password': PASSWORD,
-                  'endpoint': self.deployment.url},
-            baremetal_endpoint_override=self.deployment.url)
 
     def test_sdk(self) -> None:
         bm = self.sdk().baremetal
@@ -248,6 +267,42 @@ class _ClientFlows:
         self.assertEqual([port.id], [p.id for p in bm.ports()])
 
 
+    def test_sdk_lifecycle(self) -> None:
+        bm = self.sdk().baremetal
+        node = bm.create_node(driver='fake-hardware', name='sdk-life')
+        self.assertEqual('enroll', node.provision_state)
+        for target, expected in LIFECYCLE:
+            node = bm.set_node_provision_state(node, target, wait=True,
+                                               timeout=PROVISION_TIMEOUT)
+            self.assertEqual((expected, None, None),
+                             (node.provision_state,
+                              node.target_provision_state, node.last_error),
+                             target)
+            if target == 'inspect':
+                self.assertEqual(4, node.properties['cpus'])
+                [found] = bm.ports(node_id=node.id, details=True)
+                self.assertTrue(found.is_pxe_enabled)
+        # Torn down, the node keeps the port its inspection created.
+        self.assertEqual([found.id],
+                         [p.id for p in bm.ports(node_id=node.id)])
+        node = bm.set_node_provision_state(node, 'manage', wait=True,
+                                           timeout=PROVISION_TIMEOUT)
+        node = bm.set_node_provision_state(
+            node, 'clean', clean_steps=[{'interface': 'power',
+                                         'step': 'power_off'}],
+            wait=True, timeout=PROVISION_TIMEOUT)
+        self.assertEqual(('manageable', 'power off'),
+                         (node.provision_state, node.power_state))
+        error = self.assertRaises(sdk_exceptions.BadRequestException,
+                                  bm.set_node_provision_state, node, 'active')
+        self.assertIn('can not be performed on node', str(error))
+        self.assertIn('manageable', str(error))
+        bm.delete_port(found)
+        self.assertEqual([], list(bm.ports(node_id=node.id)))
+        bm.delete_node(node)
+        self.assertEqual(0, self.deployment.stop())
+
+
 class TestAllInOne(_ClientFlows, base.TestCase):
     """``podium serve`` without authentication."""
 
@@ -277,3 +332,51 @@ class TestSplitOverRabbitMQ(_ClientFlows, base.TestCase):
         self.require_service(base.tcp_reachable('127.0.0.1', 5432),
                              'PostgreSQL is not running on 127.0.0.1:5432')
         return self.useFixture(podium_fixtures.SplitDeployment())
+
+
+class TestStockCLILifecycle(_Clients, base.TestCase):
+    """``baremetal`` through the whole lifecycle on ``podium serve``.
+
+    One deployment only: each CLI start costs a second or more, and the
+    lifecycle is the same code whatever the RPC transport (the SDK runs
+    it on every deployment, in :class:`_ClientFlows`).
+    """
+
+    def make_deployment(self) -> Any:
+        return self.useFixture(podium_fixtures.AllInOne())
+
+    def test_cli_lifecycle(self) -> None:
+        # Eight CLI calls; the SDK sets up and checks.
+        bm = self.sdk().baremetal
+        node = bm.create_node(driver='fake-hardware', name='cli-life')
+        verbs = ('manage', 'inspect', 'provide', 'deploy', 'rebuild',
+                 'undeploy')
+        for verb, (_, expected) in zip(verbs, LIFECYCLE, strict=True):
+            self.cli('node', verb, 'cli-life', '--wait',
+                     str(PROVISION_TIMEOUT))
+            shown = bm.get_node(node.id)
+            self.assertEqual((expected, None, None),
+                             (shown.provision_state,
+                              shown.target_provision_state,
+                              shown.last_error), verb)
+        events = [{key.lower().replace(' ', '_'): value
+                   for key, value in event.items()}
+                  for event in self.cli('node', 'history', 'list',
+                                        'cli-life', '--long',
+                                        json_output=True)]
+        changes = [match.groups() for match in
+                   (_CHANGE_RE.match(e['event']) for e in events) if match]
+        self.assertEqual(
+            [('enroll', 'verifying'), ('verifying', 'manageable'),
+             ('manageable', 'inspecting'), ('inspecting', 'manageable'),
+             ('manageable', 'cleaning'), ('cleaning', 'available'),
+             ('available', 'deploying'), ('deploying', 'active'),
+             ('active', 'deploying'), ('deploying', 'active'),
+             ('active', 'deleting'), ('deleting', 'cleaning'),
+             ('cleaning', 'available')], changes)
+        self.assertEqual({'INFO'}, {e['severity'] for e in events})
+        # The port inspection created, deleted with the stock client.
+        [port] = bm.ports(node_id=node.id)
+        self.cli('port', 'delete', port.id)
+        self.assertEqual([], list(bm.ports(node_id=node.id)))
+        self.assertEqual(0, self.deployment.stop())
