@@ -6,18 +6,12 @@ to oslo.messaging, which registers them lazily when a transport or
 client is built. Registering the same options at start-up lets the
 configuration check accept them in files before any transport exists;
 oslo.messaging's later registration of equal options is a no-op.
+(The eventlet deprecation warning importing oslo.messaging would print
+is silenced in ``podium/__init__.py``.)
 """
 
-import warnings
-
 from oslo_config import cfg
-
-with warnings.catch_warnings():
-    # oslo.messaging imports oslo.service's eventlet backend, which warns
-    # that eventlet is deprecated on every start even though Podium runs
-    # on native threads and never uses it.
-    warnings.filterwarnings('ignore', message=r'\s*Eventlet is deprecated')
-    from oslo_messaging import opts as messaging_opts
+from oslo_messaging import opts as messaging_opts
 
 
 def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:

@@ -91,6 +91,10 @@ class ServiceHelpTest(base.TestCase):
             result = process.run_python('-m', _MODULES[command.prog],
                                         '--help')
             self.assertEqual(0, result.returncode, result.stderr)
+            # Nothing else: no library warning (eventlet's deprecation,
+            # printed by podium-conductor until podium/__init__.py
+            # silenced it) in front of the help.
+            self.assertEqual('', result.stderr)
             self.assertIn(f'usage: {command.prog} ', result.stdout)
             # argparse wraps the description; compare its words.
             self.assertIn(' '.join(command.description.split()[:6]),
