@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from podium.api import responses
 from podium.common import exceptions
+from podium.db import engine as db_engine
 
 LOG = log.getLogger(__name__)
 
@@ -93,13 +94,10 @@ def _database_error(request: Request, exc: Exception) -> Response:
     """A lost database connection is a temporary failure (503) the
     client may retry; any other database error is a bug (500)."""
     assert isinstance(exc, sa_exc.DBAPIError)
-    if not isinstance(exc, (sa_exc.OperationalError,
-                            sa_exc.InterfaceError)) \
-            and not exc.connection_invalidated:
+    if not db_engine.is_outage(exc):
         raise exc
-    reason = str(exc.orig or exc).strip().splitlines()
     return _podium_error(request, exceptions.DatabaseOutage(
-        reason=reason[0] if reason else type(exc).__name__))
+        reason=db_engine.error_reason(exc)))
 
 
 def install(app: FastAPI) -> None:

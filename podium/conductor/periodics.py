@@ -28,10 +28,12 @@ from oslo_log import log
 
 from podium.common import context as podium_context
 from podium.common import exceptions, hash_ring, metrics
+from podium.conductor import backoff as backoff_mod
 from podium.conductor import pool as pool_mod
 from podium.conductor import task_manager
 from podium.conf import CONF
 from podium.db import api as db_api
+from podium.db import engine as db_engine
 from podium.drivers import base, driver_factory
 
 LOG = log.getLogger(__name__)
@@ -55,6 +57,7 @@ class Conductor(Protocol):
 class _Spec:
     spacing: float | str
     enabled: bool
+    backoff: bool
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,16 +69,23 @@ class PeriodicTask:
     run: Callable[[], Any]
 
 
-def periodic(spacing: float | str, enabled: bool = True
+def periodic(spacing: float | str, enabled: bool = True,
+             backoff: bool = True
              ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Mark a method as a periodic task.
+
+    A task that fails is logged and backs off (see
+    :mod:`podium.conductor.backoff`) rather than failing again every
+    ``spacing`` seconds with a traceback.
 
     :param spacing: seconds between two runs, or a config option name
         ``'group.option'`` holding them (0 there disables the task).
     :param enabled: False leaves the task out.
+    :param backoff: False keeps the spacing while the task fails (its
+        failures are still logged sparingly).
     """
     def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
-        setattr(func, _SPEC_ATTR, _Spec(spacing, enabled))
+        setattr(func, _SPEC_ATTR, _Spec(spacing, enabled, backoff))
         return func
     return decorator
 
@@ -95,7 +105,9 @@ def node_periodic(purpose: str, spacing: float | str, enabled: bool = True,
     ``body`` for each under a lock (shared unless ``shared_task`` is
     False), ``parallelism`` nodes at a time (default ``[conductor]
     periodic_max_workers``). A node whose body fails is logged with its
-    name and the others go on; a locked node is skipped this run.
+    name and the others go on; a locked node is skipped this run. A lost
+    database connection stops the run instead (the task fails once and
+    backs off, rather than logging the outage for every node).
     """
     node_filters = dict(DEFAULT_NODE_FILTERS, **(filters or {}))
 
@@ -151,6 +163,10 @@ def _fan_out_nodes(owner: Any, manager: Conductor,
         if isinstance(error, exceptions.NodeLocked | exceptions.NodeNotFound):
             LOG.debug('Node %s skipped by periodic task "%s": %s', label,
                       purpose, error)
+        elif error is not None and db_engine.is_outage(error):
+            # Every other node would fail the same way: stop here and
+            # let the task's back-off log it once.
+            raise error
         elif error is not None:
             LOG.error('Node %s: periodic task "%s" failed: %s', label,
                       purpose, error,
@@ -217,15 +233,28 @@ def _tasks_of(owner: Any, label: str, args: tuple[Any, ...],
         if not spec.enabled or spacing <= 0:
             yield func, None
             continue
-        yield func, PeriodicTask(name, spacing,
-                                 _runnable(name, spacing, bound, args))
+        yield func, PeriodicTask(name, spacing, _runnable(
+            name, spacing, bound, args,
+            backoff_mod.Backoff(name, spacing, spec.backoff)))
 
 
 def _runnable(name: str, spacing: float, bound: Callable[..., Any],
-              args: tuple[Any, ...]) -> Callable[[], Any]:
+              args: tuple[Any, ...], streak: backoff_mod.Backoff
+              ) -> Callable[[], Any]:
+    timed = metrics.timed_periodic(name, spacing, lambda: bound(*args))
+
     def run() -> Any:
-        return bound(*args)
-    run = metrics.timed_periodic(name, spacing, run)
+        # Failures end here, logged by the back-off: the periodic
+        # worker would log each one with a traceback.
+        if not streak.ready():
+            return None
+        try:
+            result = timed()
+        except Exception as exc:
+            streak.failed(exc)
+            return None
+        streak.succeeded()
+        return result
     run.__name__ = run.__qualname__ = name
     return futurist_periodics.periodic(spacing)(run)
 

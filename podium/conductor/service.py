@@ -136,7 +136,7 @@ class ConductorService:
 
     # Periodic work of the service itself -----------------------------------
 
-    @periodics.periodic('conductor.heartbeat_interval')
+    @periodics.periodic('conductor.heartbeat_interval', backoff=False)
     def _heartbeat(self, context: podium_context.RequestContext) -> None:
         """Tell the others this conductor lives; free dead ones' locks."""
         try:

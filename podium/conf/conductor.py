@@ -26,6 +26,16 @@ opts = [
         help='Default number of nodes a per-node periodic task processes '
              'in parallel.'),
     cfg.IntOpt(
+        'periodic_backoff_max',
+        default=60, min=1,
+        mutable=True,
+        help='Longest wait, in seconds, between two runs of a periodic '
+             'task that keeps failing (the database unreachable, for '
+             'one). After the n-th failure in a row a task waits its '
+             'interval times 2**n, up to this (never less than its '
+             'interval); its first success ends the back-off. The '
+             'heartbeat never backs off.'),
+    cfg.IntOpt(
         'sync_power_state_interval',
         default=60, min=0,
         help='Seconds between two power-state sync runs. 0 disables the '

@@ -47,6 +47,19 @@ opts = [
              'unreachable server fails a request or the start-up in '
              'seconds instead of hanging.'),
     cfg.IntOpt(
+        'socket_timeout',
+        default=60, min=1,
+        help='Seconds an open connection to a server database may stay '
+             'silent while Podium waits for an answer before it is given '
+             'up as lost (the request then answers 503, a periodic task '
+             'fails and backs off) instead of waiting forever. MySQL: '
+             'the read and write timeout of the socket, which also '
+             'bounds one query, so keep it above innodb_lock_wait_timeout '
+             '(50 by default). PostgreSQL: TCP keepalives and the TCP '
+             'user timeout, which catch a server or network gone silent '
+             '(not a server that still acknowledges packets but never '
+             'answers).'),
+    cfg.IntOpt(
         'connect_retries',
         default=5, min=0,
         help='Attempts to reach the database at start-up before giving '

@@ -94,6 +94,24 @@ def _configure_sqlite(engine: sa.Engine) -> None:
             conn.exec_driver_sql('BEGIN')
 
 
+def _server_connect_args(url: sa.URL) -> dict[str, Any]:
+    """Timeouts of a server database's connections: opening one takes
+    at most ``connect_timeout``; once open, a server gone silent is given
+    up after about ``socket_timeout`` rather than waited for forever."""
+    # psycopg2 and PyMySQL both take connect_timeout.
+    args: dict[str, Any] = {'connect_timeout': CONF.database.connect_timeout}
+    silent = CONF.database.socket_timeout
+    if url.get_backend_name() == 'mysql':
+        args.update(read_timeout=silent, write_timeout=silent)
+    elif url.get_backend_name() == 'postgresql':
+        # libpq: probe an idle connection after a third of the timeout,
+        # then three probes; unacknowledged data fails at the timeout.
+        args.update(keepalives=1, keepalives_idle=max(1, silent // 3),
+                    keepalives_interval=max(1, silent // 9),
+                    keepalives_count=3, tcp_user_timeout=silent * 1000)
+    return args
+
+
 def create_engine(url: str | None = None) -> sa.Engine:
     """Build an engine for ``url`` (default: the configured one).
 
@@ -112,9 +130,7 @@ def create_engine(url: str | None = None) -> sa.Engine:
         kwargs['connect_args'] = {'check_same_thread': False,
                                   'timeout': CONF.database.sqlite_busy_timeout}
     else:
-        # psycopg2 and PyMySQL both take connect_timeout.
-        kwargs['connect_args'] = {
-            'connect_timeout': CONF.database.connect_timeout}
+        kwargs['connect_args'] = _server_connect_args(parsed)
         kwargs.update(pool_size=CONF.database.max_pool_size,
                       max_overflow=CONF.database.max_overflow,
                       pool_timeout=CONF.database.pool_timeout,
@@ -157,6 +173,21 @@ def check_connection(engine: sa.Engine) -> None:
             LOG.warning('Database not reachable (attempt %d of %d): %s',
                         attempt, attempts, reason)
             time.sleep(CONF.database.connect_retry_interval)
+
+
+def is_outage(error: BaseException) -> bool:
+    """Whether ``error`` is a lost or refused database connection (a
+    temporary failure worth a retry), not a bug in a query."""
+    return isinstance(error, sa.exc.DBAPIError) and (
+        isinstance(error, (sa.exc.OperationalError, sa.exc.InterfaceError))
+        or error.connection_invalidated)
+
+
+def error_reason(error: BaseException) -> str:
+    """The first line of what ``error`` says: the database driver's own
+    message for a database error, without SQLAlchemy's background link."""
+    text = str(getattr(error, 'orig', None) or error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def get_engine() -> sa.Engine:

@@ -80,6 +80,7 @@ class Cluster(fixtures.Fixture):
                 control_exchange=f'podium_scale_{self.run_id}',
                 rpc_response_timeout=10, rpc_connect_timeout=20),
             'database': {'connection': url, 'connect_timeout': 3,
+                         'socket_timeout': 5,
                          'connect_retries': 10},
             'api': {'host_ip': '127.0.0.1', 'port': 0},
             'conductor': {'heartbeat_interval': 1,

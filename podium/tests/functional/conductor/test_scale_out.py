@@ -206,40 +206,83 @@ class _ScaleOutBase:
         proxy = self.useFixture(fault_proxy.FaultProxy(
             ('127.0.0.1', self.server.port)))
         cluster = self.start_cluster(database_port=proxy.port)
-        db_api.create_nodes([deploy.fake_node(index)
+        # node-00011's BMC takes 4 s to act: its action is in flight when
+        # the database goes.
+        db_api.create_nodes([deploy.fake_node(index, delay=4 * (index == 11))
                              for index in range(NODES)])
         self.wait_spread(cluster, set(cluster.conductors), 120)
+        self.assertEqual(202, cluster.set_power('node-00011', 'power on')
+                         .status_code)
+        wait_until(lambda: cluster.node('node-00011')['reservation'], 30,
+                   'the action on node-00011 to start', interval=0.2)
 
-        # Shorter than heartbeat_timeout: a longer outage makes every
-        # conductor look dead to the others when it ends.
-        proxy.set_mode('reset')
-        proxy.cut()
-        cut_at = time.monotonic()
-        response = cluster.request('GET', '/v1/nodes', timeout=60)
-        self.assertEqual(503, response.status_code, response.text)
-        self.assertLess(time.monotonic() - cut_at, 30)
-        self.assertIn('database', response.json()['error_message'])
-        time.sleep(max(0.0, 5 - (time.monotonic() - cut_at)))
-        proxy.set_mode('pass')
+        # A server that resets connections, then one that accepts them
+        # and never answers. Each shorter than heartbeat_timeout: a
+        # longer outage makes every conductor look dead to the others
+        # when it ends.
+        for mode in ('reset', 'hang'):
+            proxy.set_mode(mode)
+            proxy.cut()
+            cut_at = time.monotonic()
+            response = cluster.request('GET', '/v1/nodes', timeout=60)
+            self.assertEqual(503, response.status_code, response.text)
+            self.assertLess(time.monotonic() - cut_at, 30)
+            self.assertIn('database', response.json()['error_message'])
+            # An update refused with 503 is not applied later either.
+            response = cluster.request(
+                'PATCH', '/v1/nodes/node-00007', timeout=60,
+                json=[{'op': 'add', 'path': f'/extra/{mode}',
+                       'value': 'refused'}])
+            self.assertEqual(503, response.status_code, response.text)
+            time.sleep(max(0.0, 6 - (time.monotonic() - cut_at)))
+            proxy.set_mode('pass')
 
-        def answers() -> bool:
-            return cluster.request('GET', '/v1/nodes').status_code == 200
-        wait_until(answers, 60, 'the API to answer again', interval=1)
-        # Nothing acknowledged after the outage is lost.
+            def answers() -> bool:
+                return cluster.request('GET', '/v1/nodes').status_code == 200
+            wait_until(answers, 60, 'the API to answer again', interval=1)
+
+        # Nothing acknowledged is lost: the action acknowledged before
+        # the outage ended or says why not; an update after it sticks.
+        self.wait_settled(cluster, 'node-00011', states.POWER_ON)
         response = cluster.request(
             'PATCH', '/v1/nodes/node-00007',
             json=[{'op': 'add', 'path': '/extra/after', 'value': 'outage'}])
         self.assertEqual(200, response.status_code, response.text)
-        self.assertEqual('outage', db_api.get_node('node-00007')
-                         .extra['after'])
+        self.assertEqual({'after': 'outage'},
+                         db_api.get_node('node-00007').extra)
         self.assertEqual(202, cluster.set_power('node-00007', 'power on')
                          .status_code)
         self.wait_power(cluster, 'node-00007', states.POWER_ON)
         self.assertEqual(set(cluster.conductors), cluster.alive())
         self.assert_nothing_stuck(cluster)
-        # The conductors said what went wrong, and carried on.
         for host in cluster.conductors:
-            self.assertTrue(cluster.conductors[host].process.poll() is None)
+            self.assertIsNone(cluster.conductors[host].process.poll())
+            self.assert_outage_logged_sparingly(cluster.log(host))
+
+    def wait_settled(self, cluster: cluster_mod.Cluster, ident: str,
+                     power_state: str) -> None:
+        """Wait until an acknowledged power action on ``ident`` reached
+        ``power_state`` or left a ``last_error``, and unlocked it."""
+        def settled() -> bool:
+            node = cluster.node(ident)
+            return (not node['reservation'] and not node['target_power_state']
+                    and (node['power_state'] == power_state
+                         or bool(node['last_error'])))
+        wait_until(settled, 60, f'the action on {ident} to settle',
+                   interval=0.5)
+
+    def assert_outage_logged_sparingly(self, log: str) -> None:
+        """Periodic tasks said the database was gone, backed off and said
+        when they worked again; no traceback a second per task."""
+        self.assertNotIn('Failed to call periodic', log)
+        failures = [line for line in log.splitlines()
+                    if 'podium.conductor.backoff' in line
+                    and ('failed' in line or 'still failing' in line)]
+        self.assertTrue(failures, 'no periodic task failure logged')
+        # Two outages of 6 s: the first failure and at most the 2nd and
+        # 4th of each task per outage, not one a second per task.
+        self.assertLessEqual(len(failures), 2 * 3 * 4, failures)
+        self.assertIn('works again after', log)
 
 
 class TestScaleOutPostgreSQL(_ScaleOutBase, base.TestCase):
