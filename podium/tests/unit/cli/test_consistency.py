@@ -2,6 +2,7 @@
 ``--version``, completion, and checks made before any connection."""
 
 import argparse
+import shutil
 import subprocess
 
 from podium.cli import main
@@ -93,6 +94,17 @@ class CompletionTest(base.TestCase):
         self.assertEqual(0, status)
         self.assertIn('#compdef podium', out)
         self.assertIn('--host-list', out)
+
+    def test_zsh_accepts_the_script(self) -> None:
+        zsh = shutil.which('zsh')
+        if zsh is None:
+            self.skipTest('zsh is not installed: only the script text is '
+                          'checked')
+        _, out, _ = run_main('completion', 'zsh')
+        result = subprocess.run([zsh, '-n'], input=out, text=True,
+                                capture_output=True, timeout=30,
+                                check=False)
+        self.assertEqual(0, result.returncode, result.stderr)
 
     def test_unknown_shell_is_a_usage_error(self) -> None:
         status, _, err = run_main('completion', 'fish')
