@@ -11,9 +11,10 @@ anything. Before a route sees a request:
   problem when it is malformed, nested deeper than ``max_json_depth``,
   has a member (object or string) whose JSON text is larger than
   ``max_field_size``, or has a control character in a key or a string
-  (tab, line feed and carriage return are fine in values). A NUL that
-  reached PostgreSQL would otherwise be a 500, a lone surrogate a failed
-  write;
+  (tab, line feed and carriage return are fine in values), or an
+  integer that does not fit in 64 bits. A NUL that reached PostgreSQL
+  would otherwise be a 500, a lone surrogate a failed write, and a huge
+  integer a node stored but never shown (the answer cannot encode it);
 * a control character in the path or the query string is a 400.
 
 Every refusal has Ironic's error body; the microversion headers are
@@ -21,6 +22,7 @@ added by the outer :class:`~podium.api.middleware.APIMiddleware`.
 """
 
 import dataclasses
+import json
 import re
 from typing import Any
 from urllib.parse import unquote_to_bytes
@@ -38,6 +40,12 @@ _VALUE_CONTROL = re.compile(r'[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]')
 _URL_CONTROL = re.compile(rb'[\x00-\x1f\x7f]')
 
 _BODY_METHODS = frozenset({'POST', 'PUT', 'PATCH', 'DELETE'})
+
+#: The integers a response can carry (orjson's range: signed or unsigned
+#: 64 bits).
+_MIN_INT, _MAX_INT = -2 ** 63, 2 ** 64 - 1
+#: A run of digits that may be an integer beyond that range.
+_LONG_DIGITS = re.compile(rb'\d{19,}')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,6 +122,26 @@ def check_document(document: Any, limits: Limits) -> None:
         elif isinstance(value, list):
             stack.extend((item, (*path, index))
                          for index, item in enumerate(value))
+
+
+def _checked_int(text: str) -> int:
+    value = int(text)
+    if not _MIN_INT <= value <= _MAX_INT:
+        raise RequestRefused(
+            400, f'Invalid number {text[:40]} in the request body: '
+                 f'integers must fit in 64 bits.')
+    return value
+
+
+def check_integers(body: bytes) -> None:
+    """Refuse a JSON body with an integer beyond 64 bits (orjson, which
+    checked the rest, reads such a number as a float; the route reads it
+    as an integer and could store what no answer can encode).
+
+    :raises RequestRefused: with status 400.
+    """
+    if _LONG_DIGITS.search(body):  # else every integer fits
+        json.loads(body, parse_int=_checked_int)
 
 
 def _is_json(headers: list[tuple[bytes, bytes]]) -> bool:
@@ -230,6 +258,7 @@ class LimitsMiddleware:
                 raise RequestRefused(
                     400, f'Malformed JSON in request body: {exc}') from None
             check_document(document, self.limits)
+            check_integers(body)
         return body
 
 
