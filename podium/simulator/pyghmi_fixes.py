@@ -25,6 +25,12 @@ process-wide, and strictly safer than the originals):
    dedicated loopback wake socket that is never closed, so BMC sockets can
    be closed on stop without stranding the IO thread.
 
+The pyghmi functions these workarounds override or rely on are listed,
+with digests of their source, in
+``podium.drivers.modules.ipmi.pyghmi_compat.SIMULATOR_FINGERPRINTS``,
+next to the driver's own: a new pyghmi that changes one fails the unit
+tests.
+
 Not worked around (client side, outside the simulator's reach): logins
 racing in many threads of one client process can lose a wake-up, leaving
 one ``Command()`` stuck until another session's keepalive timer fires

@@ -49,6 +49,7 @@ import random
 import select
 import threading
 import types
+from collections.abc import Collection
 from typing import Any
 
 from pyghmi.ipmi.private import session as ipmi_session
@@ -80,6 +81,25 @@ FINGERPRINTS = {
     'Session.raw_command': '024c828d35b9a178',
     'Session.send_payload': '14dc71b0148c9640',
     'Session.wait_for_rsp': 'e2ef6e74df647979',
+}
+
+#: What the IPMI simulator's workarounds (:mod:`podium.simulator.
+#: pyghmi_fixes`, pyghmi's BMC side) subclass, override or rely on, by
+#: pyghmi module: listed here too, so that this one module names every
+#: pyghmi internal Podium depends on, and the same test guards them.
+SIMULATOR_FINGERPRINTS = {
+    'pyghmi.ipmi.private.serversession': {
+        'ServerSession.__init__': '0574e06a2208e969',
+        'ServerSession.create_open_session_response': 'a009831a5376d70c',
+        'IpmiServer.sessionless_data': 'b93e1f78312226e6',
+    },
+    'pyghmi.ipmi.private.session': {
+        'Session._assignsocket': 'd41a03c7e4271181',
+        'Session._handle_ipmi_packet': 'd9995c3bcdafb0b6',
+    },
+    'pyghmi.ipmi.bmc': {
+        'Bmc.handle_raw_request': 'b07edfdb0b72f797',
+    },
 }
 
 _applied = False
@@ -211,13 +231,16 @@ def apply() -> None:
         _applied = True
 
 
-def fingerprints() -> dict[str, str]:
-    """The digests of :data:`FINGERPRINTS`' functions in installed pyghmi.
+def fingerprints(module: types.ModuleType = ipmi_session,
+                 names: Collection[str] | None = None) -> dict[str, str]:
+    """The digests of ``names`` (default :data:`FINGERPRINTS`'), functions
+    of ``module`` as installed.
 
     Read from the module's source file, so patches already applied do
     not change the answer.
     """
-    with open(ipmi_session.__file__, encoding='utf-8') as source_file:
+    wanted = FINGERPRINTS if names is None else names
+    with open(str(module.__file__), encoding='utf-8') as source_file:
         source = source_file.read()
     found: dict[str, str] = {}
 
@@ -227,7 +250,7 @@ def fingerprints() -> dict[str, str]:
                 visit(node.body, f'{prefix}{node.name}.')
             elif isinstance(node, ast.FunctionDef):
                 name = prefix + node.name
-                if name in FINGERPRINTS:
+                if name in wanted:
                     text = ast.get_source_segment(source, node) or ''
                     found[name] = hashlib.sha256(
                         text.encode()).hexdigest()[:16]

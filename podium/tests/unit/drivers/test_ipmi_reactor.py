@@ -5,12 +5,15 @@ the tests need no BMC emulator and stay within a few seconds.
 """
 
 import collections
+import importlib
+import os
 import socket
 import threading
 import time
 import types
 from typing import Any
 
+import fixtures
 from pyghmi import exceptions as pyghmi_exc
 from pyghmi.ipmi.private import session as ipmi_session
 
@@ -196,6 +199,30 @@ class PyghmiPinTestCase(base.TestCase):
         # on: re-read it against the workarounds, then update the digest.
         self.assertEqual(pyghmi_compat.FINGERPRINTS,
                          pyghmi_compat.fingerprints())
+
+    def test_pyghmi_bmc_side_is_what_the_simulator_relies_on(self) -> None:
+        # The simulator's workarounds (podium.simulator.pyghmi_fixes)
+        # subclass and override these: re-read them against a new pyghmi.
+        for module_name, expected in \
+                pyghmi_compat.SIMULATOR_FINGERPRINTS.items():
+            module = importlib.import_module(module_name)
+            self.assertEqual(expected, pyghmi_compat.fingerprints(
+                module, expected), module_name)
+
+    def test_a_changed_function_is_noticed(self) -> None:
+        # What a new pyghmi looks like to the digest: another source.
+        expected = pyghmi_compat.SIMULATOR_FINGERPRINTS[
+            'pyghmi.ipmi.bmc']
+        changed = types.ModuleType('pyghmi_next')
+        path = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                            'pyghmi_next.py')
+        with open(path, 'w', encoding='utf-8') as handle:
+            handle.write('class Bmc:\n'
+                         '    def handle_raw_request(self, r, s):\n'
+                         '        return None\n')
+        changed.__file__ = path
+        self.assertNotEqual(expected,
+                            pyghmi_compat.fingerprints(changed, expected))
 
     def test_malformed_packet_breaks_only_its_session(self) -> None:
         broken: list[str] = []
