@@ -29,6 +29,7 @@ RABBIT_PORT = 5672
 #: two-core machine does not miss heartbeats.
 HEARTBEAT_TIMEOUT = 8
 SYNC_INTERVAL = 2
+RPC_RESPONSE_TIMEOUT = 10
 #: Four processes importing oslo.* at once on a busy two-core machine.
 START_TIMEOUT = 180.0
 
@@ -78,7 +79,8 @@ class Cluster(fixtures.Fixture):
                 transport_url=f'rabbit://guest:guest@127.0.0.1:'
                               f'{self.rabbit_port}/',
                 control_exchange=f'podium_scale_{self.run_id}',
-                rpc_response_timeout=10, rpc_connect_timeout=20),
+                rpc_response_timeout=RPC_RESPONSE_TIMEOUT,
+                rpc_connect_timeout=20),
             'database': {'connection': url, 'connect_timeout': 3,
                          'socket_timeout': 5,
                          'connect_retries': 10},

@@ -1,17 +1,21 @@
 """Scale-out: one API and three conductors over RabbitMQ and a server
-database, with faults.
+database (PostgreSQL and MariaDB), with faults.
 
 Each test starts its own :class:`~podium.tests.functional.cluster.Cluster`
 (fresh database, exchange of its own) and, where nodes must be read over
 the network, the project's Redfish simulator in its own process. The
 checks are the deployment's promises: every node owned by exactly one
 live conductor and read once per cycle; actions reach the owner; a
-conductor killed with ``kill -9`` mid power action has its nodes adopted
-within ``heartbeat_timeout`` plus a sync interval, the interrupted
-action reported and nothing left locked; a namesake of a live conductor
-refuses to start; a database cut off gives 503, not a hang, and
-everything resumes when it is back.
-"""
+conductor killed with ``kill -9`` mid power action or mid cleaning has
+its nodes adopted within ``heartbeat_timeout`` plus a sync interval, the
+interrupted work reported and nothing left locked, and a call sent to it
+meanwhile answers 503 and is never carried out; a namesake of a live
+conductor refuses to start; broker connections cut while actions run
+are re-established by every process, the acknowledged actions end and
+a call that cannot reach the broker answers 503 in bounded time; a
+database cut off (refusing, or silent) gives 503, not a hang, periodic
+tasks log sparingly and back off, and everything resumes when it is
+back."""
 
 import collections
 import contextlib
@@ -37,6 +41,8 @@ WINDOW_CYCLES = 5
 #: What a loaded two-core machine may add to a bound: a heartbeat
 #: interval, the API's polling and scheduling delays.
 SLACK = 10.0
+#: ``[DEFAULT] rpc_send_retries`` of the broker test.
+SEND_RETRIES = 1
 
 
 class _ScaleOutBase:
@@ -156,6 +162,15 @@ class _ScaleOutBase:
         cluster.kill(victim)
         killed_at = time.monotonic()
         survivors = hosts - {victim}
+        # Until its heartbeat times out the ring still sends its nodes'
+        # calls to the dead conductor: 503 after the RPC timeout.
+        other = next(n for n, owner in sorted(owners.items())
+                     if owner == victim and n != name
+                     and n not in by_owner.values())
+        response = cluster.set_power(other, 'power on')
+        self.assertEqual(503, response.status_code, response.text)
+        self.assertLess(time.monotonic() - killed_at,
+                        cluster_mod.RPC_RESPONSE_TIMEOUT + SLACK)
 
         def adopted() -> bool:
             node = cluster.node(name)
@@ -182,6 +197,8 @@ class _ScaleOutBase:
         # The conductor comes back and the ring gives it nodes again.
         cluster.start_conductor(victim, log_name=f'{victim}-again')
         self.wait_spread(cluster, hosts, 180)
+        # The call answered 503 was never carried out.
+        self.assertEqual(states.POWER_OFF, cluster.node(other)['power_state'])
 
     def assert_read_once(self, fleet: sim.SimFleet) -> None:
         # Let a cycle end so that the window holds whole cycles.
@@ -258,6 +275,131 @@ class _ScaleOutBase:
         for host in cluster.conductors:
             self.assertIsNone(cluster.conductors[host].process.poll())
             self.assert_outage_logged_sparingly(cluster.log(host))
+
+    def test_broker_cut_while_actions_in_flight(self) -> None:
+        proxy = self.useFixture(fault_proxy.FaultProxy(
+            ('127.0.0.1', cluster_mod.RABBIT_PORT)))
+        # One retry keeps the test short; the bound below scales with it.
+        cluster = self.start_cluster(
+            rabbit_port=proxy.port,
+            config={'DEFAULT': {'rpc_send_retries': SEND_RETRIES}})
+        # The first nodes' BMC takes 3 s to act: their actions are in
+        # flight when the broker connections go.
+        db_api.create_nodes([deploy.fake_node(index, delay=3 * (index < 6))
+                             for index in range(NODES)])
+        hosts = set(cluster.conductors)
+        self.wait_spread(cluster, hosts, 120)
+        slow = [f'node-{index:05d}' for index in range(6)]
+        for name in slow:
+            self.assertEqual(202, cluster.set_power(name, 'power on')
+                             .status_code)
+
+        # Every connection cut: acknowledged actions end on their own and
+        # API and conductors reconnect.
+        proxy.cut()
+        for name in slow:
+            self.wait_settled(cluster, name, states.POWER_ON)
+            node = cluster.node(name)
+            self.assertEqual((states.POWER_ON, None),
+                             (node['power_state'], node['last_error']))
+        self.assert_actions_reach_every_owner(cluster, hosts, 'power on')
+
+        # Broker unreachable (refused, then silent): a call answers 503
+        # in bounded time, never hangs, and is not carried out later.
+        # oslo.messaging tries rpc_send_retries times to connect, each
+        # up to its 5 s connection timeout and a back-off of 1, 3, 5 s
+        # (about 40 s against a silent broker with the default 3).
+        bound = (cluster_mod.RPC_RESPONSE_TIMEOUT + SEND_RETRIES * 10
+                 + 2 * SLACK)
+        for mode in ('reset', 'hang'):
+            proxy.set_mode(mode)
+            proxy.cut()
+            started = time.monotonic()
+            response = cluster.set_power('node-00020', 'power on',
+                                         timeout=bound + 30)
+            elapsed = time.monotonic() - started
+            self.assertEqual(503, response.status_code, response.text)
+            self.assertLess(elapsed, bound, f'503 after {elapsed:.1f}s')
+            self.addDetail(f'503_after_{mode}', testtools.content
+                           .text_content(f'{elapsed:.1f}s'))
+            # Reads need no conductor.
+            self.assertEqual(200, cluster.request('GET', '/v1/nodes')
+                             .status_code)
+        proxy.set_mode('pass')
+        self.assert_actions_reach_every_owner(cluster, hosts, 'power off')
+        self.assertEqual(states.POWER_OFF,
+                         cluster.node('node-00020')['power_state'])
+        self.assertEqual(hosts, cluster.alive())
+        self.assert_nothing_stuck(cluster)
+
+    def assert_actions_reach_every_owner(self, cluster: cluster_mod.Cluster,
+                                         hosts: set[str],
+                                         target: str) -> None:
+        """A power action on a node of each conductor is acknowledged
+        (after reconnecting: within a minute) and carried out."""
+        owners = {node['conductor']: node['name']
+                  for node in self.nodes(cluster, 'name,conductor')
+                  if node['name'] >= 'node-00100'}
+        self.assertEqual(hosts, set(owners))
+        for name in owners.values():
+            wait_until(lambda name=name: cluster.set_power(
+                name, target).status_code == 202, 60,
+                f'{target} on {name} to be acknowledged', interval=1)
+        for name in owners.values():
+            self.wait_power(cluster, name, target)
+
+    def test_kill_during_cleaning(self) -> None:
+        cluster = self.start_cluster()
+        # node-00000's BMC takes 30 s a call: automated cleaning's first
+        # step is still running when its conductor is killed.
+        db_api.create_nodes([deploy.fake_node(index, delay=30 * (index == 0))
+                             for index in range(NODES)])
+        hosts = set(cluster.conductors)
+        self.wait_spread(cluster, hosts, 120)
+        name = 'node-00000'
+        response = cluster.request('PUT', f'/v1/nodes/{name}/states/provision',
+                                   json={'target': 'provide'})
+        self.assertEqual(202, response.status_code, response.text)
+        wait_until(lambda: cluster.node(name)['clean_step'], 60,
+                   f'the first clean step of {name} to start', interval=0.5)
+        victim = cluster.node(name)['reservation']
+        self.assertIn(victim, hosts)
+        cluster.kill(victim)
+        killed_at = time.monotonic()
+
+        def failed() -> bool:
+            return cluster.node(name)['provision_state'] == states.CLEANFAIL
+        wait_until(failed, cluster_mod.HEARTBEAT_TIMEOUT
+                   + cluster_mod.SYNC_INTERVAL + SLACK,
+                   f'{name} to fail cleaning after {victim} died',
+                   interval=0.2)
+        self.addDetail('clean_failed_after', testtools.content.text_content(
+            f'{time.monotonic() - killed_at:.1f}s'))
+        node = cluster.node(name)
+        self.assertEqual(f'Cleaning was interrupted: conductor {victim} '
+                         f'died while it ran.', node['last_error'])
+        # Clean failed heads to available, as in Ironic; nothing else is
+        # left in flight.
+        self.assertEqual((None, states.AVAILABLE, None),
+                         (node['reservation'], node['target_provision_state'],
+                          node['target_power_state']))
+        self.assertFalse(node['clean_step'])
+        self.wait_spread(cluster, hosts - {victim}, 60)
+        self.assertIn(cluster.node(name)['conductor'], hosts - {victim})
+        self.assert_nothing_stuck(cluster)
+        # The operator takes the node back; actions work on it again.
+        response = cluster.request('PATCH', f'/v1/nodes/{name}', json=[
+            {'op': 'remove', 'path': '/driver_info/fake_delay'}])
+        self.assertEqual(200, response.status_code, response.text)
+        response = cluster.request('PUT', f'/v1/nodes/{name}/states/provision',
+                                   json={'target': 'manage'})
+        self.assertEqual(202, response.status_code, response.text)
+        wait_until(lambda: cluster.node(name)['provision_state']
+                   == states.MANAGEABLE, 60, f'{name} to be manageable',
+                   interval=0.5)
+        self.assertEqual(202, cluster.set_power(name, 'power on')
+                         .status_code)
+        self.wait_power(cluster, name, states.POWER_ON)
 
     def wait_settled(self, cluster: cluster_mod.Cluster, ident: str,
                      power_state: str) -> None:
