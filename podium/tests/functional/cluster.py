@@ -41,13 +41,17 @@ class Cluster(fixtures.Fixture):
         port to cut it off).
     :param database_port: likewise for the database server.
     :param config: extra ``{section: {option: value}}`` for every process.
+    :param groups: ``[conductor] conductor_group`` of each conductor, in
+        order (default: all in the default group).
     """
 
     def __init__(self, server: backends.ServerDatabase, conductors: int = 3,
                  rabbit_port: int = RABBIT_PORT,
                  database_port: int | None = None,
-                 config: podium_fixtures.Config | None = None) -> None:
+                 config: podium_fixtures.Config | None = None,
+                 groups: list[str] | None = None) -> None:
         super().__init__()
+        self.groups = groups or [''] * conductors
         self.server = server
         self.count = conductors
         self.rabbit_port = rabbit_port
@@ -104,7 +108,8 @@ class Cluster(fixtures.Fixture):
              config, 'upgrade'], check=True, capture_output=True,
             timeout=120, env=dict(os.environ, PYTHONWARNINGS='ignore'))
         for index in range(self.count):
-            self.start_conductor(self.hostname(index))
+            self.start_conductor(self.hostname(index),
+                                 group=self.groups[index])
         self.api = self.useFixture(podium_fixtures.PodiumProcess(
             'podium.cmd.api', self.write_config('api'),
             self.log_path('api'), start_timeout=START_TIMEOUT))
@@ -127,17 +132,19 @@ class Cluster(fixtures.Fixture):
 
     # Processes -------------------------------------------------------------
 
-    def start_conductor(self, host: str, log_name: str | None = None
-                        ) -> podium_fixtures.PodiumProcess:
+    def start_conductor(self, host: str, log_name: str | None = None,
+                        group: str = '') -> podium_fixtures.PodiumProcess:
         """Start ``podium-conductor`` as ``host`` (not waiting for it).
 
         :param log_name: for a process that is not the cluster's
             conductor ``host`` (a namesake expected to be refused).
+        :param group: its ``[conductor] conductor_group``.
         """
         name = log_name or host
         process = self.useFixture(podium_fixtures.PodiumProcess(
             'podium.cmd.conductor',
-            self.write_config(name, {'DEFAULT': {'host': host}}),
+            self.write_config(name, {'DEFAULT': {'host': host},
+                                     'conductor': {'conductor_group': group}}),
             self.log_path(name), wait_ready=False))
         if log_name is None:
             self.conductors[host] = process

@@ -45,8 +45,9 @@ SLACK = 10.0
 SEND_RETRIES = 1
 
 
-class _ScaleOutBase:
-    """The checks, on the database server of a subclass."""
+class ClusterTestMixin:
+    """Starting a cluster on the database server of a subclass, and
+    watching it; shared by the scale-out suites."""
 
     server: ClassVar[backends.ServerDatabase]
 
@@ -108,7 +109,10 @@ class _ScaleOutBase:
                                    'name,reservation,target_power_state')),
             60, 'no node locked or with a target state', interval=0.5)
 
-    # The checks --------------------------------------------------------
+
+
+class _ScaleOutBase(ClusterTestMixin):
+    """The checks, on the database server of a subclass."""
 
     def test_ownership_reads_actions_and_takeover(self) -> None:
         fleet = self.start_simulator(NODES)
