@@ -10,6 +10,7 @@ import os
 import re
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -239,10 +240,13 @@ class FleetUnderFaultsTestCase(base.DbTestCase):
         # samples), the floor at the end is the floor at the start.
         self.assertLessEqual(max(thread_counts), POOL_SIZE + FIXED_THREADS,
                              thread_counts)
+        # Medians, not minimums: hung reads that end together dip the
+        # floor for a sample or two at any time.
         settled = thread_counts[4:]
         third = max(len(settled) // 3, 1)
-        self.assertLessEqual(min(settled[-third:]),
-                             min(settled[:third]) + 5, thread_counts)
+        self.assertLessEqual(statistics.median(settled[-third:]),
+                             statistics.median(settled[:third]) + 5,
+                             thread_counts)
 
         started = time.monotonic()
         child.send_signal(signal.SIGTERM)
