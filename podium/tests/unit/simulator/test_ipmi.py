@@ -8,6 +8,7 @@ import unittest
 from pyghmi import exceptions as pyghmi_exc
 from pyghmi.ipmi import command as ipmi_command
 
+from podium.drivers.modules.ipmi import reactor
 from podium.simulator.ipmi import IpmiSimulator
 
 
@@ -27,6 +28,16 @@ class IpmiSimulatorTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
+        # These tests drive pyghmi from their own thread. An IPMI reactor
+        # left running by an earlier test in this process would serve
+        # these sessions too (pyghmi's loop handles every session), and
+        # two threads would drive pyghmi at once: stop it first.
+        reactor.REACTOR.clear()
+        deadline = time.monotonic() + 15
+        while reactor.REACTOR.thread is not None:
+            if time.monotonic() > deadline:
+                raise AssertionError('the IPMI reactor did not stop')
+            time.sleep(0.05)
         cls.sim = IpmiSimulator(count=6, seed=3).start()
         cls.clients = {}
 
