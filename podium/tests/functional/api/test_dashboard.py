@@ -301,8 +301,10 @@ class TestDashboardSplit(_BrowserTest):
                        'power sync figures')
         self.assertIn('_sync_power_states', self.driver.find_element(
             By.ID, 'periodics').text)
-        self.assertIn('get_power_state', self.driver.find_element(
-            By.ID, 'bmcs').text)
+        # The BMC table refreshes on its own; the sync figures may come
+        # first, so wait for it rather than read it once.
+        self.wait_page(lambda d: 'get_power_state' in d.find_element(
+            By.ID, 'bmcs').text, 'the BMC latency of get_power_state')
         self.assertFalse(self.driver.find_element(
             By.ID, 'error').is_displayed())
         self.screenshot('split')
