@@ -248,6 +248,9 @@ class ConductorService:
             # the process ends first, the lock is cleared (and its power
             # action reported interrupted) by this host's next start, or by
             # the other conductors once this one is unregistered.
+            # Outcomes kept through a database outage get a last chance
+            # to be recorded before their locks go.
+            task_manager.retry_failed_releases(self.host)
             busy = task_manager.held_node_ids(self.host)
             released = db_api.clear_node_reservations_for_conductor(
                 self.host, interrupted_by=f'conductor {self.host} stopped '

@@ -10,6 +10,13 @@ worker with :meth:`TaskManager.spawn_after`: then the worker owns the
 lock and releases it when it is done. This lets an RPC call take the
 lock synchronously (the caller learns of ``NodeLocked`` at once) and
 answer while the slow BMC work goes on in the background.
+
+A worker that finished its BMC work while the database is unreachable
+cannot record the outcome. :meth:`TaskManager.write_outcome` keeps that
+write and the lock: the conductor's heartbeat applies the write once
+the database answers, then releases the lock. Without this the node
+would keep its ``target_power_state`` (or its transient provision state)
+for ever, and power sync skips such nodes.
 """
 
 import collections
@@ -26,6 +33,7 @@ from podium.common import context as podium_context
 from podium.common import exceptions
 from podium.conf import CONF
 from podium.db import api as db_api
+from podium.db import engine as db_engine
 from podium.db import models
 from podium.drivers import driver_factory
 
@@ -33,6 +41,9 @@ LOG = log.getLogger(__name__)
 
 #: ``spawn(func, *args)`` as offered by ``WorkerPool.spawn``.
 Spawner = Callable[..., 'concurrent.futures.Future[Any]']
+
+#: A write that records what a task did; retried until the database takes it.
+OutcomeWrite = Callable[[], None]
 
 
 class _Holdings:
@@ -50,6 +61,8 @@ class _Holdings:
         self._held: collections.Counter[tuple[str, int]] = (
             collections.Counter())
         self._unreleased: set[tuple[str, int]] = set()
+        # Outcome writes to apply, in order, before the lock is released.
+        self._pending: dict[tuple[str, int], list[OutcomeWrite]] = {}
 
     def taken(self, host: str, node_id: int) -> None:
         with self._lock:
@@ -78,6 +91,26 @@ class _Holdings:
         with self._lock:
             self._unreleased.discard((host, node_id))
 
+    def defer(self, host: str, node_id: int, write: OutcomeWrite) -> None:
+        with self._lock:
+            self._pending.setdefault((host, node_id), []).append(write)
+
+    def has_pending(self, host: str, node_id: int) -> bool:
+        with self._lock:
+            return (host, node_id) in self._pending
+
+    def pending(self, host: str, node_id: int) -> list[OutcomeWrite]:
+        with self._lock:
+            return list(self._pending.get((host, node_id), ()))
+
+    def written(self, host: str, node_id: int) -> None:
+        """The oldest pending write of the node was applied."""
+        with self._lock:
+            writes = self._pending[(host, node_id)]
+            writes.pop(0)
+            if not writes:
+                del self._pending[(host, node_id)]
+
 
 _holdings = _Holdings()
 
@@ -93,13 +126,33 @@ def held_node_ids(host: str) -> set[int]:
     return _holdings.held_by(host)
 
 
+def _apply_pending(host: str, node_id: int) -> bool:
+    """Apply the outcome writes kept for a node; whether all are done."""
+    for write in _holdings.pending(host, node_id):
+        try:
+            write()
+        except Exception as exc:
+            LOG.warning('Node %s: the outcome of a task of %s still cannot '
+                        'be recorded: %s', node_id, host,
+                        db_engine.error_reason(exc))
+            return False
+        _holdings.written(host, node_id)
+        LOG.info('Node %s: recorded the outcome of a task of %s that '
+                 'ended while the database was unreachable', node_id, host)
+    return True
+
+
 def retry_failed_releases(host: str) -> int:
-    """Release again the locks of ``host`` whose release failed; returns
-    how many are now released. Called by the conductor's heartbeat."""
+    """Record the outcomes kept by :meth:`TaskManager.write_outcome`, then
+    release again the locks of ``host`` whose release failed or waited
+    for them; returns how many locks are now released. Called by the
+    conductor's heartbeat."""
     released = 0
     for node_id in sorted(_holdings.unreleased(host)):
         if node_id in _holdings.held_by(host):
             continue  # taken again since: that task releases it
+        if not _apply_pending(host, node_id):
+            continue
         try:
             db_api.release_node(host, node_id)
         except Exception as exc:
@@ -177,11 +230,41 @@ class TaskManager:
         self.node = db_api.update_node(self.node.id, values,
                                        expected_reservation=expected)
 
+    def write_outcome(self, write: OutcomeWrite) -> None:
+        """Run ``write``, which records what this task did; if the
+        database is unreachable, keep it and the lock, to be applied and
+        released by the heartbeat (:func:`retry_failed_releases`).
+
+        For the last writes of work on a pool worker, whose outcome must
+        not be lost: the BMC already acted. Other errors propagate.
+        """
+        if self.shared or not _holdings.has_pending(self.host,
+                                                      self.node.id):
+            try:
+                write()
+                return
+            except Exception as exc:
+                if self.shared or not db_engine.is_outage(exc):
+                    raise
+                LOG.warning('Node %s: the database is unreachable, so the '
+                            'outcome of %s is recorded when it answers '
+                            'again (the node stays locked until then): %s',
+                            self.node.ident, self.purpose,
+                            db_engine.error_reason(exc))
+        # Queued behind an earlier kept write, so they apply in order.
+        _holdings.defer(self.host, self.node.id, write)
+
     def release(self) -> None:
-        """Drop the exclusive lock (idempotent; no-op when shared)."""
+        """Drop the exclusive lock (idempotent; no-op when shared).
+
+        With outcome writes still kept, the lock stays until the
+        heartbeat has applied them."""
         if self._released:
             return
         self._released = True
+        if _holdings.has_pending(self.host, self.node.id):
+            _holdings.dropped(self.host, self.node.id, released=False)
+            return
         released = False
         try:
             if not db_api.release_node(self.host, self.node.id):

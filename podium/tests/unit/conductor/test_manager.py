@@ -5,11 +5,12 @@ from collections.abc import Callable
 from unittest import mock
 
 from podium.common import exceptions, states
+from podium.conductor import task_manager
 from podium.db import api as db_api
 from podium.db import models
 from podium.db import ports as db_ports
 from podium.drivers.modules import fake
-from podium.tests.unit.conductor import utils
+from podium.tests.unit.conductor import test_backoff, utils
 
 
 class ManagerTestCase(utils.ConductorTestCase):
@@ -131,6 +132,56 @@ class TestPower(ManagerTestCase):
         self.assertRaises(exceptions.InvalidParameterValue,
                           self.manager.change_node_power_state,
                           self.context, 'node-1', states.POWER_ON)
+        self.assertIsNone(self.stored().reservation)
+
+
+class TestOutcomeThroughOutage(ManagerTestCase):
+    """The BMC acted while the database was unreachable: the result is
+    recorded by the heartbeat once it answers, and only then is the node
+    unlocked. Before, ``target_power_state`` stayed set for ever and
+    power sync skipped the node."""
+
+    def act_during_outage(self, target: str) -> None:
+        self.manager.change_node_power_state(self.context, 'node-1', target)
+        lost = test_backoff.outage()
+        with mock.patch.object(db_api, 'update_node', side_effect=lost), \
+                mock.patch.object(db_api, 'release_node', side_effect=lost):
+            utils.wait_for(
+                lambda: not task_manager.held_node_ids(self.HOST),
+                what='the action to end')
+            self.assertEqual(0, task_manager.retry_failed_releases(
+                self.HOST))
+        node = self.stored()
+        self.assertEqual(self.HOST, node.reservation)
+        self.assertEqual(target, node.target_power_state)
+
+    def test_result_recorded_when_the_database_answers(self) -> None:
+        self.set_fake(self.node, fake_delay=0.3)
+        self.act_during_outage(states.POWER_ON)
+        self.assertEqual(1, task_manager.retry_failed_releases(self.HOST))
+        node = self.stored()
+        self.assertIsNone(node.reservation)
+        self.assertIsNone(node.target_power_state)
+        self.assertEqual(states.POWER_ON, node.power_state)
+        self.assertEqual(0, task_manager.retry_failed_releases(self.HOST))
+
+    def test_failure_recorded_when_the_database_answers(self) -> None:
+        self.set_fake(self.node, fake_delay=0.3, fake_fail='BMC on fire')
+        self.act_during_outage(states.POWER_ON)
+        self.assertEqual(1, task_manager.retry_failed_releases(self.HOST))
+        node = self.stored()
+        self.assertIsNone(node.reservation)
+        self.assertIsNone(node.target_power_state)
+        self.assertEqual(states.POWER_OFF, node.power_state)
+        self.assertIn('BMC on fire', node.last_error)
+
+    def test_other_errors_are_not_kept(self) -> None:
+        task = task_manager.acquire(self.context, self.node.id,
+                                    host=self.HOST)
+        with task:
+            self.assertRaises(
+                ValueError, task.write_outcome,
+                mock.Mock(side_effect=ValueError('a bug')))
         self.assertIsNone(self.stored().reservation)
 
 
