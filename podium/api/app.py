@@ -20,6 +20,7 @@ from podium.api import (
     versions,
 )
 from podium.api.routes import (
+    bios,
     conductors,
     dashboard,
     drivers,
@@ -62,7 +63,7 @@ def create_app() -> FastAPI:
         CONF.api.max_bmc_requests)
     app.state.max_limit = CONF.api.max_limit
     app.state.public_endpoint = (CONF.api.public_endpoint or '').rstrip('/')
-    for module in (root, nodes, node_actions, ports, history, drivers,
+    for module in (root, nodes, node_actions, ports, history, bios, drivers,
                    conductors, metrics, dashboard):
         app.include_router(module.router)
     metrics.install_node_collector()

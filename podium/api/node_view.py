@@ -19,7 +19,8 @@ COLUMN_FIELDS = (
     'uuid', 'name', 'description', 'driver', 'properties', 'extra',
     'instance_uuid', 'resource_class', 'owner',
     'power_interface', 'management_interface', 'inspect_interface',
-    'power_state', 'target_power_state', 'provision_state',
+    'bios_interface', 'boot_mode', 'secure_boot', 'power_state',
+    'target_power_state', 'provision_state',
     'target_provision_state', 'provision_updated_at',
     'inspection_started_at', 'inspection_finished_at', 'maintenance',
     'maintenance_reason', 'fault', 'reservation', 'conductor_group',
@@ -39,7 +40,7 @@ STEP_FIELDS = ('clean_step', 'deploy_step')
 #: a node that never used them; clients print them, so they are there.
 CONSTANT_FIELDS: dict[str, Any] = {
     'allocation_uuid': None, 'automated_clean': None,
-    'bios_interface': None, 'boot_interface': None, 'boot_mode': None,
+    'boot_interface': None,
     'chassis_uuid': None,
     'console_enabled': False, 'console_interface': None,
     'deploy_interface': None,
@@ -48,7 +49,7 @@ CONSTANT_FIELDS: dict[str, Any] = {
     'parent_node': None, 'protected': False, 'protected_reason': None,
     'raid_config': {},
     'raid_interface': None, 'rescue_interface': None, 'retired': False,
-    'retired_reason': None, 'secure_boot': None, 'shard': None,
+    'retired_reason': None, 'shard': None,
     'storage_interface': None, 'target_raid_config': {}, 'traits': [],
     'vendor_interface': None,
 }

@@ -66,6 +66,7 @@ class NodeFields(_Strict):
     power_interface: InterfaceName | None = None
     management_interface: InterfaceName | None = None
     inspect_interface: InterfaceName | None = None
+    bios_interface: InterfaceName | None = None
 
 
 class NodeCreate(NodeFields):

@@ -74,6 +74,10 @@ class PortNotFound(NotFound):
     msg_fmt = 'Port %(port)s could not be found.'
 
 
+class BIOSSettingNotFound(NotFound):
+    msg_fmt = "Node %(node)s doesn't have a BIOS setting '%(name)s'."
+
+
 class NodeHistoryNotFound(NotFound):
     msg_fmt = 'Node history record %(history)s could not be found.'
 

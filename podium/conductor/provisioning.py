@@ -88,6 +88,19 @@ def transition(task: task_manager.TaskManager, event: str,
     return new
 
 
+def refresh_bios_cache(task: task_manager.TaskManager, when: str) -> None:
+    """Re-read the node's BIOS settings into its cache, as Ironic does at
+    inspection and cleaning. A failure is logged, not fatal: the cache
+    only serves reads and checks, and the BIOS steps refresh it again.
+    """
+    try:
+        task.driver.bios.cache_bios_settings(task)
+    except Exception as exc:
+        LOG.warning('Node %s: could not cache the BIOS settings during '
+                    '%s: %s', task.node.ident, when,
+                    error_text(exc, task.node))
+
+
 class Provisioner:
     """Starts provision actions and runs them on the conductor's pool."""
 
@@ -151,6 +164,7 @@ class Provisioner:
                 declared = steps.get_clean_steps(task.driver.interfaces())
                 plan = steps.validate_manual_steps(node.ident, clean_steps,
                                                    declared)
+                steps.check_args(dict(task.driver.interfaces()), node, plan)
             else:
                 plan = self.automated_plan(task)
             return self._clean, (plan, event == 'clean'), {'last_error': None}
@@ -211,6 +225,7 @@ class Provisioner:
             found, macs = inspection.split(
                 task.driver.inspect.inspect_hardware(task))
             inspection.create_ports(task.node, macs)
+            refresh_bios_cache(task, 'inspection')
         except Exception as exc:
             self._fail(task, user, 'inspect hardware', exc,
                        inspection_finished_at=models.utcnow())
@@ -241,6 +256,7 @@ class Provisioner:
 
     def _clean(self, task: task_manager.TaskManager, user: str | None,
                plan: list[dict[str, Any]], manual: bool) -> None:
+        refresh_bios_cache(task, 'cleaning')
         if self.run_clean_steps(task, user, plan, manual):
             transition(task, 'manage' if manual else 'done', user,
                        manual_clean=manual, clean_step=None)

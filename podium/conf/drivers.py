@@ -2,7 +2,7 @@
 
 from oslo_config import cfg
 
-INTERFACE_KINDS = ('power', 'management', 'inspect')
+INTERFACE_KINDS = ('power', 'management', 'inspect', 'bios')
 
 opts = [
     cfg.ListOpt(
@@ -22,4 +22,10 @@ opts = [
         'enabled_inspect_interfaces',
         default=['fake', 'no-inspect', 'redfish'],
         help='Inspect interfaces this conductor loads.'),
+    cfg.ListOpt(
+        'enabled_bios_interfaces',
+        default=['fake', 'redfish', 'no-bios'],
+        help='BIOS interfaces this conductor loads. no-bios (the '
+             'interface of hardware without BIOS settings support) must '
+             'stay enabled while a node or hardware type uses it.'),
 ]

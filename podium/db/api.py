@@ -32,7 +32,8 @@ NODE_FILTERS = ('maintenance', 'driver', 'provision_state',
 #: What power sync and other per-node periodic work read of each node.
 SYNC_COLUMNS = ('id', 'uuid', 'name', 'driver', 'driver_info',
                 'driver_internal_info', 'power_interface',
-                'management_interface', 'inspect_interface', 'power_state',
+                'management_interface', 'inspect_interface',
+                'bios_interface', 'boot_mode', 'secure_boot', 'power_state',
                 'target_power_state', 'maintenance', 'fault', 'reservation',
                 'conductor_group', 'provision_state')
 

@@ -1,4 +1,5 @@
-"""SQLAlchemy models: nodes, ports, conductors and node history.
+"""SQLAlchemy models: nodes, ports, conductors, node history and the
+cached BIOS settings of nodes.
 
 Column names follow Ironic's so that an operator who knows one database
 reads the other. JSON columns hold dicts; they are replaced, never
@@ -128,6 +129,11 @@ class Node(TimestampMixin, Base):
     power_interface: Mapped[str | None] = mapped_column(String(255))
     management_interface: Mapped[str | None] = mapped_column(String(255))
     inspect_interface: Mapped[str | None] = mapped_column(String(255))
+    bios_interface: Mapped[str | None] = mapped_column(String(255))
+    #: The boot mode (``uefi``, ``bios``) and secure boot state the BMC
+    #: last reported; None until read.
+    boot_mode: Mapped[str | None] = mapped_column(String(16))
+    secure_boot: Mapped[bool | None] = mapped_column(Boolean)
     power_state: Mapped[str | None] = mapped_column(String(15))
     target_power_state: Mapped[str | None] = mapped_column(String(15))
     provision_state: Mapped[str] = mapped_column(String(15),
@@ -232,3 +238,32 @@ class Port(TimestampMixin, Base):
     # same query, so a list of ports costs one statement.
     node_uuid: Mapped[str] = column_property(
         select(Node.uuid).where(Node.id == node_id).scalar_subquery())
+
+
+class BiosSetting(TimestampMixin, Base):
+    """One BIOS attribute of a node as the BMC last reported it, with
+    what its attribute registry says of it (None where the BMC serves no
+    registry). A cache: refreshed by inspection, cleaning and after a
+    BIOS step, never the source of truth."""
+
+    __tablename__ = 'bios_settings'
+    __table_args__ = (
+        UniqueConstraint('node_id', 'name',
+                         name='uniq_bios_settings0node_id0name'),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    node_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey('nodes.id', ondelete='CASCADE'))
+    name: Mapped[str] = mapped_column(String(255))
+    value: Mapped[str | None] = mapped_column(Text)
+    attribute_type: Mapped[str | None] = mapped_column(String(255))
+    allowable_values: Mapped[list[str] | None] = mapped_column(
+        JSON, nullable=True)
+    lower_bound: Mapped[int | None] = mapped_column(Integer)
+    upper_bound: Mapped[int | None] = mapped_column(Integer)
+    min_length: Mapped[int | None] = mapped_column(Integer)
+    max_length: Mapped[int | None] = mapped_column(Integer)
+    read_only: Mapped[bool | None] = mapped_column(Boolean)
+    reset_required: Mapped[bool | None] = mapped_column(Boolean)
+    unique: Mapped[bool | None] = mapped_column(Boolean)

@@ -19,7 +19,8 @@ from collections.abc import Hashable, Mapping, Sequence
 from typing import Any, ClassVar, Protocol
 
 from podium.common import exceptions, states
-from podium.drivers import steps
+from podium.db import bios as db_bios
+from podium.drivers import bios_settings, steps
 
 
 class NodeView(Protocol):
@@ -89,6 +90,16 @@ class BaseInterface(abc.ABC):
                 err=f'Node {node_label(node)}: driver_info is missing '
                     f'required key(s) for the {self.interface_type} '
                     f'interface: {", ".join(missing)}.')
+
+    def validate_step_args(self, node: NodeView, step: str,
+                           args: Mapping[str, Any]) -> None:
+        """Check the arguments of one of this interface's clean steps
+        before cleaning starts (in the request, before any BMC call);
+        the default accepts what :mod:`steps` already checked.
+
+        :raises InvalidParameterValue: naming what is wrong.
+        """
+        return None
 
 
 class PowerInterface(BaseInterface):
@@ -210,11 +221,82 @@ class DeployInterface(BaseInterface):
         """Remove the instance; return when the node may be cleaned."""
 
 
+class BiosInterface(BaseInterface):
+    """BIOS settings: read them (with the attribute registry where the
+    BMC serves one), change them and reset them to the defaults.
+
+    Changes are made by the manual clean steps ``apply_configuration``
+    and ``factory_reset``, as in Ironic; both refresh the node's cached
+    settings when they succeed. :meth:`validate_step_args` checks a
+    requested change against the cache before cleaning starts, so bad
+    input never reaches the BMC.
+    """
+
+    interface_type = 'bios'
+
+    @abc.abstractmethod
+    def get_settings(self, task: Task) -> list[bios_settings.BiosSetting]:
+        """Every BIOS attribute the BMC reports, with its registry entry
+        where the BMC serves a registry."""
+
+    @abc.abstractmethod
+    def apply_settings(self, task: Task, settings: Mapping[str, Any]
+                       ) -> None:
+        """Set ``{name: value}`` and return once the BMC reports the new
+        values in effect.
+
+        :raises DriverError: naming the attributes the BMC accepted but
+            did not keep.
+        """
+
+    @abc.abstractmethod
+    def reset_settings(self, task: Task) -> None:
+        """Reset every attribute to its default; return once in effect."""
+
+    def cache_bios_settings(self, task: Task) -> None:
+        """Read the settings and store them as the node's cache."""
+        db_bios.replace_settings(task.node.id, self.get_settings(task))
+
+    def validate_step_args(self, node: NodeView, step: str,
+                           args: Mapping[str, Any]) -> None:
+        """Refuse ``apply_configuration`` settings that the node's
+        cached settings and registry say the BMC would refuse.
+
+        :raises InvalidParameterValue: naming every bad setting.
+        """
+        if step == 'apply_configuration':
+            label = node_label(node)
+            cached = db_bios.as_settings(db_bios.list_settings(node.id))
+            bios_settings.check_changes(
+                label, bios_settings.normalise_request(
+                    label, args.get('settings')), cached)
+
+    @steps.clean_step(priority=0, argsinfo={
+        'settings': {'description': 'A list of {"name": ..., "value": '
+                                    '...} BIOS settings to apply.',
+                     'required': True}})
+    def apply_configuration(self, task: Task,
+                            settings: list[dict[str, Any]]) -> None:
+        """Clean step: apply BIOS settings, then refresh the cache."""
+        values = bios_settings.normalise_request(node_label(task.node),
+                                                 settings)
+        self.apply_settings(task, values)
+        self.cache_bios_settings(task)
+
+    @steps.clean_step(priority=0)
+    def factory_reset(self, task: Task) -> None:
+        """Clean step: reset the BIOS to its defaults, then refresh the
+        cache."""
+        self.reset_settings(task)
+        self.cache_bios_settings(task)
+
+
 #: Interface kinds and their base classes, in display order.
 INTERFACE_KINDS: dict[str, type[BaseInterface]] = {
     'power': PowerInterface,
     'management': ManagementInterface,
     'inspect': InspectInterface,
+    'bios': BiosInterface,
 }
 
 
@@ -228,6 +310,8 @@ class HardwareType:
     supported_power_interfaces: ClassVar[Sequence[str]] = ()
     supported_management_interfaces: ClassVar[Sequence[str]] = ()
     supported_inspect_interfaces: ClassVar[Sequence[str]] = ()
+    #: Optional kind: a type that names none gets ``no-bios``.
+    supported_bios_interfaces: ClassVar[Sequence[str]] = ('no-bios',)
 
     def supported_interfaces(self, kind: str) -> Sequence[str]:
         return tuple(getattr(self, f'supported_{kind}_interfaces'))

@@ -32,6 +32,7 @@ class NodeDriver:
     power: base.PowerInterface
     management: base.ManagementInterface
     inspect: base.InspectInterface
+    bios: base.BiosInterface
 
     def interfaces(self) -> Iterator[tuple[str, base.BaseInterface]]:
         for kind in base.INTERFACE_KINDS:
@@ -140,15 +141,13 @@ class DriverRegistry:
 
     def for_node(self, node: Any) -> NodeDriver:
         """The interfaces serving ``node`` (ORM object or row)."""
-        key = (node.driver, node.power_interface, node.management_interface,
-               node.inspect_interface)
+        requested = {kind: getattr(node, f'{kind}_interface', None)
+                     for kind in base.INTERFACE_KINDS}
+        key = (node.driver, *requested.values())
         driver = self._node_drivers.get(key)
         if driver is not None:
             return driver
-        names = self.resolve_interfaces(node.driver, {
-            'power': node.power_interface,
-            'management': node.management_interface,
-            'inspect': node.inspect_interface})
+        names = self.resolve_interfaces(node.driver, requested)
         chosen = {kind: self.interfaces[kind][name]
                   for kind, name in names.items()}
         driver = NodeDriver(hardware_type=node.driver, **chosen)  # type: ignore[arg-type]

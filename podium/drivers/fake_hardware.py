@@ -12,6 +12,7 @@ from podium.drivers.modules import fake
 class FakeHardware(base.HardwareType):
     supported_power_interfaces = ('fake',)
     supported_management_interfaces = ('fake',)
+    supported_bios_interfaces = ('fake', 'no-bios')
     supported_inspect_interfaces = ('fake', 'no-inspect')
 
     def deploy_interface(self) -> base.DeployInterface:

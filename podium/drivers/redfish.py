@@ -6,4 +6,5 @@ from podium.drivers import base
 class RedfishHardware(base.HardwareType):
     supported_power_interfaces = ('redfish',)
     supported_management_interfaces = ('redfish',)
+    supported_bios_interfaces = ('redfish', 'no-bios')
     supported_inspect_interfaces = ('redfish', 'no-inspect')

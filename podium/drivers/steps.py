@@ -151,6 +151,19 @@ def validate_manual_steps(node: str, requested: Any,
     return result
 
 
+def check_args(interfaces: Mapping[str, Any], node: Any,
+               plan: Iterable[Mapping[str, Any]]) -> None:
+    """Let each step's interface check its arguments (say, BIOS
+    settings against the cached registry) before anything runs.
+
+    :raises InvalidParameterValue: from the interface, naming the
+        problem.
+    """
+    for step in plan:
+        interfaces[step['interface']].validate_step_args(
+            node, step['step'], step.get('args') or {})
+
+
 def _names(by_name: Mapping[tuple[str, str], Any]) -> str:
     return ', '.join(f'{kind}.{name}' for kind, name in sorted(by_name))
 

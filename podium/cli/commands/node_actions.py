@@ -147,7 +147,7 @@ def _maintenance_unset(args: argparse.Namespace, ctx: Context) -> int:
 # validate
 
 #: The interfaces a Podium node has (see podium.drivers.base).
-_INTERFACES = ('power', 'management', 'inspect')
+_INTERFACES = ('power', 'management', 'inspect', 'bios')
 
 
 def _validate(args: argparse.Namespace, ctx: Context) -> int:

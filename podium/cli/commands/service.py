@@ -25,7 +25,9 @@ DRIVER_LONG = DRIVER_COLUMNS + columns(
     ('Default Management Interface', 'default_management_interface'),
     ('Enabled Management Interfaces', 'enabled_management_interfaces'),
     ('Default Inspect Interface', 'default_inspect_interface'),
-    ('Enabled Inspect Interfaces', 'enabled_inspect_interfaces'))
+    ('Enabled Inspect Interfaces', 'enabled_inspect_interfaces'),
+    ('Default Bios Interface', 'default_bios_interface'),
+    ('Enabled Bios Interfaces', 'enabled_bios_interfaces'))
 
 
 def register(subparsers: common.Subparsers) -> None:

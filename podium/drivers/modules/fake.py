@@ -40,7 +40,7 @@ _PROPERTIES = {
 }
 
 
-def _behave(task: base.Task) -> None:
+def behave(task: base.Task) -> None:
     """Apply the delay, hang or failure ``driver_info`` asks for."""
     info = task.node.driver_info or {}
     if strutils.bool_from_string(info.get('fake_hang', False)):
@@ -57,7 +57,7 @@ def _behave(task: base.Task) -> None:
         raise exceptions.DriverError(reason=str(info['fake_fail']))
 
 
-def _store(task: base.Task, **values: Any) -> None:
+def store(task: base.Task, **values: Any) -> None:
     internal = dict(task.node.driver_internal_info or {}, **values)
     db_api.update_node_by_id(task.node.id,
                              {'driver_internal_info': internal})
@@ -81,7 +81,7 @@ def _macs(node: base.NodeView) -> list[str]:
             for mac in str(given).split(',') if mac.strip()]
 
 
-class _FakeBase:
+class FakeBase:
     properties: ClassVar[Mapping[str, base.DriverInfoProperty]] = _PROPERTIES
 
     def validate(self, node: base.NodeView) -> None:
@@ -112,33 +112,33 @@ class _FakeBase:
                         f'{info["fake_hang"]!r}.') from None
 
 
-class FakePower(_FakeBase, base.PowerInterface):
+class FakePower(FakeBase, base.PowerInterface):
     """Power state kept in the node record."""
 
     def get_power_state(self, task: base.Task) -> str:
-        _behave(task)
+        behave(task)
         internal = task.node.driver_internal_info or {}
         return internal.get('fake_power_state') or \
             task.node.power_state or states.POWER_OFF
 
     def set_power_state(self, task: base.Task, power_state: str,
                         timeout: float | None = None) -> None:
-        _behave(task)
+        behave(task)
         if power_state not in states.POWER_TARGET_RESULT:
             raise exceptions.InvalidParameterValue(
                 err=f'Unknown power state {power_state}.')
-        _store(task,
+        store(task,
                fake_power_state=states.POWER_TARGET_RESULT[power_state])
 
     def reboot(self, task: base.Task, timeout: float | None = None) -> None:
-        _behave(task)
-        _store(task, fake_power_state=states.POWER_ON)
+        behave(task)
+        store(task, fake_power_state=states.POWER_ON)
 
     def get_supported_power_states(self, task: base.Task) -> list[str]:
         return list(states.POWER_TARGETS)
 
 
-class FakeManagement(_FakeBase, base.ManagementInterface):
+class FakeManagement(FakeBase, base.ManagementInterface):
     """Boot device kept in the node record."""
 
     def get_supported_boot_devices(self, task: base.Task) -> list[str]:
@@ -148,12 +148,12 @@ class FakeManagement(_FakeBase, base.ManagementInterface):
     def set_boot_device(self, task: base.Task, device: str,
                         persistent: bool = False) -> None:
         self.check_boot_device(task, device)
-        _behave(task)
-        _store(task, fake_boot_device=device,
+        behave(task)
+        store(task, fake_boot_device=device,
                fake_boot_persistent=bool(persistent))
 
     def get_boot_device(self, task: base.Task) -> dict[str, Any]:
-        _behave(task)
+        behave(task)
         internal = task.node.driver_internal_info or {}
         return {'boot_device': internal.get('fake_boot_device',
                                             states.BOOT_DEVICE_DISK),
@@ -162,8 +162,8 @@ class FakeManagement(_FakeBase, base.ManagementInterface):
     @steps.clean_step(priority=60)
     def clear_boot_override(self, task: base.Task) -> None:
         """Clean step: forget any boot device override."""
-        _behave(task)
-        _store(task, fake_boot_device=states.BOOT_DEVICE_DISK,
+        behave(task)
+        store(task, fake_boot_device=states.BOOT_DEVICE_DISK,
                fake_boot_persistent=True)
 
     @steps.clean_step(priority=70, argsinfo={
@@ -173,30 +173,30 @@ class FakeManagement(_FakeBase, base.ManagementInterface):
     def eject_vmedia(self, task: base.Task,
                      boot_device: str | None = None) -> None:
         """Clean step: eject the (fake) virtual media."""
-        _behave(task)
+        behave(task)
         inserted = dict((task.node.driver_internal_info or {})
                         .get('fake_vmedia') or {})
         for device in list(inserted):
             if boot_device in (None, device):
                 del inserted[device]
-        _store(task, fake_vmedia=inserted)
+        store(task, fake_vmedia=inserted)
 
 
-class FakeInspect(_FakeBase, base.InspectInterface):
+class FakeInspect(FakeBase, base.InspectInterface):
     """Reports a fixed, plausible inventory."""
 
     def inspect_hardware(self, task: base.Task) -> dict[str, Any]:
-        _behave(task)
+        behave(task)
         return {'cpus': 4, 'cpu_arch': 'x86_64', 'memory_mb': 16384,
                 'local_gb': 100, 'macs': _macs(task.node)}
 
 
-class FakeDeploy(_FakeBase, base.DeployInterface):
+class FakeDeploy(FakeBase, base.DeployInterface):
     """Deploys instantly: the node becomes ``active`` as it is (Ironic's
     ``fake`` deploy interface). ``fake_fail`` and friends apply."""
 
     def deploy(self, task: base.Task) -> None:
-        _behave(task)
+        behave(task)
 
     def tear_down(self, task: base.Task) -> None:
-        _behave(task)
+        behave(task)

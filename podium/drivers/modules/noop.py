@@ -23,3 +23,37 @@ class NoInspect(base.InspectInterface):
 
     def inspect_hardware(self, task: base.Task) -> dict[str, Any]:
         raise self._refuse(task.node)
+
+
+class NoBios(base.BiosInterface):
+    """Hardware without BIOS settings support: every BIOS request is
+    refused with a clear message, before any BMC is contacted.
+
+    ``validate`` passes, so a node of this interface still validates;
+    it declares no clean steps (its ``apply_configuration`` and
+    ``factory_reset`` are plain methods that refuse), so manual cleaning
+    names no BIOS step for it, and caching its settings reads nothing.
+    """
+
+    def _refuse(self, node: base.NodeView) -> exceptions.PodiumException:
+        return exceptions.UnsupportedDriverExtension(
+            extension='BIOS settings', node=base.node_label(node))
+
+    def apply_configuration(self, task: base.Task,
+                            settings: list[dict[str, Any]]) -> None:
+        raise self._refuse(task.node)
+
+    def factory_reset(self, task: base.Task) -> None:
+        raise self._refuse(task.node)
+
+    def cache_bios_settings(self, task: base.Task) -> None:
+        """Nothing to read; the cache stays empty."""
+
+    def get_settings(self, task: base.Task) -> list[Any]:
+        raise self._refuse(task.node)
+
+    def apply_settings(self, task: base.Task, settings: Any) -> None:
+        raise self._refuse(task.node)
+
+    def reset_settings(self, task: base.Task) -> None:
+        raise self._refuse(task.node)

@@ -71,8 +71,7 @@ def translated(node: base.NodeView, action: str,
     """Re-raise any failure in the block as a Podium driver error."""
     try:
         yield
-    except (exceptions.InvalidParameterValue,
-            exceptions.MissingParameterValue):
+    except exceptions.Invalid:
         raise
     except Exception as exc:
         raise describe(node, action, address, exc) from None

@@ -403,7 +403,7 @@ class TestHungBMC(SyncTestCase):
             self.set_fake_power(node, states.POWER_ON)
         self.hang_started = threading.Event()
         self.hang_ended = threading.Event()
-        real_behave = fake._behave
+        real_behave = fake.behave
 
         def observed_behave(task: Any) -> None:
             if task.node.id != self.hung.id:
@@ -415,7 +415,7 @@ class TestHungBMC(SyncTestCase):
                 self.hang_ended.set()
 
         self.useFixture(fixtures.MockPatch(
-            'podium.drivers.modules.fake._behave', observed_behave))
+            'podium.drivers.modules.fake.behave', observed_behave))
 
     def start_sync(self) -> threading.Thread:
         thread = threading.Thread(target=self.run_sync)
