@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from podium.simulator import bios as sim_bios
 from podium.simulator import resources as rf
 from podium.simulator.behaviour import NO_LATENCY, Behaviour
 from podium.simulator.http import HttpConnection, Request, Response
@@ -134,6 +135,7 @@ class Endpoint:
                 rf.manager(self.systems)),
             rf.ROOT + "/Chassis": rf.dumps(
                 rf.chassis_collection(self.systems)),
+            **sim_bios.static_documents(),
         }
 
     @property
@@ -370,6 +372,8 @@ class Endpoint:
             if method != "POST":
                 return _not_allowed("POST")
             return self._reset(req, system, behaviour)
+        if rest == "Bios" or rest.startswith("Bios/"):
+            return _bios_route(req, rest, system)
         if method != "GET":
             return _not_allowed("GET")
         doc = _sub_resource(system, rest)
@@ -424,9 +428,11 @@ class Endpoint:
         if target == "toggle":
             target = POWER_OFF if system.power_state == POWER_ON \
                 else POWER_ON
+        boots = target == POWER_ON and (
+            reset_type in _RESTARTS or system.power_state == POWER_OFF)
         delay = behaviour.power_delay
         if delay <= 0 or self.loop is None:
-            system.set_power(target)
+            _finish_transition(system, target, boots)
             return _NO_CONTENT
         system.cancel_pending()
         if reset_type in _RESTARTS:
@@ -434,13 +440,43 @@ class Endpoint:
             system.power_state = POWER_OFF
             system.doc = None
         system.pending = self.loop.call_later(
-            delay, _finish_transition, system, target)
+            delay, _finish_transition, system, target, boots)
         return _NO_CONTENT
 
 
-def _finish_transition(system: SimSystem, target: str) -> None:
+def _finish_transition(system: SimSystem, target: str,
+                       boots: bool = False) -> None:
     system.pending = None
     system.set_power(target)
+    if boots:
+        system.bios.boot()
+
+
+def _bios_route(req: Request, rest: str, system: SimSystem) -> Response:
+    """``Bios``, ``Bios/Settings`` and the ResetBios action."""
+    bios = system.bios
+    if rest == "Bios":
+        if req.method != "GET":
+            return _not_allowed("GET")
+        return json_response(200, bios.document(system.path))
+    if rest == "Bios/Settings":
+        if req.method == "GET":
+            return json_response(200, bios.settings_document(system.path))
+        if req.method != "PATCH":
+            return _not_allowed("GET, PATCH")
+        body = _json_object(req.body)
+        refused = bios.stage(body.get("Attributes") if body else None)
+        if refused:
+            return error_response(400, refused,
+                                  "Base.1.8.PropertyValueNotInList")
+        return _NO_CONTENT
+    if rest == "Bios/Actions/Bios.ResetBios":
+        if req.method != "POST":
+            return _not_allowed("POST")
+        bios.reset()
+        return _NO_CONTENT
+    return error_response(404, f"No resource at {system.path}/{rest}.",
+                          _NOT_FOUND_ID)
 
 
 _SUB_RESOURCES: dict[str, Callable[[SimSystem], dict[str, Any]]] = {

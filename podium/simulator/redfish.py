@@ -299,6 +299,18 @@ class Simulator:
                     "mode": s.boot_mode}
         return self._call(read)
 
+    def get_bios(self, system: str | int | SystemInfo) -> dict[str, Any]:
+        """BIOS ``{"attributes", "pending", "not_kept"}``."""
+        return self._call(lambda: self._system(system).bios.describe())
+
+    def set_bios_not_kept(self, system: str | int | SystemInfo,
+                          names: Sequence[str]) -> None:
+        """Make the BIOS drop, at boot, the pending values of ``names``
+        (a BMC that accepts a setting and does not keep it)."""
+        def apply() -> None:
+            self._system(system).bios.not_kept = set(names)
+        self._call(apply)
+
     def get_system_behaviour(self, system: str | int | SystemInfo
                              ) -> Behaviour:
         """The effective behaviour of one system."""

@@ -91,6 +91,7 @@ def service_root(endpoint_uuid: str) -> dict[str, Any]:
         "Managers": _link(ROOT + "/Managers"),
         "Chassis": _link(ROOT + "/Chassis"),
         "SessionService": _link(ROOT + "/SessionService"),
+        "Registries": _link(ROOT + "/Registries"),
         "Links": {"Sessions": _link(SESSIONS)},
     }
 
@@ -197,6 +198,7 @@ def computer_system(system: SimSystem) -> dict[str, Any]:
         "Processors": _link(path + "/Processors"),
         "EthernetInterfaces": _link(path + "/EthernetInterfaces"),
         "SimpleStorage": _link(path + "/SimpleStorage"),
+        "Bios": _link(path + "/Bios"),
         "Links": {
             "Chassis": [_link(f"{ROOT}/Chassis/{system.uuid}")],
             "ManagedBy": [_link(f"{ROOT}/Managers/{MANAGER_ID}")],

@@ -16,6 +16,7 @@ import dataclasses
 from typing import Any
 
 from podium.simulator.behaviour import Behaviour, apply_overrides
+from podium.simulator.bios import SimBios
 
 POWER_ON = "On"
 POWER_OFF = "Off"
@@ -58,7 +59,8 @@ class SimSystem:
 
     __slots__ = ("uuid", "name", "index", "endpoint", "macs", "inventory",
                  "power_state", "boot_target", "boot_enabled", "boot_mode",
-                 "overrides", "behaviour", "requests", "doc", "pending")
+                 "overrides", "behaviour", "requests", "doc", "pending",
+                 "bios")
 
     def __init__(self, uuid: str, name: str, index: int, endpoint: int,
                  inventory: Inventory, power_state: str,
@@ -82,6 +84,7 @@ class SimSystem:
         # Timer of a delayed power transition, so a newer action (or an
         # out-of-band flip) can cancel it.
         self.pending: asyncio.TimerHandle | None = None
+        self.bios = SimBios()
 
     @property
     def path(self) -> str:
@@ -134,6 +137,7 @@ class SimSystem:
             "boot": {"target": self.boot_target,
                      "enabled": self.boot_enabled,
                      "mode": self.boot_mode},
+            "bios": self.bios.describe(),
             "behaviour": self.behaviour.to_dict(),
             "overrides": {k: (v.spec() if hasattr(v, "spec") else v)
                           for k, v in self.overrides.items()},

@@ -149,8 +149,10 @@ class TestPodiumSimulator(_Lifecycle, utils.ConductorTestCase):
                            'memory_mb': 64 * 1024}
 
     def start_bmcs(self) -> None:
+        # Not the default password "password": sushy logs that word at
+        # DEBUG when it reads a Bios resource (its change_password action).
         self.sim = Simulator(endpoints=1, systems_per_endpoint=1, seed=11,
-                             power_state='On')
+                             power_state='On', password='Lc-sim-Pw7')
         self.sim.start()
         self.addCleanup(self.sim.stop)
         self.useFixture(helpers.SecretsNotLogged(
