@@ -6,6 +6,8 @@ import signal
 import subprocess
 import sys
 import threading
+import time
+from typing import NoReturn
 
 import fixtures
 
@@ -15,6 +17,15 @@ from podium.tests.functional import fixtures as podium_fixtures
 #: The tour plus starting and stopping; generous for a loaded machine.
 DEMO_TIMEOUT = 180
 
+#: ``podium demo --keep-running`` that dumps every thread's stack to its
+#: output on SIGUSR1, so a demo that never ends says where it is stuck.
+_DUMPABLE_DEMO = """
+import faulthandler, signal, sys
+faulthandler.register(signal.SIGUSR1, all_threads=True)
+from podium.cli.main import main
+sys.exit(main(['demo', '--keep-running']))
+"""
+
 
 class DemoTest(base.TestCase):
 
@@ -22,7 +33,7 @@ class DemoTest(base.TestCase):
         self.useFixture(podium_fixtures.ClientEnvironment())
         self.useFixture(fixtures.EnvironmentVariable('PODIUM_URL'))
         process = subprocess.Popen(
-            [sys.executable, '-m', 'podium.cli', 'demo', '--keep-running'],
+            [sys.executable, '-c', _DUMPABLE_DEMO],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             env=dict(os.environ, PYTHONWARNINGS='ignore'))
         self.addCleanup(self._kill, process)
@@ -39,7 +50,9 @@ class DemoTest(base.TestCase):
 
         reader = threading.Thread(target=read, daemon=True)
         reader.start()
-        self.assertTrue(waiting.wait(DEMO_TIMEOUT), ''.join(lines))
+        if not waiting.wait(DEMO_TIMEOUT):
+            self._fail_with_stacks(process, reader, lines,
+                                   'the tour did not finish')
         output = ''.join(lines)
         self.assertIsNone(process.poll(), output)
         self.assertNotIn('Traceback', output)
@@ -76,9 +89,26 @@ class DemoTest(base.TestCase):
                          sorted(listed.stdout.split()))
 
         process.send_signal(signal.SIGINT)
-        self.assertEqual(0, process.wait(DEMO_TIMEOUT), ''.join(lines))
+        try:
+            status = process.wait(DEMO_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self._fail_with_stacks(process, reader, lines,
+                                   'the demo did not stop after Ctrl-C')
+        self.assertEqual(0, status, ''.join(lines))
         reader.join(10)
         self.assertIn('state directory removed', ''.join(lines))
+
+    def _fail_with_stacks(self, process: subprocess.Popen[str],
+                          reader: threading.Thread, lines: list[str],
+                          what: str) -> NoReturn:
+        """Fail with what the demo printed and where its threads are."""
+        if process.poll() is None:
+            process.send_signal(signal.SIGUSR1)  # faulthandler's dump
+            time.sleep(2)
+            process.kill()
+        reader.join(10)
+        self.fail(f'{what} within {DEMO_TIMEOUT}s; its output and, at '
+                  f'the end, its threads:\n' + ''.join(lines))
 
     @staticmethod
     def _kill(process: subprocess.Popen[str]) -> None:
