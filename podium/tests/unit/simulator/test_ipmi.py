@@ -24,20 +24,28 @@ def channel_auth_probe():
                   len(message), *message])
 
 
+def stop_ipmi_reactor():
+    """Stop the process's IPMI reactor and wait for its thread to end.
+
+    These tests drive pyghmi from their own thread. A reactor left
+    running by an earlier test in this process would serve their
+    sessions too (pyghmi's loop handles every session), and two threads
+    would drive pyghmi at once: one takes the other's answers, which
+    ends in "Session no longer connected".
+    """
+    reactor.REACTOR.clear()
+    deadline = time.monotonic() + 15
+    while reactor.REACTOR.thread is not None:
+        if time.monotonic() > deadline:
+            raise AssertionError('the IPMI reactor did not stop')
+        time.sleep(0.05)
+
+
 class IpmiSimulatorTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        # These tests drive pyghmi from their own thread. An IPMI reactor
-        # left running by an earlier test in this process would serve
-        # these sessions too (pyghmi's loop handles every session), and
-        # two threads would drive pyghmi at once: stop it first.
-        reactor.REACTOR.clear()
-        deadline = time.monotonic() + 15
-        while reactor.REACTOR.thread is not None:
-            if time.monotonic() > deadline:
-                raise AssertionError('the IPMI reactor did not stop')
-            time.sleep(0.05)
+        stop_ipmi_reactor()
         cls.sim = IpmiSimulator(count=6, seed=3).start()
         cls.clients = {}
 
@@ -162,6 +170,7 @@ class IpmiSimulatorTest(unittest.TestCase):
 class IpmiLifecycleTest(unittest.TestCase):
 
     def test_stop_and_restart_on_same_ports(self):
+        stop_ipmi_reactor()
         first = IpmiSimulator(count=2, seed=9).start()
         ports = [b.port for b in first.bmcs]
         first.stop()
