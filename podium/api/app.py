@@ -21,6 +21,7 @@ from podium.api import (
 )
 from podium.api.routes import (
     bios,
+    bmcs,
     conductors,
     dashboard,
     drivers,
@@ -64,7 +65,7 @@ def create_app() -> FastAPI:
     app.state.max_limit = CONF.api.max_limit
     app.state.public_endpoint = (CONF.api.public_endpoint or '').rstrip('/')
     for module in (root, nodes, node_actions, ports, history, bios, drivers,
-                   conductors, metrics, dashboard):
+                   conductors, bmcs, metrics, dashboard):
         app.include_router(module.router)
     metrics.install_node_collector()
     errors.install(app)

@@ -71,7 +71,8 @@ SYNC_NODES = prometheus_client.Counter(
     'Nodes handled by power sync, by outcome: read (answered), failed '
     '(error or bad answer), timed_out (no answer in time), changed '
     '(power state changed out of band), push_failed (pushing the recorded '
-    'state back failed).', ['outcome'])
+    'state back failed), deferred (behind a suspect BMC that the cycle '
+    'had no probe left for).', ['outcome'])
 
 # BMCs ---------------------------------------------------------------------
 
@@ -83,6 +84,10 @@ BMC_REQUEST_FAILURES = prometheus_client.Counter(
     'podium_bmc_request_failures',
     'BMC requests that failed or timed out, by driver and operation.',
     ['driver', 'operation'])
+BMC_SUSPECT = prometheus_client.Gauge(
+    'podium_bmc_suspect_endpoints',
+    'BMC endpoints power sync holds suspect after the last cycle (they '
+    'failed their last requests in a row and are probed apart).')
 
 # API and RPC --------------------------------------------------------------
 

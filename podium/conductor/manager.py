@@ -293,6 +293,13 @@ class ConductorManager:
             self.provisioner.start(task, target, context.user_id,
                                    clean_steps=clean_steps)
 
+    def get_bmc_health(self, context: podium_context.RequestContext,
+                       endpoints: list[str] | None = None
+                       ) -> list[dict[str, Any]]:
+        """This conductor's BMC health records (RPC 1.2), of
+        ``endpoints`` only when given, worst first."""
+        return self.power_sync.health.snapshot(endpoints, sessions=True)
+
     def get_metrics(self, context: podium_context.RequestContext) -> str:
         """This process's Prometheus exposition (RPC 1.1), for the API's
         dashboard when the conductor runs apart from the API."""

@@ -32,7 +32,6 @@ work, so a full pool slows a task down but can never deadlock it.
 
 import concurrent.futures
 import math
-import queue
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -42,6 +41,7 @@ import futurist
 from oslo_log import log
 
 from podium.common import exceptions, metrics
+from podium.conductor import fan_out as fan_out_mod
 from podium.conf import CONF
 
 LOG = log.getLogger(__name__)
@@ -50,7 +50,11 @@ _T = TypeVar('_T')
 _R = TypeVar('_R')
 
 #: ``on_result(item, result, error)`` of :meth:`WorkerPool.fan_out`.
-ResultCallback = Callable[[Any, Any, BaseException | None], None]
+ResultCallback = fan_out_mod.ResultCallback
+#: Reported for a step that outlived the fan-out's timeout.
+StepTimeout = fan_out_mod.StepTimeout
+#: One budget of :meth:`WorkerPool.fan_out_lanes`.
+Lane = fan_out_mod.Lane
 
 
 class _DynamicExecutor(futurist.DynamicThreadPoolExecutor):
@@ -101,10 +105,6 @@ class _DynamicExecutor(futurist.DynamicThreadPoolExecutor):
                 return True
         LOG.debug('No idle worker thread to stop in %r', self)
         return False
-
-
-class StepTimeout(exceptions.BMCTimeout):
-    """The pool stopped waiting for a step that outlived its deadline."""
 
 
 def reserved_workers(size: int, percentage: int) -> int:
@@ -280,8 +280,19 @@ class WorkerPool:
         dispatched; the steps in flight are waited for (up to their
         timeout) and reported, then the error is raised.
         """
-        _FanOut(self, func, parallelism, on_result, timeout, on_idle,
-                idle_interval).run(items)
+        self.fan_out_lanes(func, [Lane(items, parallelism, timeout)],
+                           on_result, on_idle, idle_interval)
+
+    def fan_out_lanes(self, func: Callable[[Any], Any],
+                      lanes: list['fan_out_mod.Lane'],
+                      on_result: ResultCallback,
+                      on_idle: Callable[[], None] | None = None,
+                      idle_interval: float = 1.0) -> None:
+        """:meth:`fan_out` over several lanes at once, each with its own
+        parallelism and timeout (see :mod:`podium.conductor.fan_out`);
+        a lane with room is dispatched whatever the others do."""
+        fan_out_mod.FanOut(self, func, lanes, on_result, on_idle,
+                           idle_interval).run()
 
     # Shutdown ------------------------------------------------------------
 
@@ -322,139 +333,3 @@ class _PeriodicRunExecutor(concurrent.futures.Executor):
     def shutdown(self, wait: bool = True, *,
                  cancel_futures: bool = False) -> None:
         """The pool outlives the periodic worker; nothing to do."""
-
-
-class _FanOut:
-    """One run of :meth:`WorkerPool.fan_out`."""
-
-    def __init__(self, pool: WorkerPool, func: Callable[[Any], Any],
-                 parallelism: int, on_result: ResultCallback,
-                 timeout: float | None,
-                 on_idle: Callable[[], None] | None,
-                 idle_interval: float) -> None:
-        self._pool = pool
-        self._func = func
-        self._parallelism = max(1, parallelism)
-        self._on_result = on_result
-        self._timeout = timeout
-        self._on_idle = on_idle
-        self._idle_interval = idle_interval
-        # Steps report here rather than through futures: one queue get
-        # per result instead of waiting on every future in flight.
-        self._done: queue.SimpleQueue[
-            tuple[int, Any, BaseException | None]] = queue.SimpleQueue()
-        self._in_flight: dict[int, tuple[Any, float]] = {}
-        self._next_token = 0
-        self._last_idle = time.monotonic()
-
-    def run(self, items: Iterable[Any]) -> None:
-        try:
-            for item in items:
-                while len(self._in_flight) >= self._parallelism:
-                    self._collect(block=True)
-                self._collect(block=False)
-                if self._pool.closed:
-                    break
-                self._dispatch(item)
-            while self._in_flight:
-                self._collect(block=True)
-        except BaseException:
-            # A callback failed (the database went away, say): dispatch
-            # nothing more, but do not leave steps behind that nobody
-            # waits for; each is bounded by the timeout.
-            self._drain()
-            raise
-
-    def _drain(self) -> None:
-        """Wait for the steps in flight, reporting each result; a
-        callback failing again is logged, not raised."""
-        while self._in_flight:
-            try:
-                self._collect(block=True)
-            except Exception:
-                LOG.exception('Reporting a step of %r failed', self._func)
-
-    def _dispatch(self, item: Any) -> None:
-        """Start ``item`` on a shared worker, waiting for one to free up
-        while steps of this fan-out hold workers; inline only as a last
-        resort."""
-        while True:
-            token = self._next_token
-            self._next_token += 1
-            if self._pool.try_spawn_step(self._step, token, item) is not None:
-                self._in_flight[token] = (item, time.monotonic())
-                return
-            if not self._in_flight or self._pool.closed:
-                # Nothing of ours will free a worker: run it here rather
-                # than wait on work we cannot see (no deadlock possible).
-                self._step_inline(item)
-                return
-            # Our own steps fill the pool; one ending frees a worker.
-            # Waiting beats running the step in the caller's thread, where
-            # a hung BMC would stop the dispatching of every other item.
-            self._collect(block=True)
-
-    def _step(self, token: int, item: Any) -> None:
-        try:
-            result = self._func(item)
-        except BaseException as exc:  # reported to on_result
-            self._done.put((token, None, exc))
-        else:
-            self._done.put((token, result, None))
-
-    def _step_inline(self, item: Any) -> None:
-        try:
-            result = self._func(item)
-        except Exception as exc:
-            self._on_result(item, None, exc)
-        else:
-            self._on_result(item, result, None)
-
-    def _wait_time(self) -> float:
-        now = time.monotonic()
-        wait = self._idle_interval - (now - self._last_idle)
-        if self._timeout is not None and self._in_flight:
-            # Steps are added in start order: the first is the oldest.
-            _, oldest = next(iter(self._in_flight.values()))
-            wait = min(wait, oldest + self._timeout - now)
-        return max(0.0, wait)
-
-    def _collect(self, block: bool) -> None:
-        """Report finished steps; with ``block``, wait for at least one
-        result, an overdue step or an idle tick."""
-        while True:
-            try:
-                if block:
-                    token, result, error = self._done.get(
-                        timeout=self._wait_time())
-                else:
-                    token, result, error = self._done.get_nowait()
-            except queue.Empty:
-                self._expire_overdue()
-                self._tick()
-                return
-            entry = self._in_flight.pop(token, None)
-            if entry is not None:  # else: reported overdue already
-                self._on_result(entry[0], result, error)
-                block = False
-            self._tick()
-
-    def _expire_overdue(self) -> None:
-        if self._timeout is None:
-            return
-        now = time.monotonic()
-        while self._in_flight:
-            token, (item, start) = next(iter(self._in_flight.items()))
-            if now - start < self._timeout:
-                return  # the rest started later still
-            del self._in_flight[token]
-            self._on_result(item, None, StepTimeout(
-                timeout=self._timeout,
-                reason='the conductor stopped waiting for it'))
-
-    def _tick(self) -> None:
-        now = time.monotonic()
-        if now - self._last_idle >= self._idle_interval:
-            self._last_idle = now
-            if self._on_idle is not None:
-                self._on_idle()

@@ -9,15 +9,20 @@ Every ``[conductor] sync_power_state_interval`` seconds a cycle:
    provision state of :data:`~podium.common.states.SYNC_EXCLUDED_STATES`
    (``enroll``: credentials never verified; transient states: the
    conductor working on the node owns its power);
-2. groups the nodes whose power interface gives them a common
-   ``batch_key`` into one ``get_power_states`` call, and reads every
-   group on the worker pool, ``sync_power_state_workers`` at a time;
-   nodes a batch read left unanswered are then read one by one, in
-   parallel, each with its own timeout.
-   Each read is bounded by ``power_state_read_timeout`` (drivers get it
-   as ``task.timeout``); a read that ignores it is no longer waited for
-   shortly after. Nodes that failed before are read last, so healthy
-   nodes never queue behind hung BMCs;
+2. plans the reads by BMC health (:mod:`podium.conductor.sync_plan`):
+   nodes of healthy BMCs are grouped into batch reads where their power
+   interface gives them a common ``batch_key`` and read on the worker
+   pool, ``sync_power_state_workers`` at a time; at the same time one
+   node of each suspect BMC is probed with a short timeout on the
+   separate ``bmc_probe_workers`` budget, and a healthy read that
+   outlives ``bmc_probe_timeout`` moves to that budget while it has
+   room, so BMCs that hang hold up no healthy read. Nodes a batch read
+   left unanswered are then read one by one, in parallel, each with its
+   own timeout. Each read is bounded by ``power_state_read_timeout``
+   (drivers get it as ``task.timeout``); a read that ignores it is no
+   longer waited for shortly after. Every request is recorded in the
+   BMC's health record and kept within its request budget
+   (:mod:`podium.conductor.bmc_health`);
 3. compares each answer with the database. A different state is an
    out-of-band change: recorded in the node and its history or, with
    ``force_power_state_during_sync``, pushed back to the hardware under
@@ -43,18 +48,17 @@ another conductor starts counting afresh there.
 import dataclasses
 import threading
 import time
-from collections.abc import Hashable
 from typing import Any
 
 from oslo_log import log
 
 from podium.common import context as podium_context
 from podium.common import exceptions, hash_ring, masking, metrics, states
+from podium.conductor import bmc_health, sync_plan, task_manager
 from podium.conductor import pool as pool_mod
-from podium.conductor import task_manager
 from podium.conf import CONF
 from podium.db import api as db_api
-from podium.drivers import base, driver_factory
+from podium.drivers import base
 
 LOG = log.getLogger(__name__)
 
@@ -105,6 +109,12 @@ class CycleStats:
     forced: int = 0
     push_failed: int = 0
     written: int = 0
+    probed: int = 0
+    deferred: int = 0
+
+
+def _operation(unit: sync_plan.Unit) -> str:
+    return 'get_power_state' if len(unit.rows) == 1 else 'get_power_states'
 
 
 def _masked(error: BaseException, row: Any = None) -> str:
@@ -124,6 +134,8 @@ class PowerSync:
         self.ring = ring
         self._failures: dict[int, int] = {}
         self._lock = threading.Lock()
+        #: This conductor's BMC health records.
+        self.health = bmc_health.Registry()
 
     def failure_count(self, node_id: int) -> int:
         """Consecutive failed reads of a node so far."""
@@ -155,12 +167,21 @@ class PowerSync:
         self._forget({row.id for row in rows})
         rows = [row for row in self.ring.owned(self.host, rows)
                 if self._wanted(row)]
-        # Suspected hung BMCs last: the healthy majority is read first.
-        rows.sort(key=lambda row: self.failure_count(row.id) > 0)
-        cycle = _Cycle(self, context)
+        planned = sync_plan.plan(rows, self.health, self.failure_count)
+        self.health.forget(planned.endpoints)
+        cycle = _Cycle(self, context, planned.siblings)
         cycle.stats.nodes = len(rows)
-        self._read(cycle, _read_units(rows))
-        self._read(cycle, cycle.take_unanswered())
+        cycle.stats.probed = len(planned.probes)
+        cycle.stats.deferred = planned.deferred
+        if planned.deferred:
+            metrics.SYNC_NODES.labels('deferred').inc(planned.deferred)
+        for unit in planned.probes:
+            assert unit.endpoint is not None
+            self.health.mark_probed(unit.endpoint)
+        self._read(cycle, planned.healthy, planned.probes)
+        self._read(cycle, cycle.take_unanswered(), [])
+        metrics.BMC_SUSPECT.set(sum(
+            1 for entry in self.health.snapshot() if entry['suspect']))
         cycle.flush()
         if cycle.to_force:
             self.pool.fan_out(
@@ -173,18 +194,26 @@ class PowerSync:
         metrics.SYNC_LAST_CYCLE.set(elapsed)
         LOG.debug('Power sync: %(nodes)d node(s) read, %(changed)d '
                   'changed, %(forced)d pushed back, %(push_failed)d '
-                  'push-back(s) failed, %(failed)d failed, '
-                  '%(written)d written in %(secs).2fs',
+                  'push-back(s) failed, %(failed)d failed, %(probed)d '
+                  'suspect BMC(s) probed, %(deferred)d node(s) of '
+                  'suspect BMCs deferred, %(written)d written in '
+                  '%(secs).2fs',
                   dict(dataclasses.asdict(cycle.stats), secs=elapsed))
         return cycle.stats
 
-    def _read(self, cycle: '_Cycle',
-              units: list[tuple[base.PowerInterface, list[Any]]]) -> None:
-        self.pool.fan_out(
-            cycle.read, units, CONF.conductor.sync_power_state_workers,
-            cycle.on_read,
-            timeout=CONF.conductor.power_state_read_timeout + TIMEOUT_GRACE,
-            on_idle=cycle.flush_if_due, idle_interval=FLUSH_INTERVAL)
+    def _read(self, cycle: '_Cycle', healthy: list[sync_plan.Unit],
+              probes: list[sync_plan.Unit]) -> None:
+        """Read ``healthy`` on the sync workers and ``probes`` on the
+        probe budget, at the same time; a healthy read slower than a
+        probe moves to the probe budget while it has room."""
+        opts = CONF.conductor
+        timeout = opts.power_state_read_timeout + TIMEOUT_GRACE
+        self.pool.fan_out_lanes(cycle.read, [
+            pool_mod.Lane(healthy, opts.sync_power_state_workers, timeout,
+                          demote_after=opts.bmc_probe_timeout, overflow=1),
+            pool_mod.Lane(probes, opts.bmc_probe_workers, timeout),
+        ], cycle.on_read, on_idle=cycle.flush_if_due,
+            idle_interval=FLUSH_INTERVAL)
 
     @staticmethod
     def _wanted(row: Any) -> bool:
@@ -196,38 +225,17 @@ class PowerSync:
         return not row.maintenance or row.fault == states.POWER_FAILURE
 
 
-def _read_units(rows: list[Any]) -> list[tuple[base.PowerInterface,
-                                               list[Any]]]:
-    """Rows grouped by what can be read in one call, in row order."""
-    registry = driver_factory.get_registry()
-    units: list[tuple[base.PowerInterface, list[Any]]] = []
-    batches: dict[tuple[int, Hashable], list[Any]] = {}
-    for row in rows:
-        try:
-            power = registry.for_node(row).power
-        except exceptions.PodiumException as exc:
-            LOG.debug('Node %s not synced: %s', base.node_label(row), exc)
-            continue
-        key = power.batch_key(row)
-        if key is None:
-            units.append((power, [row]))
-            continue
-        batch = batches.get((id(power), key))
-        if batch is None:
-            batch = batches[(id(power), key)] = []
-            units.append((power, batch))
-        batch.append(row)
-    return units
-
-
 class _Cycle:
     """The state of one sync cycle; its callbacks run in the cycle's
     thread, one at a time, except :meth:`read` and :meth:`push_back`."""
 
     def __init__(self, sync: PowerSync,
-                 context: podium_context.RequestContext) -> None:
+                 context: podium_context.RequestContext,
+                 siblings: dict[str, list[Any]] | None = None) -> None:
         self.sync = sync
         self.context = context
+        #: Nodes sharing the outcome of their BMC's probe.
+        self.siblings = siblings or {}
         self.stats = CycleStats()
         self.force = CONF.conductor.force_power_state_during_sync
         self.max_retries = CONF.conductor.power_state_sync_max_retries
@@ -235,7 +243,7 @@ class _Cycle:
         # A push-back is a power action: it gets an action's budget.
         self.push_timeout = CONF.conductor.action_timeout
         self.to_force: list[tuple[Any, str]] = []
-        self._unanswered: list[tuple[base.PowerInterface, list[Any]]] = []
+        self._unanswered: list[sync_plan.Unit] = []
         self._changes: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
         self._history: list[tuple[int, str, str, str]] = []
         # History entries whose node changes are written (or that have
@@ -245,33 +253,50 @@ class _Cycle:
 
     # On workers ----------------------------------------------------------
 
-    def read(self, unit: tuple[base.PowerInterface, list[Any]]
-             ) -> dict[int, str | Exception]:
-        power, rows = unit
+    def read(self, unit: sync_plan.Unit) -> dict[int, str | Exception]:
+        """Read a unit within its BMC's request budget, recording the
+        request in the BMC's health record."""
+        rows = unit.rows
+        driver = rows[0].driver
+        health = self.sync.health
         started = time.monotonic()
-        if len(rows) == 1:
+        with health.budget(unit.endpoint, driver, unit.timeout):
+            timeout = max(0.1, unit.timeout - (time.monotonic() - started))
+            began = time.monotonic()
             try:
-                result: dict[int, str | Exception] = {
-                    rows[0].id: power.get_power_state(
-                        _ReadTask(rows[0], self.timeout))}
+                result = self._call(unit, timeout)
             except Exception as exc:
-                result = {rows[0].id: exc}
-            operation = 'get_power_state'
-        else:
-            operation = 'get_power_states'
-            try:
-                result = power.get_power_states(
-                    [_ReadTask(row, self.timeout) for row in rows])
-            except Exception:
-                metrics.observe_bmc_request(
-                    rows[0].driver, operation,
-                    time.monotonic() - started, failed=True)
+                seconds = time.monotonic() - began
+                metrics.observe_bmc_request(driver, _operation(unit),
+                                            seconds, failed=True)
+                health.observe(unit.endpoint, driver, seconds, ok=False,
+                               timed_out=isinstance(
+                                   exc, exceptions.BMCTimeout),
+                               sessions=unit.power.open_sessions)
                 raise
-        metrics.observe_bmc_request(
-            rows[0].driver, operation, time.monotonic() - started,
-            failed=any(isinstance(value, Exception)
-                       for value in result.values()))
+        seconds = time.monotonic() - began
+        errors = [value for value in result.values()
+                  if isinstance(value, Exception)]
+        metrics.observe_bmc_request(driver, _operation(unit), seconds,
+                                    failed=bool(errors))
+        # A batch is one request: the BMC answered unless all failed.
+        answered = len(errors) < len(result) or not result
+        health.observe(unit.endpoint, driver, seconds, ok=answered,
+                       timed_out=not answered and all(
+                           isinstance(e, exceptions.BMCTimeout)
+                           for e in errors),
+                       sessions=unit.power.open_sessions)
         return result
+
+    @staticmethod
+    def _call(unit: sync_plan.Unit,
+              timeout: float) -> dict[int, str | Exception]:
+        if len(unit.rows) == 1:
+            row = unit.rows[0]
+            return {row.id: unit.power.get_power_state(
+                _ReadTask(row, timeout))}
+        return unit.power.get_power_states(
+            [_ReadTask(row, timeout) for row in unit.rows])
 
     def push_back(self, item: tuple[Any, str]) -> str | None:
         """Drive a node back to its recorded state; the state pushed, or
@@ -299,22 +324,26 @@ class _Cycle:
 
     # In the cycle's thread -----------------------------------------------
 
-    def take_unanswered(self) -> list[tuple[base.PowerInterface,
-                                            list[Any]]]:
+    def take_unanswered(self) -> list[sync_plan.Unit]:
         """Single-node units for the nodes batch reads left out so far."""
         units, self._unanswered = self._unanswered, []
         return units
 
-    def on_read(self, unit: tuple[base.PowerInterface, list[Any]],
+    def on_read(self, unit: sync_plan.Unit,
                 result: dict[int, str | Exception] | None,
                 error: BaseException | None) -> None:
-        power, rows = unit
+        rows = unit.rows
+        if unit.probe and unit.endpoint is not None:
+            self._probed(unit, rows[0],
+                         error if error is not None else
+                         (result or {}).get(rows[0].id))
         for row in rows:
             outcome: Any = error
             if error is None:
                 assert result is not None
                 if row.id not in result and len(rows) > 1:
-                    self._unanswered.append((power, [row]))
+                    self._unanswered.append(sync_plan.Unit(
+                        unit.power, [row], unit.endpoint, unit.timeout))
                     continue
                 outcome = result.get(row.id, exceptions.DriverError(
                     reason='the driver returned no power state'))
@@ -325,6 +354,22 @@ class _Cycle:
                     reason=f'the BMC reported power state {outcome!r}'))
             else:
                 self._answered(row, outcome)
+
+    def _probed(self, unit: sync_plan.Unit, row: Any,
+                outcome: Any) -> None:
+        """A suspect BMC's probe ended: the other nodes behind it share a
+        failure; after an answer they are read from the next cycle on."""
+        assert unit.endpoint is not None
+        siblings = self.siblings.get(unit.endpoint, [])
+        if isinstance(outcome, BaseException):
+            for sibling in siblings:
+                self._failed(sibling, exceptions.DriverError(
+                    reason=f'the BMC of node {base.node_label(row)}, '
+                           f'which serves this node too, failed its '
+                           f'probe: {_masked(outcome, row)}'))
+        elif siblings:
+            LOG.info('BMC %s answers again; its %d other node(s) are read '
+                     'from the next cycle on', unit.endpoint, len(siblings))
 
     def on_pushed(self, item: tuple[Any, str], pushed: str | None,
                   error: BaseException | None) -> None:

@@ -22,8 +22,8 @@ from podium.db import api as db_api
 
 #: Version of the conductor RPC API. Bump the minor version for an
 #: additive change and pin the client when a server may be older.
-#: 1.1: get_metrics.
-RPC_API_VERSION = '1.1'
+#: 1.1: get_metrics. 1.2: get_bmc_health.
+RPC_API_VERSION = '1.2'
 
 #: The version node calls are sent at: every conductor since 1.0 takes
 #: them, so an API upgraded first still reaches older conductors.
@@ -34,7 +34,7 @@ RPC_METHODS = frozenset({
     'change_node_power_state', 'set_boot_device', 'get_boot_device',
     'get_supported_boot_devices', 'set_maintenance',
     'validate_driver_interfaces', 'do_provisioning_action',
-    'get_clean_steps', 'get_metrics',
+    'get_clean_steps', 'get_metrics', 'get_bmc_health',
 })
 
 _local_lock = threading.Lock()
@@ -189,6 +189,27 @@ class ConductorAPI:
             return self._local_manager().get_metrics(context)
 
         return str(self._counted('get_metrics', send))
+
+    def get_bmc_health(self, context: podium_context.RequestContext,
+                       host: str, endpoints: list[str] | None = None
+                       ) -> list[dict[str, Any]]:
+        """Conductor ``host``'s BMC health records (of ``endpoints``
+        only, when given).
+
+        :raises ConductorUnreachable: no answer, or (in-process
+            transport) ``host`` is not this process's conductor.
+        """
+        def send() -> Any:
+            if not self._local:
+                return self._dispatch(context, host, 'get_bmc_health',
+                                      '1.2', endpoints=endpoints)
+            if host != CONF.host:
+                raise exceptions.ConductorUnreachable(
+                    host=host, reason='not served by this process')
+            return self._local_manager().get_bmc_health(context,
+                                                        endpoints)
+
+        return list(self._counted('get_bmc_health', send))
 
     def change_node_power_state(self, context: podium_context.RequestContext,
                                 node_id: str, new_state: str,

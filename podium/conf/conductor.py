@@ -44,13 +44,15 @@ opts = [
         'sync_power_state_workers',
         default=250, min=1,
         mutable=True,
-        help='Number of nodes whose power state is read in parallel '
-             'during a sync run. Each hung BMC holds one of these for '
-             'power_state_read_timeout, so a fleet where H BMCs may hang '
-             'at once needs about H of them to keep every other node '
-             'synced within one interval; they also need free workers in '
-             'workers_pool_size. Per-BMC concurrency is limited by the '
-             'drivers, not by this.'),
+        help='Number of nodes of healthy BMCs whose power state is read '
+             'in parallel during a sync run. A read that outlives '
+             'bmc_probe_timeout moves to the bmc_probe_workers budget '
+             'while that has room, and BMCs that keep failing are probed '
+             'on that budget only, so hung BMCs hold these only in the '
+             'first cycle after they hang, beyond bmc_probe_workers of '
+             'them. Reads also need free workers in workers_pool_size. '
+             'Per-BMC concurrency is bounded by '
+             'bmc_max_concurrent_requests and the drivers.'),
     cfg.FloatOpt(
         'power_state_read_timeout',
         default=10.0, min=0.1,
@@ -65,6 +67,48 @@ opts = [
         help='Seconds the driver calls of one operator action (power, '
              'boot device, inspection) may take in all; drivers get it '
              'as the budget of their network timeouts.'),
+    cfg.IntOpt(
+        'bmc_health_window',
+        default=100, min=1,
+        help='Requests per BMC endpoint whose latency the conductor keeps '
+             'for the BMC health record (latency percentiles in GET '
+             '/v1/podium/bmcs and the node field bmc_health).'),
+    cfg.IntOpt(
+        'bmc_suspect_failures',
+        default=1, min=1,
+        mutable=True,
+        help='Consecutive failed or timed-out requests after which a BMC '
+             'is suspect: power sync no longer reads its nodes with the '
+             'healthy ones but probes one of them per cycle with '
+             'bmc_probe_timeout, on the bmc_probe_workers budget, until '
+             'it answers again.'),
+    cfg.FloatOpt(
+        'bmc_probe_timeout',
+        default=3.0, min=0.1,
+        mutable=True,
+        help='Seconds a probe of a suspect BMC may take (twice the BMC\'s '
+             '95th percentile latency when that is longer, never more '
+             'than power_state_read_timeout). A read of a BMC not yet '
+             'known to be suspect that takes longer than this stops '
+             'counting against sync_power_state_workers and counts '
+             'against bmc_probe_workers instead, while there is room.'),
+    cfg.IntOpt(
+        'bmc_probe_workers',
+        default=16, min=1,
+        mutable=True,
+        help='Probes of suspect BMCs (and reads that outlived '
+             'bmc_probe_timeout) power sync runs at once, apart from '
+             'sync_power_state_workers. A cycle probes at most '
+             'bmc_probe_workers times sync_power_state_interval / '
+             'bmc_probe_timeout suspects, the least recently probed '
+             'first, so hung BMCs never lengthen the cycle.'),
+    cfg.IntOpt(
+        'bmc_max_concurrent_requests',
+        default=2, min=1,
+        mutable=True,
+        help='Power sync requests in flight to one BMC endpoint at most '
+             '(one for a suspect BMC), so that a struggling BMC is not '
+             'hammered by many nodes behind it.'),
     cfg.IntOpt(
         'power_state_sync_max_retries',
         default=3, min=1,

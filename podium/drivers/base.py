@@ -145,6 +145,18 @@ class PowerInterface(BaseInterface):
         """
         return None
 
+    def bmc_endpoint(self, node: NodeView) -> str | None:
+        """The ``host:port`` of the BMC answering for ``node``, the key
+        of its health record (:mod:`podium.conductor.bmc_health`); None
+        when the node has no BMC of its own to track (the default) or
+        its ``driver_info`` does not parse."""
+        return None
+
+    def open_sessions(self, endpoint: str) -> int | None:
+        """Sessions this process holds open at ``endpoint``, when the
+        driver keeps any; None when it does not know."""
+        return None
+
     def get_power_states(self, tasks: Sequence[Task]
                          ) -> dict[int, str | Exception]:
         """Read the power state of several nodes sharing a batch key.

@@ -108,6 +108,8 @@ PODIUM_ROUTES: dict[str, str] = {
     '/openapi.json': 'the OpenAPI document this reference is built from',
     '/v1/conductors/{}/metrics': 'a conductor\'s Prometheus metrics '
                                  'relayed over RPC, for the fleet dashboard',
+    '/v1/podium/bmcs': 'the health records of the BMCs, gathered from '
+                       'every alive conductor over RPC',
 }
 
 _METHODS = ('get', 'post', 'put', 'patch', 'delete')

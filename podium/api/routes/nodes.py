@@ -19,6 +19,7 @@ from podium.api import (
     responses,
     schemas,
 )
+from podium.api.routes import bmcs
 from podium.common import exceptions, states
 from podium.db import api as db_api
 from podium.drivers import base as drivers_base
@@ -119,15 +120,20 @@ def get_node(request: Request, node_ident: str,
     shown = params.parse_fields(fields, node_view.ALL_FIELDS)
     microversions.check_request_fields('nodes', request, shown)
     node = db_api.get_node(node_ident)
-    return _node_response(request, node, shown)
+    extra = ({} if shown is not None else
+             {bmcs.NODE_FIELD: bmcs.node_bmc_health(request, node)})
+    return _node_response(request, node, shown, extra=extra)
 
 
 def _node_response(request: Request, node: Any,
                    shown: tuple[str, ...] | None = None,
+                   extra: dict[str, Any] | None = None,
                    **kwargs: Any) -> Response:
-    """One node, as the request's microversion shows it."""
+    """One node, as the request's microversion shows it (plus Podium's
+    ``extra`` fields)."""
     rendered = request.app.state.serializer.render(
         node, links.base_url(request), shown)
+    rendered.update(extra or {})
     return responses.JSONResponse(
         microversions.present('nodes', request, [rendered])[0], **kwargs)
 

@@ -12,6 +12,9 @@ out-of-band change. ``driver_info`` steers behaviour:
     way a hung BMC does;
 ``fake_fail``
     a message: every call fails with it (a broken BMC);
+``fake_bmc``
+    a ``host:port`` naming the fake BMC, the key of its health record
+    (nodes naming the same one share it); none by default;
 ``fake_macs``
     the MAC addresses inspection reports, comma-separated (default:
     one, derived from the node's UUID, so that nodes do not share it).
@@ -34,6 +37,9 @@ _PROPERTIES = {
         'If true, every call hangs until its timeout. Optional.'),
     'fake_fail': base.DriverInfoProperty(
         'If set, every call fails with this message. Optional.'),
+    'fake_bmc': base.DriverInfoProperty(
+        'host:port naming the fake BMC, for its health record. '
+        'Optional.'),
     'fake_macs': base.DriverInfoProperty(
         'Comma-separated MAC addresses the fake inspection reports. '
         'Optional; by default one derived from the node UUID.'),
@@ -114,6 +120,10 @@ class FakeBase:
 
 class FakePower(FakeBase, base.PowerInterface):
     """Power state kept in the node record."""
+
+    def bmc_endpoint(self, node: base.NodeView) -> str | None:
+        value = (node.driver_info or {}).get('fake_bmc')
+        return str(value) if value else None
 
     def get_power_state(self, task: base.Task) -> str:
         behave(task)

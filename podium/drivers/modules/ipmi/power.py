@@ -13,7 +13,7 @@ from podium.common import exceptions, states
 from podium.conf import CONF
 from podium.drivers import base
 from podium.drivers.modules import deadline
-from podium.drivers.modules.ipmi import client, commands, utils
+from podium.drivers.modules.ipmi import client, commands, reactor, utils
 
 #: Target -> the (directive, state to wait for) steps that reach it.
 _STEPS: dict[str, tuple[tuple[int, str], ...]] = {
@@ -45,6 +45,15 @@ class IPMIPower(base.PowerInterface):
         bridge = info.bridge_request()
         return client.run(task, info, 'reading the power state',
                           lambda cmd: commands.get_power(cmd, bridge))
+
+    def bmc_endpoint(self, node: base.NodeView) -> str | None:
+        try:
+            return utils.parse(node).label
+        except exceptions.Invalid:
+            return None
+
+    def open_sessions(self, endpoint: str) -> int | None:
+        return reactor.REACTOR.sessions_at(endpoint)
 
     def set_power_state(self, task: base.Task, power_state: str,
                         timeout: float | None = None) -> None:

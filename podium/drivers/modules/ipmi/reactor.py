@@ -156,6 +156,23 @@ class Reactor:
         """How many BMCs have a session or requests (for tests, metrics)."""
         return len(self._bmcs)
 
+    def sessions_at(self, endpoint: str) -> int:
+        """Logged-in sessions to ``endpoint`` (``address:port`` as in
+        ``driver_info``), counted on the reactor thread; 0 while the
+        reactor is stopped (it holds no session then)."""
+        if self._thread is None:
+            return 0
+
+        def count() -> int:
+            return sum(1 for bmc in self._bmcs.values()
+                       if bmc.session is not None
+                       and ':'.join(map(str, bmc.target.key[:2]))
+                       == endpoint)
+        try:
+            return int(self.call_soon(count, 1.0))
+        except TimeoutError:
+            return 0
+
     def clear(self, timeout: float = 10.0) -> None:
         """Log every session out, forget it and stop the thread.
 

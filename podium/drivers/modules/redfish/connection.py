@@ -198,6 +198,13 @@ _JSON_HEADERS = {'Accept': 'application/json', 'OData-Version': '4.0',
                  'Accept-Encoding': 'identity'}
 
 
+def _has_session(conn: Connection) -> bool:
+    # SessionOrBasicAuth is a SessionAuth: a key once logged in.
+    auth = getattr(conn.root, '_auth', None)
+    getter = getattr(auth, 'get_session_key', None)
+    return bool(getter()) if callable(getter) else False
+
+
 class ConnectionCache:
     """LRU + idle-TTL cache of :class:`Connection` by connection key."""
 
@@ -232,6 +239,14 @@ class ConnectionCache:
             evicted.append(new)  # another thread won the race
         self._close_all(evicted)
         return conn
+
+    def sessions_at(self, endpoint: str) -> int:
+        """Cached connections to ``endpoint`` (``host:port``) holding a
+        Redfish session (a token sushy logs out when closing)."""
+        with self._lock:
+            conns = [conn for conn in self._entries.values()
+                     if conn.address.split('://', 1)[-1] == endpoint]
+        return sum(1 for conn in conns if _has_session(conn))
 
     def peek(self, info: utils.RedfishInfo) -> Connection | None:
         """The cached connection for ``info``, if any; opens nothing."""

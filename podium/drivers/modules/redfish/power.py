@@ -72,6 +72,15 @@ class RedfishPower(base.PowerInterface):
             return None
         return info.connection_key()
 
+    def bmc_endpoint(self, node: base.NodeView) -> str | None:
+        try:
+            return utils.parse(node).address.split('://', 1)[1]
+        except exceptions.Invalid:
+            return None
+
+    def open_sessions(self, endpoint: str) -> int | None:
+        return connection.CACHE.sessions_at(endpoint)
+
     def get_power_states(self, tasks: Sequence[base.Task]
                          ) -> dict[int, str | Exception]:
         return power_read.read_power_states(tasks)

@@ -517,3 +517,96 @@ class TestBatching(SyncTestCase):
         self.assertEqual((4, 4, 0), (stats.nodes, stats.changed,
                                      stats.failed))
         self.assertFalse(together.broken)
+
+
+class TestHungBMCsBeyondWorkers(SyncTestCase):
+    """More hung BMCs than sync workers: the healthy nodes are read as
+    if there were none (module :mod:`podium.conductor.sync_plan`)."""
+
+    HUNG = 6
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.config(power_state_read_timeout=2.0, sync_power_state_workers=2,
+                    bmc_probe_workers=2, bmc_probe_timeout=0.5,
+                    group='conductor')
+        # Hung nodes first: the worst order for the healthy ones.
+        self.hung = [self.create_node(
+            f'hung{index}', driver_info={'fake_hang': True,
+                                         'fake_bmc': f'hung{index}:623'})
+            for index in range(self.HUNG)]
+        self.healthy = [self.create_node(
+            f'ok{index}', driver_info={'fake_bmc': f'ok{index}:623'})
+            for index in range(6)]
+        self.reads: list[tuple[str, float, float, float]] = []
+        real_get = fake.FakePower.get_power_state
+
+        def get(iface: Any, task: Any) -> str:
+            started = time.monotonic()
+            try:
+                return real_get(iface, task)
+            finally:
+                self.reads.append((task.node.name, started,
+                                   time.monotonic(), task.timeout))
+
+        self.useFixture(fixtures.MockPatchObject(
+            fake.FakePower, 'get_power_state', get))
+
+    def ends(self, prefix: str) -> list[float]:
+        return [end for name, _, end, _ in self.reads
+                if name.startswith(prefix)]
+
+    def test_second_cycle_probes_apart_with_a_short_timeout(self) -> None:
+        self.run_sync()
+        self.assertEqual(self.HUNG, sum(
+            1 for e in self.sync.health.snapshot() if e['suspect']))
+        self.reads.clear()
+        stats = self.run_sync()
+        self.assertEqual((len(self.healthy) + self.HUNG, self.HUNG),
+                         (stats.nodes, stats.probed))
+        # Every healthy node was read before the first hung BMC's probe
+        # gave up, though the probes outnumber the sync workers 3 to 1.
+        self.assertLess(max(self.ends('ok')), min(self.ends('hung')))
+        self.assertEqual({0.5}, {round(timeout, 1) for name, _, _, timeout
+                                 in self.reads if name.startswith('hung')})
+
+    def test_first_cycle_slow_reads_leave_the_sync_workers(self) -> None:
+        self.config(bmc_probe_workers=self.HUNG, group='conductor')
+        self.run_sync()
+        # The hung reads still got the full read timeout (nothing was
+        # known of their BMCs), but moved to the probe budget after
+        # bmc_probe_timeout: the healthy reads did not wait for them.
+        self.assertLess(max(self.ends('ok')), min(self.ends('hung')))
+        self.assertEqual({2.0}, {round(timeout, 1) for name, _, _, timeout
+                                 in self.reads if name.startswith('hung')})
+
+    def test_siblings_of_a_suspect_bmc_share_its_probe(self) -> None:
+        for node in self.hung:
+            db_api.update_node(node.id, {'driver_info': {
+                'fake_hang': True, 'fake_bmc': 'shared:623'}})
+        self.run_sync()
+        self.reads.clear()
+        stats = self.run_sync()
+        self.assertEqual(1, stats.probed)
+        self.assertEqual(1, len(self.ends('hung')))
+        for node in self.hung:
+            self.assertEqual(2, self.sync.failure_count(node.id))
+            self.assertIn('did not answer' if node.id == self.hung[0].id
+                          else 'failed its probe',
+                          self.node(node).last_error)
+
+    def test_probes_per_cycle_bounded(self) -> None:
+        self.config(sync_power_state_interval=1, group='conductor')
+        self.run_sync()
+        self.reads.clear()
+        stats = self.run_sync()
+        # 2 probe workers x (1 s interval / 0.5 s probe): 4 of 6.
+        self.assertEqual((4, 2), (stats.probed, stats.deferred))
+        probed = {name for name, *_ in self.reads if name.startswith('hung')}
+        left_out = {node.name for node in self.hung} - probed
+        self.assertEqual(2, len(left_out))
+        self.reads.clear()
+        self.run_sync()
+        # The least recently probed go first.
+        probed = {name for name, *_ in self.reads if name.startswith('hung')}
+        self.assertLessEqual(left_out, probed)

@@ -1,0 +1,100 @@
+"""BMC health (a Podium extension): ``GET /v1/podium/bmcs`` and the
+node's ``bmc_health`` field.
+
+Each conductor keeps the health records of the BMCs of its nodes in
+memory (:mod:`podium.conductor.bmc_health`); the API asks every alive
+conductor for them over RPC (1.2), as it relays metrics, and lists them
+worst first. A conductor that does not answer is named in
+``unreachable_conductors`` rather than failing the whole list.
+
+A single node's ``GET /v1/nodes/{node}`` (without ``fields``) carries
+``bmc_health``: the record of its BMC, asked of the conductor that owns
+the node, or null when there is none (no request yet, a driver without
+a BMC endpoint, a conductor that does not answer). Stock clients ignore
+fields they do not know.
+"""
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from oslo_log import log
+from starlette.responses import Response
+
+from podium.api import params, responses
+from podium.common import context as podium_context
+from podium.common import exceptions
+from podium.conf import CONF
+from podium.db import api as db_api
+from podium.drivers import driver_factory
+
+LOG = log.getLogger(__name__)
+
+router = APIRouter(tags=['bmcs'])
+
+#: The node field, added by :func:`node_bmc_health`.
+NODE_FIELD = 'bmc_health'
+
+
+def _context(request: Request) -> podium_context.RequestContext:
+    return podium_context.RequestContext(
+        user_id=getattr(request.state, 'user', None))
+
+
+@router.get('/v1/podium/bmcs',
+            summary='Health of the BMCs (Podium extension)',
+            description='Per BMC endpoint (host:port): latency '
+                        'percentiles over the last requests, consecutive '
+                        'failures and timeouts, the last good read, '
+                        'requests in flight and open sessions, as each '
+                        'alive conductor keeps them for the nodes it '
+                        'owns. Suspect BMCs first, then the slowest. '
+                        '"suspect=true" lists suspects only.')
+def list_bmcs(request: Request,
+              suspect: str | None = Query(None)) -> Response:
+    only_suspects = params.parse_bool('suspect', suspect)
+    rpcapi = request.app.state.rpcapi
+    entries: list[dict[str, Any]] = []
+    unreachable: list[str] = []
+    for conductor in db_api.list_conductors():
+        if not db_api.is_alive(conductor, CONF.conductor.heartbeat_timeout):
+            continue
+        try:
+            records = rpcapi.get_bmc_health(_context(request),
+                                            conductor.hostname)
+        except exceptions.PodiumException as exc:
+            # Unreachable, or too old to know RPC 1.2.
+            LOG.warning('BMC health of conductor %s: %s',
+                        conductor.hostname, exc)
+            unreachable.append(conductor.hostname)
+            continue
+        entries.extend(dict(record, conductor=conductor.hostname)
+                       for record in records)
+    if only_suspects is not None:
+        entries = [entry for entry in entries
+                   if entry['suspect'] == only_suspects]
+    entries.sort(key=lambda e: (not e['suspect'],
+                                -(e['latency_p95'] or 0.0),
+                                e['endpoint'], e['conductor']))
+    return responses.JSONResponse({'bmcs': entries,
+                                   'unreachable_conductors': unreachable})
+
+
+def node_bmc_health(request: Request, node: Any) -> dict[str, Any] | None:
+    """The health record of ``node``'s BMC, from the conductor owning
+    the node; None when there is none or it cannot be had now."""
+    try:
+        endpoint = driver_factory.get_registry().for_node(
+            node).power.bmc_endpoint(node)
+        if endpoint is None:
+            return None
+        rpcapi = request.app.state.rpcapi
+        host = rpcapi.get_topic_for(node)
+        if not db_api.is_alive(db_api.get_conductor(host),
+                               CONF.conductor.heartbeat_timeout):
+            return None  # not worth an RPC timeout
+        records = rpcapi.get_bmc_health(_context(request), host,
+                                        [endpoint])
+    except exceptions.PodiumException as exc:
+        LOG.debug('No BMC health for node %s: %s', node.uuid, exc)
+        return None
+    return dict(records[0], conductor=host) if records else None

@@ -1,0 +1,124 @@
+"""What one power sync cycle reads, on which budget and in which order.
+
+The nodes of a cycle are split by the health of their BMC
+(:mod:`podium.conductor.bmc_health`):
+
+* nodes of healthy BMCs (or of no known BMC) are read on
+  ``sync_power_state_workers``, grouped into batch reads where the
+  driver allows, nodes that failed before last;
+* of each suspect BMC one node is probed, with the BMC's short probe
+  timeout, on the separate ``bmc_probe_workers`` budget; at most as many
+  suspects as that budget can probe within one sync interval, the least
+  recently probed first, so any number of hung BMCs neither delays the
+  healthy reads nor lengthens the cycle;
+* the other nodes of a suspect BMC are not read this cycle: they share
+  the probe's outcome (:attr:`Plan.siblings`), and are read again with
+  the healthy ones once their BMC answers.
+"""
+
+import dataclasses
+import math
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from oslo_log import log
+
+from podium.common import exceptions
+from podium.conductor import bmc_health
+from podium.conf import CONF
+from podium.drivers import base, driver_factory
+
+LOG = log.getLogger(__name__)
+
+
+@dataclasses.dataclass
+class Unit:
+    """Nodes read in one driver call."""
+
+    power: base.PowerInterface
+    rows: list[Any]
+    endpoint: str | None
+    #: The read timeout the driver gets (``task.timeout``).
+    timeout: float
+    #: A probe of a suspect BMC.
+    probe: bool = False
+
+
+@dataclasses.dataclass
+class Plan:
+    healthy: list[Unit] = dataclasses.field(default_factory=list)
+    probes: list[Unit] = dataclasses.field(default_factory=list)
+    #: Endpoint of a probe -> the nodes that share its outcome.
+    siblings: dict[str, list[Any]] = dataclasses.field(
+        default_factory=dict)
+    #: Nodes of suspect BMCs left for a later cycle (over the budget).
+    deferred: int = 0
+    #: Every endpoint of the nodes planned (to keep their records).
+    endpoints: set[str] = dataclasses.field(default_factory=set)
+
+
+def max_probes() -> int:
+    """Suspects one cycle probes at most: what ``bmc_probe_workers``
+    can do in one ``sync_power_state_interval``."""
+    opts = CONF.conductor
+    rounds = math.floor(opts.sync_power_state_interval /
+                        max(opts.bmc_probe_timeout, 0.1))
+    return int(opts.bmc_probe_workers * max(1, rounds))
+
+
+def plan(rows: list[Any], health: bmc_health.Registry,
+         failure_count: Callable[[int], int]) -> Plan:
+    """Split ``rows`` into healthy reads and probes (module doc)."""
+    registry = driver_factory.get_registry()
+    result = Plan()
+    read_timeout = CONF.conductor.power_state_read_timeout
+    healthy: list[tuple[base.PowerInterface, Any, str | None]] = []
+    suspects: dict[str, list[tuple[base.PowerInterface, Any]]] = {}
+    for row in rows:
+        try:
+            power = registry.for_node(row).power
+        except exceptions.PodiumException as exc:
+            LOG.debug('Node %s not synced: %s', base.node_label(row), exc)
+            continue
+        endpoint = power.bmc_endpoint(row)
+        if endpoint is not None:
+            result.endpoints.add(endpoint)
+        if health.suspect(endpoint):
+            assert endpoint is not None
+            suspects.setdefault(endpoint, []).append((power, row))
+        else:
+            healthy.append((power, row, endpoint))
+    # Nodes that failed before last: the healthy majority goes first.
+    healthy.sort(key=lambda entry: failure_count(entry[1].id) > 0)
+    result.healthy = _units(healthy, read_timeout)
+    order = sorted(suspects, key=health.last_probe)
+    budget = max_probes()
+    for endpoint in order[:budget]:
+        members = sorted(suspects[endpoint],
+                         key=lambda entry: entry[1].id)
+        power, row = members[0]
+        result.probes.append(Unit(power, [row], endpoint,
+                                  health.probe_timeout(endpoint),
+                                  probe=True))
+        result.siblings[endpoint] = [member for _, member in members[1:]]
+    result.deferred = sum(len(suspects[e]) for e in order[budget:])
+    return result
+
+
+def _units(entries: list[tuple[base.PowerInterface, Any, str | None]],
+           timeout: float) -> list[Unit]:
+    """Rows grouped by what can be read in one call, in row order."""
+    units: list[Unit] = []
+    batches: dict[tuple[int, Hashable], Unit] = {}
+    for power, row, endpoint in entries:
+        key = power.batch_key(row)
+        if key is None:
+            units.append(Unit(power, [row], endpoint, timeout))
+            continue
+        unit = batches.get((id(power), key))
+        if unit is None:
+            unit = batches[(id(power), key)] = Unit(power, [], endpoint,
+                                                    timeout)
+            units.append(unit)
+        unit.rows.append(row)
+    return units
