@@ -24,6 +24,8 @@ ROUTES: dict[str, Version] = {
     '/v1/conductors/{hostname}/metrics': (1, 49),
     '/v1/nodes/{node_ident}/bios': (1, 40),
     '/v1/nodes/{node_ident}/bios/{setting_name}': (1, 40),
+    '/v1/nodes/{node_ident}/states/boot_mode': (1, 76),
+    '/v1/nodes/{node_ident}/states/secure_boot': (1, 76),
     '/v1/nodes/{node_ident}/history': (1, 78),
     '/v1/nodes/{node_ident}/history/{event}': (1, 78),
 }

@@ -124,6 +124,18 @@ class PowerRequest(_Strict):
     timeout: Annotated[int, Field(gt=0, le=86400)] | None = None
 
 
+class BootModeRequest(_Strict):
+    """``PUT /v1/nodes/{id}/states/boot_mode``."""
+
+    target: Literal[states.BOOT_MODES]  # type: ignore[valid-type]
+
+
+class SecureBootRequest(_Strict):
+    """``PUT /v1/nodes/{id}/states/secure_boot``."""
+
+    target: bool
+
+
 class BootDeviceRequest(_Strict):
     """``PUT /v1/nodes/{id}/management/boot_device``."""
 

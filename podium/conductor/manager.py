@@ -219,6 +219,73 @@ class ConductorManager:
             self._on_pool(task, body)
         return list(self._wait(task))
 
+    # Boot mode and secure boot ---------------------------------------------
+
+    def set_boot_mode(self, context: podium_context.RequestContext,
+                      node_id: str, mode: str) -> None:
+        """Set a node's boot mode (``uefi`` or ``bios``) and record it in
+        the node's ``boot_mode``; returns once the BMC reports it.
+
+        :raises InvalidParameterValue: an unknown mode.
+        :raises UnsupportedDriverExtension: the node's management
+            interface cannot set that mode.
+        :raises NodeNotFound, NodeLocked, DriverError:
+        """
+        if mode not in states.BOOT_MODES:
+            raise exceptions.InvalidParameterValue(
+                err=f'Invalid boot mode {mode}, valid modes are: '
+                    f'{", ".join(states.BOOT_MODES)}.')
+
+        def body(task: task_manager.TaskManager) -> None:
+            management = task.driver.management
+            management.validate(task.node)
+            self._call_driver(task, f'set the boot mode to {mode}',
+                              lambda: management.set_boot_mode(task, mode))
+            values: dict[str, Any] = {'boot_mode': mode}
+            if mode != states.BOOT_MODE_UEFI:
+                values['secure_boot'] = self._call_driver(
+                    task, 'read the secure boot state',
+                    lambda: management.get_secure_boot_state(task))
+            task.save(**values)
+
+        with self._acquire(context, node_id, 'setting boot mode') as task:
+            supported = task.driver.management.get_supported_boot_modes(task)
+            if mode not in supported:
+                raise exceptions.UnsupportedDriverExtension(
+                    extension=f'Boot mode {mode}', node=task.node.ident)
+            self._on_pool(task, body)
+        self._wait(task)
+        db_api.add_node_history(task.node.id, f'Boot mode set to {mode}.',
+                                'boot_mode', states.INFO, self.host,
+                                user=context.user_id)
+        LOG.info('Node %s: boot mode set to %s', task.node.ident, mode)
+
+    def set_secure_boot(self, context: podium_context.RequestContext,
+                        node_id: str, state: bool) -> None:
+        """Turn UEFI secure boot on or off and record it in the node's
+        ``secure_boot``; returns once the BMC reports it.
+
+        :raises UnsupportedDriverExtension: the BMC has no secure boot.
+        :raises InvalidParameterValue: on, outside the uefi boot mode.
+        :raises NodeNotFound, NodeLocked, DriverError:
+        """
+        def body(task: task_manager.TaskManager) -> None:
+            management = task.driver.management
+            management.validate(task.node)
+            self._call_driver(
+                task, f'turn secure boot {"on" if state else "off"}',
+                lambda: management.set_secure_boot_state(task, state))
+            task.save(secure_boot=bool(state))
+
+        with self._acquire(context, node_id, 'setting secure boot') as task:
+            self._on_pool(task, body)
+        self._wait(task)
+        db_api.add_node_history(
+            task.node.id, f'Secure boot turned {"on" if state else "off"}.',
+            'secure_boot', states.INFO, self.host, user=context.user_id)
+        LOG.info('Node %s: secure boot %s', task.node.ident,
+                 'on' if state else 'off')
+
     # Maintenance -----------------------------------------------------------
 
     def set_maintenance(self, context: podium_context.RequestContext,

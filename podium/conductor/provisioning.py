@@ -101,6 +101,24 @@ def refresh_bios_cache(task: task_manager.TaskManager, when: str) -> None:
                     error_text(exc, task.node))
 
 
+def read_boot_mode(task: task_manager.TaskManager) -> dict[str, Any]:
+    """``boot_mode`` and ``secure_boot`` as the BMC reports them, for
+    the node's fields; what cannot be read is left out (and logged)."""
+    management = task.driver.management
+    found: dict[str, Any] = {}
+    for field, read in (('boot_mode', management.get_boot_mode),
+                        ('secure_boot', management.get_secure_boot_state)):
+        try:
+            value = read(task)
+        except Exception as exc:
+            LOG.warning('Node %s: could not read %s: %s', task.node.ident,
+                        field, error_text(exc, task.node))
+            continue
+        if value is not None:
+            found[field] = value
+    return found
+
+
 class Provisioner:
     """Starts provision actions and runs them on the conductor's pool."""
 
@@ -226,13 +244,14 @@ class Provisioner:
                 task.driver.inspect.inspect_hardware(task))
             inspection.create_ports(task.node, macs)
             refresh_bios_cache(task, 'inspection')
+            boot = read_boot_mode(task)
         except Exception as exc:
             self._fail(task, user, 'inspect hardware', exc,
                        inspection_finished_at=models.utcnow())
             return
         transition(task, 'done', user,
                    properties=dict(task.node.properties or {}, **found),
-                   inspection_finished_at=models.utcnow())
+                   inspection_finished_at=models.utcnow(), **boot)
 
     def run_clean_steps(self, task: task_manager.TaskManager,
                         user: str | None, plan: list[dict[str, Any]],

@@ -22,8 +22,9 @@ from podium.db import api as db_api
 
 #: Version of the conductor RPC API. Bump the minor version for an
 #: additive change and pin the client when a server may be older.
-#: 1.1: get_metrics. 1.2: get_bmc_health.
-RPC_API_VERSION = '1.2'
+#: 1.1: get_metrics. 1.2: get_bmc_health. 1.3: set_boot_mode,
+#: set_secure_boot.
+RPC_API_VERSION = '1.3'
 
 #: The version node calls are sent at: every conductor since 1.0 takes
 #: them, so an API upgraded first still reaches older conductors.
@@ -34,7 +35,8 @@ RPC_METHODS = frozenset({
     'change_node_power_state', 'set_boot_device', 'get_boot_device',
     'get_supported_boot_devices', 'set_maintenance',
     'validate_driver_interfaces', 'do_provisioning_action',
-    'get_clean_steps', 'get_metrics', 'get_bmc_health',
+    'get_clean_steps', 'get_metrics', 'get_bmc_health', 'set_boot_mode',
+    'set_secure_boot',
 })
 
 _local_lock = threading.Lock()
@@ -104,9 +106,10 @@ class ConductorAPI:
                                             node.conductor_group or ''))
 
     def _call(self, context: podium_context.RequestContext, method: str,
-              node_id: str, topic: str | None, **kwargs: Any) -> Any:
+              node_id: str, topic: str | None,
+              version: str = NODE_CALL_VERSION, **kwargs: Any) -> Any:
         return self._counted(method, lambda: self._send(
-            context, method, node_id, topic, **kwargs))
+            context, method, node_id, topic, version, **kwargs))
 
     @staticmethod
     def _counted(method: str, send: Callable[[], Any]) -> Any:
@@ -124,12 +127,13 @@ class ConductorAPI:
             metrics.RPC_CALLS.labels(method, outcome).inc()
 
     def _send(self, context: podium_context.RequestContext, method: str,
-              node_id: str, topic: str | None, **kwargs: Any) -> Any:
+              node_id: str, topic: str | None, version: str,
+              **kwargs: Any) -> Any:
         if self._local:
             return getattr(self._local_manager(), method)(
                 context, node_id, **kwargs)
         host = topic or self.get_topic_for(db_api.get_node(node_id))
-        return self._dispatch(context, host, method, NODE_CALL_VERSION,
+        return self._dispatch(context, host, method, version,
                               node_id=node_id, **kwargs)
 
     @staticmethod
@@ -235,6 +239,18 @@ class ConductorAPI:
             topic: str | None = None) -> list[str]:
         return list(self._call(context, 'get_supported_boot_devices',
                                node_id, topic))
+
+    def set_boot_mode(self, context: podium_context.RequestContext,
+                      node_id: str, mode: str,
+                      topic: str | None = None) -> None:
+        self._call(context, 'set_boot_mode', node_id, topic, '1.3',
+                   mode=mode)
+
+    def set_secure_boot(self, context: podium_context.RequestContext,
+                        node_id: str, state: bool,
+                        topic: str | None = None) -> None:
+        self._call(context, 'set_secure_boot', node_id, topic, '1.3',
+                   state=state)
 
     def set_maintenance(self, context: podium_context.RequestContext,
                         node_id: str, maintenance: bool,

@@ -190,6 +190,38 @@ class ManagementInterface(BaseInterface):
         """Return ``{'boot_device': str | None, 'persistent': bool | None}``.
         """
 
+    def _unsupported(self, task: Task, what: str) -> Exception:
+        return exceptions.UnsupportedDriverExtension(
+            extension=what, node=node_label(task.node))
+
+    def get_supported_boot_modes(self, task: Task) -> list[str]:
+        """Boot modes (``states.BOOT_MODES``) the node can be set to;
+        none by default (the interface cannot set the mode)."""
+        return []
+
+    def get_boot_mode(self, task: Task) -> str | None:
+        """The node's boot mode, ``uefi`` or ``bios``; None if unknown.
+        """
+        return None
+
+    def set_boot_mode(self, task: Task, mode: str) -> None:
+        """Make the node boot in ``mode`` (``uefi`` or ``bios``).
+
+        :raises UnsupportedDriverExtension: by default.
+        """
+        raise self._unsupported(task, 'Setting the boot mode')
+
+    def get_secure_boot_state(self, task: Task) -> bool | None:
+        """Whether UEFI secure boot is on; None if unknown."""
+        return None
+
+    def set_secure_boot_state(self, task: Task, state: bool) -> None:
+        """Turn UEFI secure boot on or off.
+
+        :raises UnsupportedDriverExtension: by default.
+        """
+        raise self._unsupported(task, 'Secure boot')
+
     def check_boot_device(self, task: Task, device: str) -> None:
         """Refuse a device the node does not support, naming both."""
         supported = self.get_supported_boot_devices(task)

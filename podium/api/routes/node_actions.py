@@ -88,6 +88,29 @@ def set_provision_state(request: Request, node_ident: str,
     return responses.empty(202, _states_location(request, node_ident))
 
 
+@router.put('/v1/nodes/{node_ident}/states/boot_mode', status_code=202,
+            summary='Set the boot mode',
+            description='target: uefi or bios (1.76). Answers once the '
+                        'BMC reports the new mode; the node shows it in '
+                        'boot_mode.')
+async def set_boot_mode(request: Request, node_ident: str,
+                        body: schemas.BootModeRequest) -> Response:
+    await _call_waiting_on_bmc(request, node_ident, 'set_boot_mode',
+                               mode=body.target)
+    return responses.empty(202, _states_location(request, node_ident))
+
+
+@router.put('/v1/nodes/{node_ident}/states/secure_boot', status_code=202,
+            summary='Turn UEFI secure boot on or off',
+            description='target: true or false (1.76). Answers once the '
+                        'BMC reports it; the node shows it in secure_boot.')
+async def set_secure_boot(request: Request, node_ident: str,
+                          body: schemas.SecureBootRequest) -> Response:
+    await _call_waiting_on_bmc(request, node_ident, 'set_secure_boot',
+                               state=body.target)
+    return responses.empty(202, _states_location(request, node_ident))
+
+
 @router.get('/v1/nodes/{node_ident}/management/boot_device',
             summary='Show the boot device')
 async def get_boot_device(request: Request, node_ident: str) -> Response:

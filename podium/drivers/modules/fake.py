@@ -1,7 +1,8 @@
 """Fake power, management, inspect and deploy interfaces.
 
 State lives in ``driver_internal_info`` (``fake_power_state``,
-``fake_boot_device``, ``fake_boot_persistent``), standing in for the
+``fake_boot_device``, ``fake_boot_persistent``, ``fake_boot_mode``,
+``fake_secure_boot``), standing in for the
 BMC: a test flips ``fake_power_state`` in the database to make an
 out-of-band change. ``driver_info`` steers behaviour:
 
@@ -168,6 +169,34 @@ class FakeManagement(FakeBase, base.ManagementInterface):
         return {'boot_device': internal.get('fake_boot_device',
                                             states.BOOT_DEVICE_DISK),
                 'persistent': internal.get('fake_boot_persistent', True)}
+
+    def get_supported_boot_modes(self, task: base.Task) -> list[str]:
+        return list(states.BOOT_MODES)
+
+    def get_boot_mode(self, task: base.Task) -> str | None:
+        # Not steered by fake_delay and friends, as the fake BIOS reads:
+        # inspection reads it too and must not take twice the delay.
+        return str((task.node.driver_internal_info or {}).get(
+            'fake_boot_mode', states.BOOT_MODE_UEFI))
+
+    def set_boot_mode(self, task: base.Task, mode: str) -> None:
+        behave(task)
+        values: dict[str, Any] = {'fake_boot_mode': mode}
+        if mode != states.BOOT_MODE_UEFI:
+            values['fake_secure_boot'] = False  # UEFI only
+        store(task, **values)
+
+    def get_secure_boot_state(self, task: base.Task) -> bool | None:
+        return bool((task.node.driver_internal_info or {}).get(
+            'fake_secure_boot', False))
+
+    def set_secure_boot_state(self, task: base.Task, state: bool) -> None:
+        if state and self.get_boot_mode(task) != states.BOOT_MODE_UEFI:
+            raise exceptions.InvalidParameterValue(
+                err=f'Node {base.node_label(task.node)}: secure boot needs '
+                    f'the uefi boot mode.')
+        behave(task)
+        store(task, fake_secure_boot=bool(state))
 
     @steps.clean_step(priority=60)
     def clear_boot_override(self, task: base.Task) -> None:

@@ -76,7 +76,8 @@ class ApiReferenceTest(base.TestCase):
             self.document))
         for path, added in microversions.ROUTES.items():
             self.assertIn(path, self.document['paths'])
-            title = f'GET {path}'
+            method = next(iter(self.document['paths'][path])).upper()
+            title = f'{method} {path}'
             section = text[text.index(title):]
             self.assertIn(f'Served from microversion {added[0]}.'
                           f'{added[1]}; a request for an older version '

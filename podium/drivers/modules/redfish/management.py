@@ -1,5 +1,7 @@
-"""Redfish management interface: the boot device (BootSourceOverride)
-and the out-of-band clean steps (clear the override, eject virtual
+"""Redfish management interface: the boot device (BootSourceOverride),
+the boot mode (BootSourceOverrideMode), UEFI secure boot (the system's
+SecureBoot resource, where the BMC has one) and the out-of-band clean
+steps (clear the override, eject virtual
 media, reset the BIOS to its defaults).
 
 A one-time boot device is ``BootSourceOverrideEnabled: Once``, a
@@ -25,6 +27,12 @@ BOOT_DEVICE_MAP = {
     states.BOOT_DEVICE_USB: sushy.BootSource.USB,
 }
 BOOT_DEVICE_MAP_REV = {value: key for key, value in BOOT_DEVICE_MAP.items()}
+
+BOOT_MODE_MAP = {
+    states.BOOT_MODE_UEFI: sushy.BootSourceOverrideMode.UEFI,
+    states.BOOT_MODE_BIOS: sushy.BootSourceOverrideMode.LEGACY,
+}
+BOOT_MODE_MAP_REV = {value: key for key, value in BOOT_MODE_MAP.items()}
 
 #: Ironic's names of virtual media devices and the Redfish media types.
 VMEDIA_TYPES = {
@@ -81,6 +89,77 @@ class RedfishManagement(base.ManagementInterface):
                 'persistent': (None if boot.enabled is None
                                else boot.enabled == continuous),
             }
+
+    def get_supported_boot_modes(self, task: base.Task) -> list[str]:
+        """Every mode: BMCs rarely list the modes they take, so a mode
+        one refuses shows as a failure of :meth:`set_boot_mode`."""
+        return list(states.BOOT_MODES)
+
+    def get_boot_mode(self, task: base.Task) -> str | None:
+        with power_read.connected(task, 'reading the boot mode') \
+                as (info, conn):
+            boot = conn.root.get_system(conn.system_path(info)).boot
+            return BOOT_MODE_MAP_REV.get(boot.mode)
+
+    def set_boot_mode(self, task: base.Task, mode: str) -> None:
+        """Set BootSourceOverrideMode and read it back: a mode the BMC
+        accepted and does not report is an error, not a success.
+
+        Some BMCs refuse a change without the override target and
+        enablement (HTTP 400); to those the current ones are sent
+        along, unchanged.
+        """
+        with power_read.connected(task, f'setting boot mode {mode}') \
+                as (info, conn):
+            system = conn.root.get_system(conn.system_path(info))
+            try:
+                system.set_system_boot_options(mode=BOOT_MODE_MAP[mode])
+            except sushy_exc.BadRequestError:
+                boot = system.boot
+                system.set_system_boot_options(
+                    target=boot.target, enabled=boot.enabled,
+                    mode=BOOT_MODE_MAP[mode])
+            system.refresh(force=True)
+            now = BOOT_MODE_MAP_REV.get(system.boot.mode)
+            if now != mode:
+                raise exceptions.DriverError(
+                    reason=f'Node {base.node_label(task.node)}: the BMC '
+                           f'accepted boot mode {mode} but reports '
+                           f'{now or "none"}.')
+
+    def _secure_boot(self, task: base.Task, system: Any) -> Any:
+        try:
+            return system.secure_boot
+        except sushy_exc.MissingAttributeError:
+            raise exceptions.UnsupportedDriverExtension(
+                extension='Secure boot (the BMC serves no SecureBoot '
+                          'resource)',
+                node=base.node_label(task.node)) from None
+
+    def get_secure_boot_state(self, task: base.Task) -> bool | None:
+        with power_read.connected(task, 'reading the secure boot state') \
+                as (info, conn):
+            system = conn.root.get_system(conn.system_path(info))
+            try:
+                enabled = system.secure_boot.enabled
+            except sushy_exc.MissingAttributeError:
+                return None
+            return None if enabled is None else bool(enabled)
+
+    def set_secure_boot_state(self, task: base.Task, state: bool) -> None:
+        with power_read.connected(task, 'setting secure boot') \
+                as (info, conn):
+            system = conn.root.get_system(conn.system_path(info))
+            secure = self._secure_boot(task, system)
+            secure.set_enabled(bool(state))
+            secure.refresh(force=True)
+            if bool(secure.enabled) != bool(state):
+                wanted, seen = (('on' if value else 'off')
+                                for value in (state, secure.enabled))
+                raise exceptions.DriverError(
+                    reason=f'Node {base.node_label(task.node)}: the BMC '
+                           f'accepted secure boot {wanted} but reports it '
+                           f'{seen}.')
 
     @steps.clean_step(priority=60)
     def clear_boot_override(self, task: base.Task) -> None:
