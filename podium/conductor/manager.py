@@ -152,13 +152,13 @@ class ConductorManager:
             message = (f'Failed to change power state to {new_state}: '
                        f'{_error_text(exc, task.node)}')
             LOG.error('Node %s: %s', task.node.ident, message)
-            task.write_outcome(lambda: task.save(target_power_state=None,
-                                                 last_error=message))
+            task.write_outcome(lambda: task.finish(target_power_state=None,
+                                                   last_error=message))
             return
         metrics.observe_bmc_request(task.node.driver, operation,
                                     timer.seconds, failed=False)
         result = states.POWER_TARGET_RESULT[new_state]
-        task.write_outcome(lambda: task.save(
+        task.write_outcome(lambda: task.finish(
             power_state=result, target_power_state=None, last_error=None))
         LOG.info('Node %s: power state is now %s (%s requested)',
                  task.node.ident, result, new_state)

@@ -221,14 +221,34 @@ class TaskManager:
         return self.node.ident
 
     def save(self, **values: Any) -> None:
-        """Write ``values`` to the node and refresh ``self.node``.
+        """Write ``values`` to the node and to ``self.node``.
 
-        Under an exclusive lock the write happens only while this task
-        still holds the reservation.
+        Under an exclusive lock the write is one UPDATE that happens only
+        while this task still holds the reservation (``NodeLocked``
+        otherwise); a shared task re-reads the node it wrote.
         """
-        expected: str | bool = False if self.shared else self.host
-        self.node = db_api.update_node(self.node.id, values,
-                                       expected_reservation=expected)
+        if self.shared:
+            self.node = db_api.update_node(self.node.id, values)
+            return
+        db_api.write_locked_node(self.host, self.node.id, values)
+        self._apply(values)
+
+    def finish(self, **values: Any) -> None:
+        """Write the task's last ``values`` and drop the exclusive lock,
+        in one statement (the end of a power action, say)."""
+        if self.shared:
+            raise RuntimeError('a shared task holds no lock to finish with')
+        db_api.write_locked_node(self.host, self.node.id, values,
+                                 release=True)
+        self._apply(values)
+        if not self._released:
+            self._released = True
+            _holdings.dropped(self.host, self.node.id, released=True)
+
+    def _apply(self, values: dict[str, Any]) -> None:
+        """Keep ``self.node`` what the database now holds."""
+        for key, value in values.items():
+            setattr(self.node, key, value)
 
     def write_outcome(self, write: OutcomeWrite) -> None:
         """Run ``write``, which records what this task did; if the

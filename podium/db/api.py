@@ -325,6 +325,42 @@ def reserve_node(tag: str, node_ident: str | int) -> models.Node:
     return node
 
 
+def write_locked_node(tag: str, node_id: int, values: dict[str, Any],
+                      release: bool = False) -> None:
+    """Write ``values`` to a node ``tag`` holds locked, in one UPDATE
+    (no read first: the reservation already keeps other writers of the
+    lock holder's columns away); with ``release``, drop the lock in the
+    same statement.
+
+    :raises NodeNotFound: no such node.
+    :raises NodeLocked: ``tag`` does not hold the lock (any more).
+    :raises DuplicateName, Conflict:
+    """
+    if 'uuid' in values or 'id' in values:
+        raise exceptions.InvalidParameterValue(
+            err='A node\'s uuid and id cannot be changed.')
+    values = dict(values, updated_at=models.utcnow())
+    if release:
+        values['reservation'] = None
+    try:
+        with session_scope(writer=True) as session:
+            result = session.execute(
+                sa.update(models.Node)
+                .where(models.Node.id == node_id,
+                       models.Node.reservation == tag)
+                .values(**values))
+            if result.rowcount == 1:  # type: ignore[attr-defined]
+                return
+            holder = session.execute(
+                sa.select(models.Node.uuid, models.Node.reservation)
+                .where(models.Node.id == node_id)).first()
+    except sa_exc.IntegrityError as exc:
+        raise _integrity_to_conflict(exc, values) from None
+    if holder is None:
+        raise exceptions.NodeNotFound(node=node_id)
+    raise exceptions.NodeLocked(node=holder.uuid, host=holder.reservation)
+
+
 def release_node(tag: str, node_id: int) -> bool:
     """Drop ``tag``'s lock on a node; False if ``tag`` did not hold it."""
     with session_scope(writer=True) as session:

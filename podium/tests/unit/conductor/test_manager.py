@@ -2,11 +2,15 @@
 
 import threading
 from collections.abc import Callable
+from typing import Any
 from unittest import mock
+
+import sqlalchemy as sa
 
 from podium.common import exceptions, states
 from podium.conductor import task_manager
 from podium.db import api as db_api
+from podium.db import engine as db_engine
 from podium.db import models
 from podium.db import ports as db_ports
 from podium.drivers.modules import fake
@@ -144,7 +148,8 @@ class TestOutcomeThroughOutage(ManagerTestCase):
     def act_during_outage(self, target: str) -> None:
         self.manager.change_node_power_state(self.context, 'node-1', target)
         lost = test_backoff.outage()
-        with mock.patch.object(db_api, 'update_node', side_effect=lost), \
+        with mock.patch.object(db_api, 'write_locked_node',
+                               side_effect=lost), \
                 mock.patch.object(db_api, 'release_node', side_effect=lost):
             utils.wait_for(
                 lambda: not task_manager.held_node_ids(self.HOST),
@@ -350,3 +355,36 @@ class TestHistoryRetention(ManagerTestCase):
                              self.node.id)])
         # A node no conductor of this one's group manages is not touched.
         self.assertEqual(5, len(db_api.list_node_history(stranger.id)))
+
+
+class TestPowerActionStatements(ManagerTestCase):
+    """What a power action costs the database: the lock, the target, the
+    BMC's own record (fake hardware keeps its state in the node) and one
+    statement for the result and the release together."""
+
+    def test_statements_of_one_power_action(self) -> None:
+        statements: list[str] = []
+
+        def record(_conn: Any, _cursor: Any, statement: str,
+                   *_args: Any) -> None:
+            verb = statement.split(None, 1)[0].upper()
+            if verb != 'BEGIN':  # SQLite's writer transactions
+                statements.append(verb)
+
+        engine = db_engine.get_engine()
+        sa.event.listen(engine, 'before_cursor_execute', record)
+        try:
+            self.manager.change_node_power_state(self.context, 'node-1',
+                                                 states.POWER_ON)
+            utils.wait_for(
+                lambda: not task_manager.held_node_ids(self.HOST),
+                what='the action to end')
+        finally:
+            sa.event.remove(engine, 'before_cursor_execute', record)
+        # reserve (UPDATE, SELECT), target (UPDATE), the fake BMC's state
+        # (UPDATE), result and release (UPDATE); no SELECT ... FOR UPDATE.
+        self.assertEqual(['UPDATE', 'SELECT', 'UPDATE', 'UPDATE', 'UPDATE'],
+                         statements)
+        node = self.stored()
+        self.assertEqual(states.POWER_ON, node.power_state)
+        self.assertIsNone(node.reservation)
