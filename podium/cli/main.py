@@ -17,6 +17,7 @@ from podium.cli.commands import (
     demo,
     node,
     node_actions,
+    node_hardware,
     node_history,
     port,
     provision,
@@ -75,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(title='commands', metavar='COMMAND')
     nodes = node.register(subparsers)
     node_actions.register(nodes)
+    node_hardware.register(nodes)
     provision.register(nodes)
     node_history.register(nodes)
     port.register(subparsers)

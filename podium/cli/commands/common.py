@@ -127,6 +127,17 @@ def positive_float(text: str) -> float:
     return value
 
 
+def pop_choice(args: argparse.Namespace, choices: Sequence[str],
+               what: str) -> str:
+    """The last of ``args.nodes``, which must be one of ``choices`` (the
+    value of commands like ``boot-device set NODE... DEVICE``); exits
+    with a usage error naming them otherwise."""
+    if not args.nodes or args.nodes[-1] not in choices:
+        args.usage_error(f'the last argument must be the {what}, one of: '
+                         + ', '.join(choices))
+    return str(args.nodes.pop())
+
+
 def list_for_matching(ctx: Context) -> list[dict[str, Any]]:
     """The one node listing host-list entries are matched against."""
     return list(ctx.client.paginate(

@@ -99,10 +99,7 @@ def _register_boot_device(nodes: common.Subparsers) -> None:
 
 
 def _boot_set(args: argparse.Namespace, ctx: Context) -> int:
-    if not args.nodes or args.nodes[-1] not in BOOT_DEVICES:
-        args.usage_error('the last argument must be the boot device, one '
-                         'of: ' + ', '.join(BOOT_DEVICES))
-    device = args.nodes.pop()
+    device = common.pop_choice(args, BOOT_DEVICES, 'boot device')
     return common.run_bulk(
         ctx, args, f'boot device {device}',
         actions.boot_device_set(ctx.client, device, args.persistent))

@@ -44,7 +44,9 @@ class CommandTreeTest(base.TestCase):
                          'node power reboot', 'node power status',
                          'node boot-device set', 'node boot-device show',
                          'node maintenance set', 'node maintenance unset',
-                         'node validate', 'conductor list', 'driver list',
+                         'node validate', 'node bios show', 'node bios set',
+                         'node bios reset', 'node boot-mode set',
+                         'conductor list', 'driver list',
                          'serve', 'demo'):
             self.assertIn(expected, names)
         for path, _ in leaves:
