@@ -122,6 +122,7 @@ class SimulatedBmc(pyghmi_bmc.Bmc):
         self.boot_device = "default"
         self.boot_persistent = False
         self.boot_uefi = False
+        self.boot_valid = False
         self.overrides: dict[str, Any] = {}
         self.behaviour = behaviour
         self.requests = 0
@@ -204,7 +205,7 @@ class SimulatedBmc(pyghmi_bmc.Bmc):
             return
         devnum = ipmi_command.boot_devices[self.boot_device]
         flags = 0
-        if self.boot_device != "default":
+        if self.boot_device != "default" or self.boot_valid:
             flags = (0x80 | (0x40 if self.boot_persistent else 0)
                      | (0x20 if self.boot_uefi else 0))
         session.send_ipmi_response(data=[1, 5, flags, devnum, 0, 0, 0])
@@ -228,6 +229,9 @@ class SimulatedBmc(pyghmi_bmc.Bmc):
             else "default"
         self.boot_persistent = bool(flags & 0x40)
         self.boot_uefi = bool(flags & 0x20)
+        # Valid flags without a device ("no override") still carry the
+        # boot type: the boot mode alone.
+        self.boot_valid = bool(flags & 0x80)
         session.send_ipmi_response()
 
     def _transition(self, target: str, reboot: bool = False) -> None:
@@ -250,6 +254,7 @@ class SimulatedBmc(pyghmi_bmc.Bmc):
             "power_state": self.power_state.capitalize(),
             "boot_device": self.boot_device,
             "boot_persistent": self.boot_persistent,
+            "boot_uefi": self.boot_uefi,
             "behaviour": self.behaviour.to_dict(),
             "requests": self.requests, "errors": self.errors,
             "hung": self.hung,

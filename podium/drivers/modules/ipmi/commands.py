@@ -29,6 +29,7 @@ _VALID_BIT_CLEARING = 3
 _KEEP_ON_WATCHDOG = 0x08
 _FLAGS_VALID = 0x80
 _FLAGS_PERSISTENT = 0x40
+_FLAGS_EFI = 0x20
 
 #: Podium boot device -> boot device selector (table 28-14, bits 5:2).
 BOOT_SELECTORS = {
@@ -59,24 +60,62 @@ def chassis_control(command: Any, directive: int,
     _send(command, CMD_CHASSIS_CONTROL, (directive,), bridge)
 
 
-def set_boot_device(command: Any, device: str, persistent: bool,
-                    bridge: dict[str, int] | None) -> None:
-    """Set the boot flags (as pyghmi's ``set_bootdev`` does, bridged)."""
+def _write_boot_flags(command: Any, selector: int, persistent: bool,
+                      uefi: bool, bridge: dict[str, int] | None) -> None:
+    """Set the boot flags (as pyghmi's ``set_bootdev`` does, bridged);
+    ``uefi`` sets the "BIOS boot type: EFI" bit (table 28-14)."""
     _send(command, CMD_SET_BOOT_OPTIONS,
           (_VALID_BIT_CLEARING, _KEEP_ON_WATCHDOG), bridge)
-    flags = _FLAGS_VALID | (_FLAGS_PERSISTENT if persistent else 0)
+    flags = (_FLAGS_VALID | (_FLAGS_PERSISTENT if persistent else 0)
+             | (_FLAGS_EFI if uefi else 0))
     _send(command, CMD_SET_BOOT_OPTIONS,
-          (_BOOT_FLAGS, flags, BOOT_SELECTORS[device] << 2, 0, 0, 0),
-          bridge)
+          (_BOOT_FLAGS, flags, selector << 2, 0, 0, 0), bridge)
+
+
+def _read_boot_flags(command: Any,
+                     bridge: dict[str, int] | None) -> tuple[int, int] | None:
+    """``(flags, device selector)`` of the boot flags; None when the
+    BMC says they are not valid (no override set)."""
+    data = _send(command, CMD_GET_BOOT_OPTIONS, (_BOOT_FLAGS, 0, 0),
+                 bridge)['data']
+    if len(data) < 4 or not data[2] & _FLAGS_VALID:
+        return None
+    return data[2], (data[3] >> 2) & 0x0F
+
+
+def set_boot_device(command: Any, device: str, persistent: bool,
+                    bridge: dict[str, int] | None,
+                    uefi: bool = False) -> None:
+    """Boot from ``device`` (in UEFI mode if ``uefi``)."""
+    _write_boot_flags(command, BOOT_SELECTORS[device], persistent, uefi,
+                      bridge)
 
 
 def get_boot_device(command: Any,
                     bridge: dict[str, int] | None) -> dict[str, Any]:
     """``{'boot_device': name or None, 'persistent': bool or None}``."""
-    data = _send(command, CMD_GET_BOOT_OPTIONS, (_BOOT_FLAGS, 0, 0),
-                 bridge)['data']
-    if len(data) < 4 or not data[2] & _FLAGS_VALID:
+    flags = _read_boot_flags(command, bridge)
+    if flags is None:
         return {'boot_device': None, 'persistent': None}
-    selector = (data[3] >> 2) & 0x0F
-    return {'boot_device': _SELECTOR_DEVICES.get(selector),
-            'persistent': bool(data[2] & _FLAGS_PERSISTENT)}
+    return {'boot_device': _SELECTOR_DEVICES.get(flags[1]),
+            'persistent': bool(flags[0] & _FLAGS_PERSISTENT)}
+
+
+def get_boot_mode(command: Any, bridge: dict[str, int] | None) -> str | None:
+    """``uefi`` or ``bios`` from the boot flags; None when not set."""
+    flags = _read_boot_flags(command, bridge)
+    if flags is None:
+        return None
+    return states.BOOT_MODE_UEFI if flags[0] & _FLAGS_EFI \
+        else states.BOOT_MODE_BIOS
+
+
+def set_boot_mode(command: Any, mode: str,
+                  bridge: dict[str, int] | None) -> None:
+    """Rewrite the boot flags with ``mode``'s boot type, keeping the
+    device override and its persistence (none: "no override")."""
+    flags = _read_boot_flags(command, bridge)
+    selector, persistent = (0, False) if flags is None else \
+        (flags[1], bool(flags[0] & _FLAGS_PERSISTENT))
+    _write_boot_flags(command, selector, persistent,
+                      mode == states.BOOT_MODE_UEFI, bridge)

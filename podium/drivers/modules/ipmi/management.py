@@ -1,9 +1,15 @@
-"""IPMI management interface: the boot device (Set System Boot Options).
+"""IPMI management interface: the boot device and boot mode (the boot
+flags of Set System Boot Options).
+
+IPMI keeps the boot mode in the same flags as the boot device override,
+so setting a device keeps the node's recorded ``boot_mode`` (uefi sets
+the EFI boot type bit), and setting the mode rewrites the current
+override with the new boot type. Secure boot is not in IPMI.
 """
 
 from typing import Any
 
-from podium.common import exceptions
+from podium.common import exceptions, states
 from podium.drivers import base
 from podium.drivers.modules.ipmi import client, commands, utils
 
@@ -28,12 +34,39 @@ class IPMIManagement(base.ManagementInterface):
                     f'{", ".join(commands.BOOT_SELECTORS)}.')
         info = utils.parse(task.node)
         bridge = info.bridge_request()
+        uefi = getattr(task.node, 'boot_mode', None) == \
+            states.BOOT_MODE_UEFI
         client.run(task, info, f'setting boot device {device}',
                    lambda cmd: commands.set_boot_device(
-                       cmd, device, persistent, bridge))
+                       cmd, device, persistent, bridge, uefi))
 
     def get_boot_device(self, task: base.Task) -> dict[str, Any]:
         info = utils.parse(task.node)
         bridge = info.bridge_request()
         return client.run(task, info, 'reading the boot device',
                           lambda cmd: commands.get_boot_device(cmd, bridge))
+
+    def get_supported_boot_modes(self, task: base.Task) -> list[str]:
+        return list(states.BOOT_MODES)
+
+    def get_boot_mode(self, task: base.Task) -> str | None:
+        info = utils.parse(task.node)
+        bridge = info.bridge_request()
+        mode: str | None = client.run(
+            task, info, 'reading the boot mode',
+            lambda cmd: commands.get_boot_mode(cmd, bridge))
+        return mode
+
+    def set_boot_mode(self, task: base.Task, mode: str) -> None:
+        """Set the mode and read it back: a BMC that ignores the EFI
+        bit is reported, not trusted."""
+        info = utils.parse(task.node)
+        bridge = info.bridge_request()
+        client.run(task, info, f'setting boot mode {mode}',
+                   lambda cmd: commands.set_boot_mode(cmd, mode, bridge))
+        now = self.get_boot_mode(task)
+        if now != mode:
+            raise exceptions.DriverError(
+                reason=f'Node {base.node_label(task.node)}: the BMC '
+                       f'accepted boot mode {mode} but reports '
+                       f'{now or "no boot flags"}.')

@@ -76,13 +76,15 @@ class ServerSession(pyghmi_fixes.ServerSession):
 
 
 class FakeBmc(pyghmi_bmc.Bmc):
-    """Power and boot device kept in memory; remembers persistence."""
+    """Power and boot device kept in memory; remembers persistence and
+    the boot type (EFI bit)."""
 
     def __init__(self, authdata: dict[str, str], port: int) -> None:
         super().__init__(authdata, port=port, address='127.0.0.1')
         self.power = 'off'
         self.bootdev = 'default'
         self.persistent = False
+        self.uefi = False
         self.mode = 'ok'
 
     def handle_raw_request(self, request: dict[str, Any],
@@ -144,7 +146,8 @@ class FakeBmc(pyghmi_bmc.Bmc):
         if request['data'][0] != 5:
             session.send_ipmi_response(code=0x80)
             return
-        flags = 0x80 | (0x40 if self.persistent else 0)
+        flags = (0x80 | (0x40 if self.persistent else 0)
+                 | (0x20 if self.uefi else 0))
         device = ipmi_command.boot_devices.get(self.bootdev, 0)
         session.send_ipmi_response(data=[1, 5, flags, device, 0, 0, 0])
 
@@ -153,6 +156,7 @@ class FakeBmc(pyghmi_bmc.Bmc):
         data = request['data']
         if data[0] == 5:
             self.persistent = bool(data[1] & 0x40)
+            self.uefi = bool(data[1] & 0x20)
         super().set_system_boot_options(request, session)
 
     def set_boot_device(self, bootdevice: str) -> None:
