@@ -54,7 +54,7 @@ from oslo_log import log
 
 from podium.common import context as podium_context
 from podium.common import exceptions, hash_ring, masking, metrics, states
-from podium.conductor import bmc_health, sync_plan, task_manager
+from podium.conductor import bmc_health, bmc_recovery, sync_plan, task_manager
 from podium.conductor import pool as pool_mod
 from podium.conf import CONF
 from podium.db import api as db_api
@@ -81,13 +81,16 @@ TIMEOUT_GRACE = 1.0
 #: How ``last_error`` starts when power sync failed to read a node; a
 #: later good read clears such an error, whoever wrote it (this
 #: conductor before a restart, or the conductor that owned the node).
-READ_FAILURE_PREFIX = 'Failed to read the power state: '
+READ_FAILURE_PREFIX = bmc_recovery.FAILURE_PREFIX
 
 #: How ``last_error`` starts when pushing the recorded state back to the
 #: hardware failed; cleared once the hardware is in the recorded state.
 PUSH_FAILURE_PREFIX = 'Failed to push the power state back to '
 
 _STABLE_STATES = (states.POWER_ON, states.POWER_OFF)
+
+#: What fails in a failed read, as the log and history name it.
+_READ = 'power state read'
 
 
 @dataclasses.dataclass
@@ -136,6 +139,8 @@ class PowerSync:
         self._lock = threading.Lock()
         #: This conductor's BMC health records.
         self.health = bmc_health.Registry()
+        #: Recovery ladders of nodes whose reads keep failing.
+        self.recovery = bmc_recovery.Ladder(host, pool)
 
     def failure_count(self, node_id: int) -> int:
         """Consecutive failed reads of a node so far."""
@@ -166,7 +171,7 @@ class PowerSync:
         rows = db_api.list_node_rows(COLUMNS)
         self._forget({row.id for row in rows})
         rows = [row for row in self.ring.owned(self.host, rows)
-                if self._wanted(row)]
+                if self._wanted(row) and not self.recovery.running(row.id)]
         planned = sync_plan.plan(rows, self.health, self.failure_count)
         self.health.forget(planned.endpoints)
         cycle = _Cycle(self, context, planned.siblings)
@@ -183,6 +188,8 @@ class PowerSync:
         metrics.BMC_SUSPECT.set(sum(
             1 for entry in self.health.snapshot() if entry['suspect']))
         cycle.flush()
+        for row in cycle.to_recover:
+            self.recovery.start(context, row, self.reset_failures)
         if cycle.to_force:
             self.pool.fan_out(
                 cycle.push_back, cycle.to_force,
@@ -243,6 +250,8 @@ class _Cycle:
         # A push-back is a power action: it gets an action's budget.
         self.push_timeout = CONF.conductor.action_timeout
         self.to_force: list[tuple[Any, str]] = []
+        #: Nodes handed to the BMC recovery ladder this cycle.
+        self.to_recover: list[Any] = []
         self._unanswered: list[sync_plan.Unit] = []
         self._changes: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
         self._history: list[tuple[int, str, str, str]] = []
@@ -450,7 +459,7 @@ class _Cycle:
             'timed_out' if isinstance(error, exceptions.BMCTimeout)
             else 'failed').inc()
         self._count_failure(row, READ_FAILURE_PREFIX + _masked(error, row),
-                            'power state read', [])
+                            _READ, [])
 
     def _push_failed(self, row: Any, actual: str,
                      error: BaseException) -> None:
@@ -475,7 +484,11 @@ class _Cycle:
         LOG.warning('Node %s: %s failed (%d consecutive, maintenance '
                     'after %d): %s', label, what, count, self.max_retries,
                     message)
-        if count >= self.max_retries and not row.maintenance:
+        if (count >= self.max_retries and not row.maintenance
+                and what == _READ and bmc_recovery.enabled()):
+            # The ladder decides on maintenance (bmc_recovery module).
+            self.to_recover.append(row)
+        elif count >= self.max_retries and not row.maintenance:
             expected['maintenance'] = False
             values.update(maintenance=True, fault=states.POWER_FAILURE,
                           maintenance_reason=message)

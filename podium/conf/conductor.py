@@ -109,6 +109,39 @@ opts = [
         help='Power sync requests in flight to one BMC endpoint at most '
              '(one for a suspect BMC), so that a struggling BMC is not '
              'hammered by many nodes behind it.'),
+    cfg.BoolOpt(
+        'bmc_recovery',
+        default=False,
+        mutable=True,
+        help='After power_state_sync_max_retries failed power-state reads '
+             'in a row, try to recover the BMC before maintenance: drop '
+             'the cached session and reconnect, reset the BMC (Redfish '
+             'Manager.Reset, IPMI mc reset cold; never while an action '
+             'is in flight on the node), wait up to bmc_recovery_wait '
+             'seconds for it to answer, and only then put the node in '
+             'maintenance with fault "power failure". Each step is '
+             'written to the node history.'),
+    cfg.IntOpt(
+        'bmc_reset_interval',
+        default=300, min=0,
+        mutable=True,
+        help='Least seconds between two BMC resets of the recovery '
+             'ladder in one conductor group, counted by each conductor. '
+             'A node whose reset the limit refuses goes into '
+             'maintenance as without bmc_recovery.'),
+    cfg.FloatOpt(
+        'bmc_recovery_wait',
+        default=120.0, min=1.0,
+        mutable=True,
+        help='Seconds the recovery ladder waits for a reset BMC to '
+             'answer again before maintenance.'),
+    cfg.IntOpt(
+        'bmc_recovery_workers',
+        default=4, min=1,
+        mutable=True,
+        help='Recovery ladders a conductor runs at once, each on a '
+             'worker of the pool; more nodes wait for their next failed '
+             'read.'),
     cfg.IntOpt(
         'power_state_sync_max_retries',
         default=3, min=1,

@@ -157,6 +157,11 @@ class PowerInterface(BaseInterface):
         driver keeps any; None when it does not know."""
         return None
 
+    def drop_session(self, node: NodeView) -> None:
+        """Forget any session or connection to ``node``'s BMC cached in
+        this process, so the next call connects afresh (the first step
+        of the BMC recovery ladder). Nothing by default."""
+
     def get_power_states(self, tasks: Sequence[Task]
                          ) -> dict[int, str | Exception]:
         """Read the power state of several nodes sharing a batch key.
@@ -175,6 +180,15 @@ class ManagementInterface(BaseInterface):
     """Boot device control."""
 
     interface_type = 'management'
+
+    def reset_bmc(self, task: Task) -> None:
+        """Restart the node's BMC (not the node): the BMC recovery
+        ladder's second step. The BMC may stop answering for a while.
+
+        :raises UnsupportedDriverExtension: the driver cannot (default).
+        """
+        raise exceptions.UnsupportedDriverExtension(
+            extension='Resetting the BMC', node=node_label(task.node))
 
     @abc.abstractmethod
     def get_supported_boot_devices(self, task: Task) -> list[str]:

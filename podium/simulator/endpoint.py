@@ -114,6 +114,11 @@ class Endpoint:
         self.rng = rng
         self.control = control
         self.counters = EndpointCounters()
+        #: Seconds the BMC answers nothing after a Manager.Reset.
+        self.reset_seconds = 0.0
+        #: Loop time until which it is restarting; Manager.Reset count.
+        self.restarting_until = 0.0
+        self.resets = 0
         self.connections: set[HttpConnection] = set()
         self.server: asyncio.Server | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -185,6 +190,10 @@ class Endpoint:
         """Admit, delay or fault ``req``, then serve it."""
         if req.path.startswith("/simulator/"):
             self._send(conn, self.control.handle(self, req), count=False)
+            return
+        if self.restarting():
+            # A restarting BMC has no web server: the connection drops.
+            conn.close()
             return
         counters = self.counters
         counters.requests += 1
@@ -265,6 +274,8 @@ class Endpoint:
                                   _NOT_FOUND_ID)
         if path == rf.SYSTEMS and method == "GET" and req.query:
             return self._systems_query(req.query)
+        if path == rf.MANAGER_RESET:
+            return self._reset_manager(req)
         static = self._static.get(path)
         if static is not None:
             return Response(200, static) if method == "GET" \
@@ -412,6 +423,43 @@ class Endpoint:
             changes[name] = value
         system.set_boot(**changes)
         return _NO_CONTENT
+
+    def restarting(self) -> bool:
+        """Whether the BMC is restarting after a Manager.Reset."""
+        return (self.loop is not None
+                and self.loop.time() < self.restarting_until)
+
+    def _reset_manager(self, req: Request) -> Response:
+        """``Manager.Reset``: the BMC restarts. Faults injected into its
+        systems (hang, errors) are cleared, as a restart clears a wedged
+        BMC; sessions are lost; for ``reset_seconds`` every connection
+        is dropped unanswered. The systems' power is not touched."""
+        if req.method != "POST":
+            return _not_allowed("POST")
+        body = _json_object(req.body)
+        reset_type = body.get("ResetType") if body is not None else None
+        if reset_type not in rf.MANAGER_RESET_TYPES:
+            return error_response(
+                400, f"ResetType {reset_type!r} is not one of "
+                     f"{list(rf.MANAGER_RESET_TYPES)}.",
+                "Base.1.8.ActionParameterValueNotInList")
+        self.resets += 1
+        if self.loop is not None:
+            # After this answer is sent: the restart drops connections.
+            self.loop.call_soon(self._restart)
+        return _NO_CONTENT
+
+    def _restart(self) -> None:
+        for system in self.systems:
+            for key in ("hang", "error_fraction"):
+                system.overrides.pop(key, None)
+            system.rebase(self.behaviour)
+        self._tokens.clear()
+        self._sessions.clear()
+        assert self.loop is not None
+        self.restarting_until = self.loop.time() + self.reset_seconds
+        for conn in list(self.connections):
+            conn.close()
 
     def _reset(self, req: Request, system: SimSystem,
                behaviour: Behaviour) -> Response:

@@ -349,6 +349,20 @@ class Simulator:
                 self._set_endpoint_behaviour_in_loop(target, cleaned)
         self._call(apply)
 
+    def set_bmc_reset_seconds(self, endpoint: int | str | None,
+                              seconds: float) -> None:
+        """Seconds an endpoint (index or address; every endpoint when
+        None) answers nothing after a ``Manager.Reset``."""
+        if seconds < 0:
+            raise ValueError("reset seconds must not be negative")
+
+        def apply() -> None:
+            targets = (self._endpoints if endpoint is None
+                       else [self._endpoint(endpoint)])
+            for target in targets:
+                target.reset_seconds = float(seconds)
+        self._call(apply)
+
     def set_max_concurrency(self, endpoint: int | str | None,
                             limit: int | None) -> None:
         """Cap in-flight requests of one endpoint (None: every endpoint);
@@ -441,6 +455,9 @@ class Simulator:
             "index": endpoint.index,
             "address": endpoint.address,
             "max_concurrency": endpoint.max_concurrency,
+            "bmc_reset_seconds": endpoint.reset_seconds,
+            "bmc_resets": endpoint.resets,
+            "restarting": endpoint.restarting(),
             "behaviour": endpoint.behaviour.to_dict(),
             "systems": [s.uuid for s in endpoint.systems],
             **endpoint.counters.to_dict(),
@@ -460,6 +477,7 @@ class Simulator:
                     total.status_counts.get(code, 0) + count)
             per_endpoint.append({"index": e.index, "address": e.address,
                                  "max_concurrency": e.max_concurrency,
+                                 "bmc_resets": e.resets,
                                  **c.to_dict()})
         started = self._started_at
         doc: dict[str, Any] = {

@@ -19,6 +19,9 @@ ROOT = "/redfish/v1"
 SYSTEMS = ROOT + "/Systems"
 SESSIONS = ROOT + "/SessionService/Sessions"
 MANAGER_ID = "BMC"
+MANAGER_RESET = f"{ROOT}/Managers/{MANAGER_ID}/Actions/Manager.Reset"
+#: Reset types the simulated BMC takes (it restarts either way).
+MANAGER_RESET_TYPES = ("GracefulRestart", "ForceRestart")
 
 RESET_TYPES = ("On", "ForceOff", "GracefulShutdown", "GracefulRestart",
                "ForceRestart", "PushPowerButton", "Nmi")
@@ -314,6 +317,10 @@ def manager(systems: Sequence[SimSystem]) -> dict[str, Any]:
         "FirmwareVersion": "1.0.0",
         "Status": {"State": "Enabled", "Health": "OK"},
         "Links": {"ManagerForServers": [_link(s.path) for s in systems]},
+        "Actions": {"#Manager.Reset": {
+            "target": MANAGER_RESET,
+            "ResetType@Redfish.AllowableValues": list(MANAGER_RESET_TYPES),
+        }},
     }
 
 

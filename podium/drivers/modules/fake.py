@@ -13,6 +13,10 @@ out-of-band change. ``driver_info`` steers behaviour:
     way a hung BMC does;
 ``fake_fail``
     a message: every call fails with it (a broken BMC);
+``fake_reset_fixes``
+    true: a BMC reset (``reset_bmc``) ends ``fake_hang`` and
+    ``fake_fail`` (a wedged BMC a restart cures); the reset is recorded
+    as ``fake_bmc_reset`` in ``driver_internal_info``;
 ``fake_bmc``
     a ``host:port`` naming the fake BMC, the key of its health record
     (nodes naming the same one share it); none by default;
@@ -38,6 +42,8 @@ _PROPERTIES = {
         'If true, every call hangs until its timeout. Optional.'),
     'fake_fail': base.DriverInfoProperty(
         'If set, every call fails with this message. Optional.'),
+    'fake_reset_fixes': base.DriverInfoProperty(
+        'If true, a BMC reset ends fake_hang and fake_fail. Optional.'),
     'fake_bmc': base.DriverInfoProperty(
         'host:port naming the fake BMC, for its health record. '
         'Optional.'),
@@ -50,6 +56,10 @@ _PROPERTIES = {
 def behave(task: base.Task) -> None:
     """Apply the delay, hang or failure ``driver_info`` asks for."""
     info = task.node.driver_info or {}
+    if strutils.bool_from_string(info.get('fake_reset_fixes', False)) \
+            and (task.node.driver_internal_info or {}).get('fake_bmc_reset'):
+        info = {key: value for key, value in info.items()
+                if key not in ('fake_hang', 'fake_fail')}
     if strutils.bool_from_string(info.get('fake_hang', False)):
         time.sleep(task.timeout)
         raise exceptions.BMCTimeout(timeout=task.timeout,
@@ -162,6 +172,10 @@ class FakeManagement(FakeBase, base.ManagementInterface):
         behave(task)
         store(task, fake_boot_device=device,
                fake_boot_persistent=bool(persistent))
+
+    def reset_bmc(self, task: base.Task) -> None:
+        """Record the reset; with ``fake_reset_fixes`` it cures the BMC."""
+        store(task, fake_bmc_reset=True)
 
     def get_boot_device(self, task: base.Task) -> dict[str, Any]:
         behave(task)

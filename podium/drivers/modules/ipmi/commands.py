@@ -48,6 +48,16 @@ def _send(command: Any, cmd: int, data: tuple[int, ...],
                                 data=data, bridge_request=bridge or ())
 
 
+NETFN_APP = 0x06
+CMD_COLD_RESET = 0x02
+
+
+def cold_reset(command: Any, bridge: dict[str, int] | None) -> None:
+    """``mc reset cold`` (IPMI 2.0 section 20.2): the BMC restarts."""
+    command.xraw_command(netfn=NETFN_APP, command=CMD_COLD_RESET,
+                         data=(), bridge_request=bridge or ())
+
+
 def get_power(command: Any, bridge: dict[str, int] | None) -> str:
     """``states.POWER_ON`` or ``POWER_OFF`` from Get Chassis Status."""
     response = _send(command, CMD_GET_CHASSIS_STATUS, (), bridge)

@@ -11,7 +11,7 @@ from typing import Any
 
 from podium.common import exceptions, states
 from podium.drivers import base
-from podium.drivers.modules.ipmi import client, commands, utils
+from podium.drivers.modules.ipmi import client, commands, reactor, utils
 
 
 class IPMIManagement(base.ManagementInterface):
@@ -39,6 +39,15 @@ class IPMIManagement(base.ManagementInterface):
         client.run(task, info, f'setting boot device {device}',
                    lambda cmd: commands.set_boot_device(
                        cmd, device, persistent, bridge, uefi))
+
+    def reset_bmc(self, task: base.Task) -> None:
+        """``mc reset cold`` through the IPMI reactor; the session is
+        dropped afterwards, since the restarted BMC no longer knows it."""
+        info = utils.parse(task.node)
+        bridge = info.bridge_request()
+        client.run(task, info, 'resetting the BMC (mc reset cold)',
+                   lambda cmd: commands.cold_reset(cmd, bridge))
+        reactor.REACTOR.drop_sessions(info.session_key())
 
     def get_boot_device(self, task: base.Task) -> dict[str, Any]:
         info = utils.parse(task.node)

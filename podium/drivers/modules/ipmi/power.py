@@ -55,6 +55,13 @@ class IPMIPower(base.PowerInterface):
     def open_sessions(self, endpoint: str) -> int | None:
         return reactor.REACTOR.sessions_at(endpoint)
 
+    def drop_session(self, node: base.NodeView) -> None:
+        try:
+            info = utils.parse(node)
+        except exceptions.Invalid:
+            return
+        reactor.REACTOR.drop_sessions(info.session_key())
+
     def set_power_state(self, task: base.Task, power_state: str,
                         timeout: float | None = None) -> None:
         if power_state not in _STEPS:

@@ -173,6 +173,24 @@ class Reactor:
         except TimeoutError:
             return 0
 
+    def drop_sessions(self, key: tuple[Any, ...],
+                      timeout: float = 5.0) -> None:
+        """Drop the session of the BMC with session ``key`` (on the
+        reactor thread): its next request logs in afresh. Nothing when
+        the reactor is stopped (it holds no session then)."""
+        if self._thread is None:
+            return
+
+        def drop() -> None:
+            bmc = self._bmcs.get(key)
+            if bmc is not None and not bmc.busy():
+                self._drop_session(bmc, 'dropped for BMC recovery')
+        try:
+            self.call_soon(drop, timeout)
+        except TimeoutError:
+            LOG.warning('The IPMI reactor did not drop a session within '
+                        '%s s', timeout)
+
     def clear(self, timeout: float = 10.0) -> None:
         """Log every session out, forget it and stop the thread.
 

@@ -17,7 +17,7 @@ from sushy import exceptions as sushy_exc
 
 from podium.common import exceptions, states
 from podium.drivers import base, steps
-from podium.drivers.modules.redfish import power_read, utils
+from podium.drivers.modules.redfish import connection, power_read, utils
 
 BOOT_DEVICE_MAP = {
     states.BOOT_DEVICE_PXE: sushy.BootSource.PXE,
@@ -62,6 +62,31 @@ class RedfishManagement(base.ManagementInterface):
         with power_read.connected(task, 'reading the boot devices') \
                 as (info, conn):
             return _supported(conn.root.get_system(conn.system_path(info)))
+
+    def reset_bmc(self, task: base.Task) -> None:
+        """``Manager.Reset`` (GracefulRestart when offered, else
+        ForceRestart) of the node's BMC. The manager is found in the
+        Managers collection without reading the system, which may be
+        what hangs; with several managers, the system's ManagedBy link
+        decides. The cached connection is dropped: its session does not
+        survive the restart."""
+        with power_read.connected(task, 'resetting the BMC') \
+                as (info, conn):
+            managers = conn.root.get_manager_collection().get_members()
+            if len(managers) != 1:
+                system = conn.root.get_system(conn.system_path(info))
+                managers = list(system.managers)[:1]
+            if not managers:
+                raise exceptions.DriverError(
+                    reason=f'the BMC at {info.address} lists no manager '
+                           f'to reset')
+            manager = managers[0]
+            allowed = manager.get_allowed_reset_manager_values()
+            reset = (sushy.ResetType.GRACEFUL_RESTART
+                     if sushy.ResetType.GRACEFUL_RESTART in allowed
+                     else sushy.ResetType.FORCE_RESTART)
+            manager.reset_manager(reset)
+        connection.CACHE.forget(info)
 
     def set_boot_device(self, task: base.Task, device: str,
                         persistent: bool = False) -> None:

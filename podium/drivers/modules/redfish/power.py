@@ -81,6 +81,13 @@ class RedfishPower(base.PowerInterface):
     def open_sessions(self, endpoint: str) -> int | None:
         return connection.CACHE.sessions_at(endpoint)
 
+    def drop_session(self, node: base.NodeView) -> None:
+        try:
+            info = utils.parse(node)
+        except exceptions.Invalid:
+            return
+        connection.CACHE.forget(info)
+
     def get_power_states(self, tasks: Sequence[base.Task]
                          ) -> dict[int, str | Exception]:
         return power_read.read_power_states(tasks)

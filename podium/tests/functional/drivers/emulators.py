@@ -236,9 +236,13 @@ class FakeIpmiBmcs(fixtures.Fixture):
 
     def state(self, index: int) -> tuple[str, str, bool]:
         """``(power, boot device, persistent)`` as the BMC holds them."""
-        power, bootdev, persistent = self._ask(
+        power, bootdev, persistent, _resets = self._ask(
             f'get {self.ports[index]}').split()
         return power, bootdev, persistent == 'True'
+
+    def resets(self, index: int) -> int:
+        """``mc reset cold`` commands the BMC took."""
+        return int(self._ask(f'get {self.ports[index]}').split()[3])
 
     def driver_info(self, index: int, port: int | None = None,
                     password: str = PASSWORD) -> dict[str, object]:

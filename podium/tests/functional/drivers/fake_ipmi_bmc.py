@@ -6,7 +6,7 @@ serves one :class:`FakeBmc` per port on 127.0.0.1, prints ``READY`` and
 then obeys one command per stdin line, answering one line:
 
 ``power PORT on|off``  change the power state out of band -> ``OK``
-``get PORT``           -> ``<power> <bootdev> <persistent>``
+``get PORT``           -> ``<power> <bootdev> <persistent> <resets>``
 ``mode PORT MODE``     how the BMC misbehaves from now on -> ``OK``
 
 Modes (what field BMCs do): ``ok``; ``hang``, every command after login
@@ -14,7 +14,9 @@ dropped (a wedged BMC controller); ``garbage``, chassis commands
 answered with an empty, malformed response; ``reset``, the session
 dropped on every chassis command, unanswered; ``reset-once``, the same
 for one command, then ``ok``; ``nocipher``, every RMCP+ open session
-request refused with "no cipher suite match".
+request refused with "no cipher suite match"; ``wedged``, chassis
+commands dropped until an ``mc reset cold``, which the BMC answers and
+counts (``resets``).
 
 A separate process keeps pyghmi's server, which shares pyghmi's global IO
 machinery, away from the client under test. The server stays stock where
@@ -51,7 +53,8 @@ from pyghmi.ipmi.private import session as ipmi_session
 from podium.drivers.modules.ipmi import pyghmi_compat
 from podium.simulator import pyghmi_fixes
 
-MODES = ('ok', 'hang', 'garbage', 'reset', 'reset-once', 'nocipher')
+MODES = ('ok', 'hang', 'garbage', 'reset', 'reset-once', 'nocipher',
+         'wedged')
 _NETFN_CHASSIS = 0
 # RMCP+ open session request/response payload types, and the status
 # "no cipher suite match with proposed security algorithms".
@@ -86,12 +89,13 @@ class FakeBmc(pyghmi_bmc.Bmc):
         self.persistent = False
         self.uefi = False
         self.mode = 'ok'
+        self.resets = 0
 
     def handle_raw_request(self, request: dict[str, Any],
                            session: Any) -> None:
         mode = self.mode
         chassis = request['netfn'] == _NETFN_CHASSIS
-        if mode == 'hang':
+        if mode == 'hang' or (mode == 'wedged' and chassis):
             return
         if chassis and mode in ('reset', 'reset-once'):
             if mode == 'reset-once':
@@ -122,6 +126,13 @@ class FakeBmc(pyghmi_bmc.Bmc):
                           self.serversocket, data[16:], self.uuid, bmc=self)
             return
         super().sessionless_data(data, sockaddr)
+
+    def cold_reset(self) -> int:
+        """``mc reset cold``: counted; it cures a wedged BMC."""
+        self.resets += 1
+        if self.mode == 'wedged':
+            self.mode = 'ok'
+        return 0
 
     def get_power_state(self) -> str:
         return self.power
@@ -182,7 +193,8 @@ def _serve_stdin(bmcs: dict[int, FakeBmc]) -> None:
             answer = 'OK'
         elif len(words) == 2 and words[0] == 'get':
             bmc = bmcs[int(words[1])]
-            answer = f'{bmc.power} {bmc.bootdev} {bmc.persistent}'
+            answer = (f'{bmc.power} {bmc.bootdev} {bmc.persistent} '
+                      f'{bmc.resets}')
         else:
             answer = f'ERROR unknown command {line.strip()!r}'
         print(answer, flush=True)

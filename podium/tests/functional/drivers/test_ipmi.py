@@ -69,6 +69,29 @@ class IPMIFakeBmcTestCase(base.TestCase):
         self.assertEqual(first, reactor.REACTOR.call_soon(session_ids, 5))
         self.assertEqual(1, len(first))
 
+    def test_reset_bmc_and_drop_session(self) -> None:
+        mgmt = management.IPMIManagement()
+        self.power.get_power_state(self.task(2))
+
+        def sessions() -> list[int]:
+            return [id(bmc.session) for bmc in reactor.REACTOR._bmcs.values()
+                    if bmc.session is not None]
+        before = reactor.REACTOR.call_soon(sessions, 5)
+        self.assertEqual(1, len(before))
+        self.assertEqual(1, self.power.open_sessions(
+            self.power.bmc_endpoint(self.task(2).node) or ''))
+        self.power.drop_session(self.task(2).node)
+        self.assertEqual([], reactor.REACTOR.call_soon(sessions, 5))
+        self.bmcs.set_mode(2, 'wedged')
+        self.assertRaises(exceptions.BMCTimeout, self.power.get_power_state,
+                          self.task(2, timeout=2.0))
+        # The reset goes through the reactor like any command, logs in
+        # afresh and cures the wedged BMC.
+        mgmt.reset_bmc(self.task(2))
+        self.assertEqual(1, self.bmcs.resets(2))
+        self.assertEqual(states.POWER_OFF,
+                         self.power.get_power_state(self.task(2)))
+
     def test_boot_device(self) -> None:
         mgmt = management.IPMIManagement()
         task = self.task(1)

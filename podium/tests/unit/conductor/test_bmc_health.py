@@ -198,18 +198,25 @@ class TestLanes(utils.ConductorTestCase):
         release = threading.Event()
         order: list[str] = []
 
+        started_after_release: list[bool] = []
+
         def step(item: str) -> str:
             if item in ('hung', 'probe'):
                 release.wait(5)
+            if item == 'ok1':
+                started_after_release.append(release.is_set())
             return item
 
         def on_result(item: str, result: Any, error: Any) -> None:
             order.append(item)
 
-        threading.Timer(0.5, release.set).start()
+        timer = threading.Timer(1.0, release.set)
+        timer.start()
+        self.addCleanup(timer.cancel)
         pool.fan_out_lanes(step, [
             pool_mod.Lane(['hung', 'ok1'], 1, 10.0,
                           demote_after=0.05, overflow=1),
             pool_mod.Lane(['probe'], 1, 10.0)], on_result)
         # 'ok1' waited for a slot of its own lane: nothing to move to.
-        self.assertEqual('ok1', order[-1])
+        self.assertEqual([True], started_after_release)
+        self.assertEqual({'hung', 'ok1', 'probe'}, set(order))

@@ -527,8 +527,10 @@ class TestHungBMCsBeyondWorkers(SyncTestCase):
 
     def setUp(self) -> None:
         super().setUp()
+        # Healthy reads are instant; the margins below are seconds, so
+        # the ordering holds on a loaded machine.
         self.config(power_state_read_timeout=2.0, sync_power_state_workers=2,
-                    bmc_probe_workers=2, bmc_probe_timeout=0.5,
+                    bmc_probe_workers=2, bmc_probe_timeout=1.5,
                     group='conductor')
         # Hung nodes first: the worst order for the healthy ones.
         self.hung = [self.create_node(
@@ -567,17 +569,20 @@ class TestHungBMCsBeyondWorkers(SyncTestCase):
         # Every healthy node was read before the first hung BMC's probe
         # gave up, though the probes outnumber the sync workers 3 to 1.
         self.assertLess(max(self.ends('ok')), min(self.ends('hung')))
-        self.assertEqual({0.5}, {round(timeout, 1) for name, _, _, timeout
+        self.assertEqual({1.5}, {round(timeout, 1) for name, _, _, timeout
                                  in self.reads if name.startswith('hung')})
 
     def test_first_cycle_slow_reads_leave_the_sync_workers(self) -> None:
-        self.config(bmc_probe_workers=self.HUNG, group='conductor')
+        # Healthy reads start once the hung ones moved off (3 x 0.5 s)
+        # and end long before the first hung read times out (4 s).
+        self.config(bmc_probe_workers=self.HUNG, bmc_probe_timeout=0.5,
+                    power_state_read_timeout=4.0, group='conductor')
         self.run_sync()
         # The hung reads still got the full read timeout (nothing was
         # known of their BMCs), but moved to the probe budget after
         # bmc_probe_timeout: the healthy reads did not wait for them.
         self.assertLess(max(self.ends('ok')), min(self.ends('hung')))
-        self.assertEqual({2.0}, {round(timeout, 1) for name, _, _, timeout
+        self.assertEqual({4.0}, {round(timeout, 1) for name, _, _, timeout
                                  in self.reads if name.startswith('hung')})
 
     def test_siblings_of_a_suspect_bmc_share_its_probe(self) -> None:
@@ -596,7 +601,8 @@ class TestHungBMCsBeyondWorkers(SyncTestCase):
                           self.node(node).last_error)
 
     def test_probes_per_cycle_bounded(self) -> None:
-        self.config(sync_power_state_interval=1, group='conductor')
+        self.config(sync_power_state_interval=1, bmc_probe_timeout=0.5,
+                    group='conductor')
         self.run_sync()
         self.reads.clear()
         stats = self.run_sync()

@@ -466,3 +466,60 @@ class FleetTest(unittest.TestCase):
             port = sim.endpoints[0].port
             clash = Simulator(base_port=port)
             self.assertRaises(OSError, clash.start)
+
+
+class ManagerResetTest(unittest.TestCase):
+    """``Manager.Reset``: the BMC restarts, answers nothing for a set
+    time, loses its sessions and its systems' injected faults."""
+
+    def setUp(self):
+        self.sim = Simulator(endpoints=1, systems_per_endpoint=2,
+                             seed=11).start()
+        self.addCleanup(self.sim.stop)
+        self.info = self.sim.systems[0]
+        self.sim.set_bmc_reset_seconds(0, 3.0)
+
+    def url(self, path):
+        return self.info.address + path
+
+    def test_restart(self):
+        http = requests.Session()
+        self.addCleanup(http.close)
+        reply = http.post(self.url("/redfish/v1/SessionService/Sessions"),
+                          json={"UserName": "admin",
+                                "Password": "password"}, timeout=5)
+        token = reply.headers["X-Auth-Token"]
+        http.headers["X-Auth-Token"] = token
+        manager = http.get(self.url("/redfish/v1/Managers/BMC"),
+                           timeout=5).json()
+        action = manager["Actions"]["#Manager.Reset"]
+        self.assertIn("GracefulRestart",
+                      action["ResetType@Redfish.AllowableValues"])
+        self.sim.set_system_behaviour(0, hang=True)
+        self.assertRaises(requests.exceptions.Timeout, http.get,
+                          self.url(self.info.system_id), timeout=0.3)
+        self.assertEqual(400, http.post(
+            self.url(action["target"]), json={"ResetType": "On"},
+            timeout=5).status_code)
+        self.assertEqual(204, http.post(
+            self.url(action["target"]),
+            json={"ResetType": "GracefulRestart"}, timeout=5).status_code)
+        # Restarting: the connection drops unanswered.
+        self.assertRaises(requests.exceptions.ConnectionError,
+                          requests.get, self.url("/redfish/v1"), timeout=5)
+        self.assertEqual(1, self.sim.stats()["endpoints"][0]["bmc_resets"])
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                requests.get(self.url("/redfish/v1"), timeout=5)
+                break
+            except requests.exceptions.ConnectionError:
+                self.assertLess(time.monotonic(), deadline)
+                time.sleep(0.2)
+        # The session died with the restart; the hang is cured.
+        self.assertEqual(401, requests.get(
+            self.url(self.info.system_id), timeout=5,
+            headers={"X-Auth-Token": token}).status_code)
+        self.assertEqual(200, requests.get(
+            self.url(self.info.system_id), timeout=5,
+            auth=("admin", "password")).status_code)
