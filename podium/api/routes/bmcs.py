@@ -8,12 +8,17 @@ worst first. A conductor that does not answer is named in
 ``unreachable_conductors`` rather than failing the whole list.
 
 A single node's ``GET /v1/nodes/{node}`` (without ``fields``) carries
-``bmc_health``: the record of its BMC, asked of the conductor that owns
-the node, or null when there is none (no request yet, a driver without
-a BMC endpoint, a conductor that does not answer). Stock clients ignore
-fields they do not know.
+``bmc_health``: the record of its BMC, as the conductor that owns the
+node kept it, or null when there is none (no request yet, a driver
+without a BMC endpoint, a conductor that does not answer). Stock clients
+ignore fields they do not know. Node show is the call clients poll
+(``--wait``), so it never costs an RPC of its own: each API process asks
+a conductor for all its records at most once per :data:`CACHE_SECONDS`
+(records change once per sync cycle anyway) and serves shows from that.
 """
 
+import threading
+import time
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -79,22 +84,82 @@ def list_bmcs(request: Request,
                                    'unreachable_conductors': unreachable})
 
 
+#: How long an API process serves a conductor's records before asking
+#: again (also how long it waits before asking one that did not answer).
+CACHE_SECONDS = 5.0
+
+
+class _ConductorRecords:
+    """The BMC health records one conductor gave this API process."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.by_endpoint: dict[str, dict[str, Any]] = {}
+        self.fetched_at: float | None = None
+
+
+class HealthCache:
+    """Per-conductor BMC health records, fetched at most once per
+    :data:`CACHE_SECONDS` each; a fetch in progress never makes another
+    request wait while older records exist."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._hosts: dict[str, _ConductorRecords] = {}
+
+    def record(self, request: Request, host: str,
+               endpoint: str) -> dict[str, Any] | None:
+        with self._lock:
+            entry = self._hosts.setdefault(host, _ConductorRecords())
+        now = time.monotonic()
+        fresh = (entry.fetched_at is not None
+                 and now - entry.fetched_at < CACHE_SECONDS)
+        if not fresh and entry.lock.acquire(
+                blocking=entry.fetched_at is None):
+            try:
+                if entry.fetched_at is None or \
+                        time.monotonic() - entry.fetched_at >= CACHE_SECONDS:
+                    entry.by_endpoint = self._fetch(request, host)
+                    entry.fetched_at = time.monotonic()
+            finally:
+                entry.lock.release()
+        return entry.by_endpoint.get(endpoint)
+
+    @staticmethod
+    def _fetch(request: Request, host: str) -> dict[str, dict[str, Any]]:
+        try:
+            if not db_api.is_alive(db_api.get_conductor(host),
+                                   CONF.conductor.heartbeat_timeout):
+                return {}  # not worth an RPC timeout
+            records = request.app.state.rpcapi.get_bmc_health(
+                _context(request), host)
+        except exceptions.PodiumException as exc:
+            LOG.debug('No BMC health from conductor %s: %s', host, exc)
+            return {}
+        return {record['endpoint']: dict(record, conductor=host)
+                for record in records}
+
+
+_cache = HealthCache()
+
+
 def node_bmc_health(request: Request, node: Any) -> dict[str, Any] | None:
-    """The health record of ``node``'s BMC, from the conductor owning
-    the node; None when there is none or it cannot be had now."""
+    """The health record of ``node``'s BMC, as the conductor owning the
+    node kept it at most :data:`CACHE_SECONDS` ago; None when there is
+    none or it cannot be had now."""
     try:
         endpoint = driver_factory.get_registry().for_node(
             node).power.bmc_endpoint(node)
         if endpoint is None:
             return None
-        rpcapi = request.app.state.rpcapi
-        host = rpcapi.get_topic_for(node)
-        if not db_api.is_alive(db_api.get_conductor(host),
-                               CONF.conductor.heartbeat_timeout):
-            return None  # not worth an RPC timeout
-        records = rpcapi.get_bmc_health(_context(request), host,
-                                        [endpoint])
+        host = request.app.state.rpcapi.get_topic_for(node)
     except exceptions.PodiumException as exc:
         LOG.debug('No BMC health for node %s: %s', node.uuid, exc)
         return None
-    return dict(records[0], conductor=host) if records else None
+    return _cache.record(request, host, endpoint)
+
+
+def reset_cache() -> None:
+    """Forget every conductor's records (for tests)."""
+    global _cache
+    _cache = HealthCache()

@@ -1,7 +1,10 @@
 """BMC health in the API: ``GET /v1/podium/bmcs`` and the node field."""
 
+from unittest import mock
+
+from podium.api.routes import bmcs
 from podium.common import context as podium_context
-from podium.common import states
+from podium.common import exceptions, states
 from podium.db import api as db_api
 from podium.tests.unit.api import base
 
@@ -10,6 +13,8 @@ class TestBMCHealth(base.APITestCase):
 
     def setUp(self) -> None:
         super().setUp()
+        bmcs.reset_cache()
+        self.addCleanup(bmcs.reset_cache)
         self.node = self.create_node(name='n1', driver_info={
             'fake_bmc': 'bmc-1:623'})
         self.broken = self.create_node(name='n2', driver_info={
@@ -58,6 +63,7 @@ class TestBMCHealth(base.APITestCase):
         self.assertIsNone(self.client.get(
             f'/v1/nodes/{self.node["uuid"]}').json()['bmc_health'])
         self.sync()
+        bmcs.reset_cache()
         shown = self.client.get(f'/v1/nodes/{self.node["uuid"]}').json()
         self.assertEqual('bmc-1:623', shown['bmc_health']['endpoint'])
         self.assertEqual('test-conductor', shown['bmc_health']['conductor'])
@@ -72,3 +78,32 @@ class TestBMCHealth(base.APITestCase):
         # Lists stay as Ironic's.
         listed = self.client.get('/v1/nodes/detail').json()['nodes']
         self.assertNotIn('bmc_health', listed[0])
+
+    def test_node_show_asks_a_conductor_once_per_cache_period(self) -> None:
+        self.sync()
+        rpcapi = self.client.app.state.rpcapi
+        clock = mock.Mock(return_value=1000.0)
+        with mock.patch.object(bmcs.time, 'monotonic', clock), \
+                mock.patch.object(rpcapi, 'get_bmc_health',
+                                  wraps=rpcapi.get_bmc_health) as asked:
+            for _ in range(5):
+                shown = self.client.get(f'/v1/nodes/{self.node["uuid"]}')
+                self.assertEqual('bmc-1:623',
+                                 shown.json()['bmc_health']['endpoint'])
+            broken = self.client.get(f'/v1/nodes/{self.broken["uuid"]}')
+            self.assertTrue(broken.json()['bmc_health']['suspect'])
+            self.assertEqual(1, asked.call_count)
+            clock.return_value += bmcs.CACHE_SECONDS
+            self.client.get(f'/v1/nodes/{self.node["uuid"]}')
+            self.assertEqual(2, asked.call_count)
+
+    def test_unanswering_conductor_is_not_asked_on_every_show(self) -> None:
+        rpcapi = self.client.app.state.rpcapi
+        with mock.patch.object(
+                rpcapi, 'get_bmc_health',
+                side_effect=exceptions.ConductorUnreachable(
+                    host='test-conductor', reason='timed out')) as asked:
+            for _ in range(3):
+                self.assertIsNone(self.client.get(
+                    f'/v1/nodes/{self.node["uuid"]}').json()['bmc_health'])
+        self.assertEqual(1, asked.call_count)
