@@ -29,6 +29,7 @@ from podium.api.routes import (
     node_actions,
     nodes,
     ports,
+    ramdisk,
     root,
 )
 from podium.common import exceptions, hash_ring
@@ -65,7 +66,7 @@ def create_app() -> FastAPI:
     app.state.max_limit = CONF.api.max_limit
     app.state.public_endpoint = (CONF.api.public_endpoint or '').rstrip('/')
     for module in (root, nodes, node_actions, ports, history, bios, drivers,
-                   conductors, bmcs, metrics, dashboard):
+                   conductors, bmcs, metrics, dashboard, ramdisk):
         app.include_router(module.router)
     metrics.install_node_collector()
     errors.install(app)

@@ -30,6 +30,17 @@ REALM = 'Baremetal API'
 #: Paths answered without credentials: version discovery, as in Ironic.
 PUBLIC_PATHS = frozenset({'/', '/v1'})
 
+#: Installer call-backs, also without credentials as in Ironic (an
+#: installer has none; the heartbeat carries its agent token).
+CALLBACK_PATHS = frozenset({'/v1/lookup', '/v1/lookup/'})
+CALLBACK_PREFIX = '/v1/heartbeat/'
+
+
+def is_public(path: str) -> bool:
+    """Whether ``path`` is answered without credentials."""
+    return (path in PUBLIC_PATHS or path in CALLBACK_PATHS
+            or path.startswith(CALLBACK_PREFIX))
+
 #: Seconds a verified credential is trusted without bcrypt.
 CACHE_TTL = 300.0
 #: Verified credentials kept at most; the cache is cleared beyond this.
@@ -176,7 +187,7 @@ class BasicAuthMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive,
                        send: Send) -> None:
-        if scope['type'] != 'http' or scope['path'] in PUBLIC_PATHS:
+        if scope['type'] != 'http' or is_public(scope['path']):
             await self.app(scope, receive, send)
             return
         header = next((value for name, value in scope['headers']

@@ -28,6 +28,8 @@ ROUTES: dict[str, Version] = {
     '/v1/nodes/{node_ident}/states/secure_boot': (1, 76),
     '/v1/nodes/{node_ident}/history': (1, 78),
     '/v1/nodes/{node_ident}/history/{event}': (1, 78),
+    '/v1/lookup': (1, 22),
+    '/v1/heartbeat/{node_ident}': (1, 22),
 }
 
 _NODE_INTERFACES_1_31 = ('boot_interface', 'console_interface',

@@ -19,8 +19,8 @@ COLUMN_FIELDS = (
     'uuid', 'name', 'description', 'driver', 'properties', 'extra',
     'instance_uuid', 'resource_class', 'owner',
     'power_interface', 'management_interface', 'inspect_interface',
-    'bios_interface', 'boot_mode', 'secure_boot', 'power_state',
-    'target_power_state', 'provision_state',
+    'bios_interface', 'boot_interface', 'deploy_interface', 'boot_mode',
+    'secure_boot', 'power_state', 'target_power_state', 'provision_state',
     'target_provision_state', 'provision_updated_at',
     'inspection_started_at', 'inspection_finished_at', 'maintenance',
     'maintenance_reason', 'fault', 'reservation', 'conductor_group',
@@ -40,10 +40,8 @@ STEP_FIELDS = ('clean_step', 'deploy_step')
 #: a node that never used them; clients print them, so they are there.
 CONSTANT_FIELDS: dict[str, Any] = {
     'allocation_uuid': None, 'automated_clean': None,
-    'boot_interface': None,
     'chassis_uuid': None,
     'console_enabled': False, 'console_interface': None,
-    'deploy_interface': None,
     'disable_power_off': False, 'firmware_interface': None,
     'lessee': None, 'network_data': {}, 'network_interface': None,
     'parent_node': None, 'protected': False, 'protected_reason': None,

@@ -79,7 +79,7 @@ def apply_to_document(document: dict[str, Any],
 
 
 def resolve_interfaces(driver: str, requested: dict[str, str | None]
-                       ) -> dict[str, str]:
+                       ) -> dict[str, str | None]:
     """The interfaces a node of ``driver`` uses; an unknown or disabled
     driver is bad input here (HTTP 400), as in Ironic."""
     try:

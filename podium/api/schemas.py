@@ -67,6 +67,8 @@ class NodeFields(_Strict):
     management_interface: InterfaceName | None = None
     inspect_interface: InterfaceName | None = None
     bios_interface: InterfaceName | None = None
+    boot_interface: InterfaceName | None = None
+    deploy_interface: InterfaceName | None = None
 
 
 class NodeCreate(NodeFields):
@@ -159,3 +161,19 @@ class ProvisionRequest(_Strict):
 
     target: Annotated[str, Field(min_length=1, max_length=64)]
     clean_steps: list[dict[str, Any]] | None = None
+
+
+AgentField = Annotated[str, Field(max_length=4096)]
+
+
+class HeartbeatRequest(_Strict):
+    """``POST /v1/heartbeat/{node}``: Ironic's ramdisk heartbeat, as the
+    kickstart of Ironic's anaconda deploy sends it (``callback_url``
+    empty: the installer cannot be called back)."""
+
+    callback_url: Annotated[str, Field(max_length=2048)]
+    agent_version: AgentField | None = None
+    agent_token: AgentField | None = None
+    agent_verify_ca: AgentField | None = None
+    agent_status: Literal['start', 'end', 'error'] | None = None
+    agent_status_message: AgentField | None = None

@@ -93,6 +93,7 @@ _TRANSITIONS: tuple[tuple[str, str, str], ...] = (
     (s.DEPLOYING, 'wait', s.DEPLOYWAIT),
     (s.DEPLOYWAIT, 'resume', s.DEPLOYING),
     (s.DEPLOYWAIT, 'fail', s.DEPLOYFAIL),
+    (s.DEPLOYWAIT, 'abort', s.DEPLOYFAIL),
     (s.DEPLOYFAIL, 'rebuild', s.DEPLOYING),
     (s.DEPLOYFAIL, 'deploy', s.DEPLOYING),
     (s.ACTIVE, 'rebuild', s.DEPLOYING),

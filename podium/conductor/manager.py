@@ -19,6 +19,7 @@ from oslo_log import log
 from podium.common import context as podium_context
 from podium.common import exceptions, hash_ring, metrics, states
 from podium.conductor import (
+    callbacks,
     periodics,
     power_sync,
     provisioning,
@@ -366,6 +367,34 @@ class ConductorManager:
         """This conductor's BMC health records (RPC 1.2), of
         ``endpoints`` only when given, worst first."""
         return self.power_sync.health.snapshot(endpoints, sessions=True)
+
+    # Installer call-backs --------------------------------------------------
+
+    def get_node_with_token(self, context: podium_context.RequestContext,
+                            node_id: str) -> dict[str, Any]:
+        """A booting installer's lookup: its node's lookup fields and
+        agent token (see :mod:`podium.conductor.callbacks`).
+
+        :raises NodeNotFound: also when the node waits for no installer.
+        :raises NodeLocked:
+        """
+        with self._acquire(context, node_id, 'installer lookup') as task:
+            return callbacks.lookup(task)
+
+    def heartbeat(self, context: podium_context.RequestContext,
+                  node_id: str, agent_token: str | None,
+                  agent_status: str | None,
+                  agent_status_message: str | None) -> str:
+        """An installer's report (start, end, error) on its node's
+        deploy; returns the node's provision state afterwards.
+
+        :raises InvalidState: the node waits for no call-back.
+        :raises InvalidParameterValue: a wrong token or status.
+        :raises NodeNotFound, NodeLocked:
+        """
+        with self._acquire(context, node_id, 'installer heartbeat') as task:
+            return callbacks.heartbeat(task, agent_token, agent_status,
+                                       agent_status_message)
 
     def get_metrics(self, context: podium_context.RequestContext) -> str:
         """This process's Prometheus exposition (RPC 1.1), for the API's

@@ -22,7 +22,7 @@ from podium.conductor import pool as pool_mod
 from podium.conf import CONF
 from podium.db import api as db_api
 from podium.db import models
-from podium.drivers import base, driver_factory, steps
+from podium.drivers import base, steps
 
 LOG = log.getLogger(__name__)
 
@@ -52,10 +52,31 @@ def error_text(error: BaseException, node: Any = None) -> str:
     return masking.mask_error(error, secrets)
 
 
-def deploy_interface(node: Any) -> base.DeployInterface | None:
-    """The deploy interface of a node's hardware type, if it has one."""
-    hardware = driver_factory.get_registry().get_hardware_type(node.driver)
-    return hardware.deploy_interface()
+def deploy_interface(task: task_manager.TaskManager
+                     ) -> base.DeployInterface:
+    """The node's deploy interface.
+
+    :raises UnsupportedDriverExtension: its hardware type has none.
+    """
+    deploy = task.driver.deploy
+    if deploy is None:
+        raise exceptions.UnsupportedDriverExtension(
+            extension='Deploy', node=task.node.ident)
+    return deploy
+
+
+def without_agent_token(node: Any) -> dict[str, Any]:
+    """``driver_internal_info`` without the installer's call-back token
+    (:mod:`podium.conductor.callbacks`): a token is good for one deploy
+    only."""
+    return {key: value for key, value in
+            (node.driver_internal_info or {}).items()
+            if key not in AGENT_KEYS}
+
+
+#: ``driver_internal_info`` keys of one deploy's installer call-backs.
+AGENT_KEYS = frozenset({'agent_secret_token', 'agent_last_heartbeat',
+                        'agent_status', 'agent_status_message'})
 
 
 def transition(task: task_manager.TaskManager, event: str,
@@ -187,14 +208,22 @@ class Provisioner:
                 plan = self.automated_plan(task)
             return self._clean, (plan, event == 'clean'), {'last_error': None}
         if new == s.DEPLOYING:
-            deploy = deploy_interface(node)
-            if deploy is None:
-                raise exceptions.UnsupportedDriverExtension(
-                    extension='Deploy', node=node.ident)
+            deploy = deploy_interface(task)
             deploy.validate(node)
-            return self._deploy, (), {'last_error': None}
+            deploy.validate_deploy(node, node.instance_info or {})
+            return self._deploy, (), {
+                'last_error': None,
+                'driver_internal_info': without_agent_token(node)}
         if new == s.DELETING:
-            return self._tear_down, (), {'last_error': None}
+            return self._tear_down, (), {
+                'last_error': None,
+                'driver_internal_info': without_agent_token(node)}
+        if event == 'abort' and node.provision_state == s.DEPLOYWAIT:
+            return self._abort_deploy, (), {
+                'deploy_step': None,
+                'driver_internal_info': without_agent_token(node),
+                'last_error': 'Deploy aborted by request while waiting '
+                              'for the installer\'s call-back.'}
         if new == s.ADOPTING:
             task.driver.power.validate(node)
             return self._adopt, (), {'last_error': None}
@@ -282,21 +311,34 @@ class Provisioner:
 
     def _deploy(self, task: task_manager.TaskManager,
                 user: str | None) -> None:
-        deploy = deploy_interface(task.node)
         task.save(deploy_step=dict(_DEPLOY_STEP))
         try:
-            if deploy is None:
-                raise exceptions.UnsupportedDriverExtension(
-                    extension='Deploy', node=task.node.ident)
-            deploy.deploy(task)
+            outcome = deploy_interface(task).deploy(task)
         except Exception as exc:
             self._fail(task, user, 'deploy', exc, deploy_step=None)
             return
+        if outcome == s.DEPLOYWAIT:
+            # The worker ends here and the lock goes with it: the node
+            # waits for its installer's call-back holding neither.
+            transition(task, 'wait', user)
+            return
         transition(task, 'done', user, deploy_step=None)
+
+    def _abort_deploy(self, task: task_manager.TaskManager,
+                      user: str | None) -> None:
+        """Stop the installer of an aborted deploy (the node is already
+        ``deploy failed``); a failure is added to ``last_error``."""
+        try:
+            deploy_interface(task).abort(task)
+        except Exception as exc:
+            message = (f'{task.node.last_error} Stopping the installer '
+                       f'failed: {error_text(exc, task.node)}')
+            LOG.error('Node %s: %s', task.node.ident, message)
+            task.save(last_error=message)
 
     def _tear_down(self, task: task_manager.TaskManager,
                    user: str | None) -> None:
-        deploy = deploy_interface(task.node)
+        deploy = task.driver.deploy
         try:
             if deploy is not None:
                 deploy.tear_down(task)

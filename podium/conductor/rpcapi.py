@@ -23,8 +23,12 @@ from podium.db import api as db_api
 #: Version of the conductor RPC API. Bump the minor version for an
 #: additive change and pin the client when a server may be older.
 #: 1.1: get_metrics. 1.2: get_bmc_health. 1.3: set_boot_mode,
-#: set_secure_boot.
-RPC_API_VERSION = '1.3'
+#: set_secure_boot. 1.4: get_node_with_token, heartbeat (installer
+#: call-backs).
+RPC_API_VERSION = '1.4'
+
+#: The version installer call-backs are sent at.
+CALLBACK_CALL_VERSION = '1.4'
 
 #: The version node calls are sent at: every conductor since 1.0 takes
 #: them, so an API upgraded first still reaches older conductors.
@@ -36,7 +40,7 @@ RPC_METHODS = frozenset({
     'get_supported_boot_devices', 'set_maintenance',
     'validate_driver_interfaces', 'do_provisioning_action',
     'get_clean_steps', 'get_metrics', 'get_bmc_health', 'set_boot_mode',
-    'set_secure_boot',
+    'set_secure_boot', 'get_node_with_token', 'heartbeat',
 })
 
 _local_lock = threading.Lock()
@@ -276,3 +280,23 @@ class ConductorAPI:
                         node_id: str, topic: str | None = None
                         ) -> list[dict[str, Any]]:
         return list(self._call(context, 'get_clean_steps', node_id, topic))
+
+    def get_node_with_token(self, context: podium_context.RequestContext,
+                            node_id: str, topic: str | None = None
+                            ) -> dict[str, Any]:
+        """An installer's lookup of its node (RPC 1.4)."""
+        return dict(self._call(context, 'get_node_with_token', node_id,
+                               topic, version=CALLBACK_CALL_VERSION))
+
+    def heartbeat(self, context: podium_context.RequestContext,
+                  node_id: str, agent_token: str | None,
+                  agent_status: str | None,
+                  agent_status_message: str | None,
+                  topic: str | None = None) -> str:
+        """An installer's report on its node (RPC 1.4); returns the new
+        provision state."""
+        return str(self._call(
+            context, 'heartbeat', node_id, topic,
+            version=CALLBACK_CALL_VERSION, agent_token=agent_token,
+            agent_status=agent_status,
+            agent_status_message=agent_status_message))

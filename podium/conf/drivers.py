@@ -2,7 +2,8 @@
 
 from oslo_config import cfg
 
-INTERFACE_KINDS = ('power', 'management', 'inspect', 'bios')
+INTERFACE_KINDS = ('power', 'management', 'inspect', 'bios', 'boot',
+                   'deploy')
 
 opts = [
     cfg.ListOpt(
@@ -28,4 +29,16 @@ opts = [
         help='BIOS interfaces this conductor loads. no-bios (the '
              'interface of hardware without BIOS settings support) must '
              'stay enabled while a node or hardware type uses it.'),
+    cfg.ListOpt(
+        'enabled_boot_interfaces',
+        default=['fake', 'pxe'],
+        help='Boot interfaces this conductor loads: how a node boots '
+             'its deploy environment (pxe: a one-time network boot into '
+             'an external installer).'),
+    cfg.ListOpt(
+        'enabled_deploy_interfaces',
+        default=['fake', 'anaconda'],
+        help='Deploy interfaces this conductor loads (anaconda: an '
+             'external installer reports its progress with heartbeats, '
+             'as Ironic\'s anaconda deploy does).'),
 ]

@@ -33,7 +33,8 @@ NODE_FILTERS = ('maintenance', 'driver', 'provision_state',
 SYNC_COLUMNS = ('id', 'uuid', 'name', 'driver', 'driver_info',
                 'driver_internal_info', 'power_interface',
                 'management_interface', 'inspect_interface',
-                'bios_interface', 'boot_mode', 'secure_boot', 'power_state',
+                'bios_interface', 'boot_interface', 'deploy_interface',
+                'boot_mode', 'secure_boot', 'power_state',
                 'target_power_state', 'maintenance', 'fault', 'reservation',
                 'conductor_group', 'provision_state')
 

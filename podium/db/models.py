@@ -134,6 +134,8 @@ class Node(TimestampMixin, Base):
     #: last reported; None until read.
     boot_mode: Mapped[str | None] = mapped_column(String(16))
     secure_boot: Mapped[bool | None] = mapped_column(Boolean)
+    boot_interface: Mapped[str | None] = mapped_column(String(255))
+    deploy_interface: Mapped[str | None] = mapped_column(String(255))
     power_state: Mapped[str | None] = mapped_column(String(15))
     target_power_state: Mapped[str | None] = mapped_column(String(15))
     provision_state: Mapped[str] = mapped_column(String(15),

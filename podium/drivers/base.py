@@ -260,23 +260,61 @@ class InspectInterface(BaseInterface):
         (:mod:`podium.conductor.inspection`)."""
 
 
+class BootInterface(BaseInterface):
+    """How a node boots the deploy environment (Ironic's boot interface):
+    an installer over the network, a ramdisk from virtual media."""
+
+    interface_type = 'boot'
+
+    @abc.abstractmethod
+    def prepare_ramdisk(self, task: 'DriverTask') -> None:
+        """Make the node boot the deploy environment next time it starts
+        (once: the installed system boots from its disk afterwards)."""
+
+    @abc.abstractmethod
+    def clean_up_ramdisk(self, task: 'DriverTask') -> None:
+        """Undo :meth:`prepare_ramdisk`: no boot override is left."""
+
+
 class DeployInterface(BaseInterface):
     """Puts an instance on a node and takes it off again.
 
-    Not yet a pluggable kind: a hardware type offers at most one, through
-    :meth:`HardwareType.deploy_interface` (``fake-hardware``'s instant
-    fake deploy); the image-writing deploys come with their own kind.
+    :meth:`deploy` either finishes (the node becomes ``active``) or
+    returns ``states.DEPLOYWAIT``: the node then waits, holding no lock
+    and no thread, until :meth:`heartbeat` reports the outcome or
+    ``[conductor] deploy_callback_timeout`` fails it (Ironic's
+    convention).
     """
 
     interface_type = 'deploy'
 
-    @abc.abstractmethod
-    def deploy(self, task: Task) -> None:
-        """Deploy the node's instance; return when it is active."""
+    def validate_deploy(self, node: NodeView,
+                        instance_info: Mapping[str, Any]) -> None:
+        """Check that ``instance_info`` holds what a deploy needs.
+
+        :raises MissingParameterValue, InvalidParameterValue: naming the
+            key.
+        """
 
     @abc.abstractmethod
-    def tear_down(self, task: Task) -> None:
+    def deploy(self, task: 'DriverTask') -> str | None:
+        """Deploy the node's instance: None when it is active, or
+        ``states.DEPLOYWAIT`` when an installer will call back."""
+
+    @abc.abstractmethod
+    def tear_down(self, task: 'DriverTask') -> None:
         """Remove the instance; return when the node may be cleaned."""
+
+    def abort(self, task: 'DriverTask') -> None:
+        """Stop a deploy waiting for its call-back (the node is already
+        ``deploy failed``); the default does nothing."""
+
+
+class DriverTask(Task, Protocol):
+    """A task whose driver calls may use the node's other interfaces
+    (a deploy switches power and sets the boot device)."""
+
+    driver: Any
 
 
 class BiosInterface(BaseInterface):
@@ -355,7 +393,14 @@ INTERFACE_KINDS: dict[str, type[BaseInterface]] = {
     'management': ManagementInterface,
     'inspect': InspectInterface,
     'bios': BiosInterface,
+    'boot': BootInterface,
+    'deploy': DeployInterface,
 }
+
+#: Kinds a hardware type may lack altogether: its nodes then have None
+#: there and refuse the actions needing it (a type that cannot deploy
+#: can still adopt). Every other kind is required.
+OPTIONAL_KINDS = frozenset({'boot', 'deploy'})
 
 
 class HardwareType:
@@ -370,11 +415,8 @@ class HardwareType:
     supported_inspect_interfaces: ClassVar[Sequence[str]] = ()
     #: Optional kind: a type that names none gets ``no-bios``.
     supported_bios_interfaces: ClassVar[Sequence[str]] = ('no-bios',)
+    supported_boot_interfaces: ClassVar[Sequence[str]] = ()
+    supported_deploy_interfaces: ClassVar[Sequence[str]] = ()
 
     def supported_interfaces(self, kind: str) -> Sequence[str]:
         return tuple(getattr(self, f'supported_{kind}_interfaces'))
-
-    def deploy_interface(self) -> DeployInterface | None:
-        """The deploy interface of this type's nodes; None: they cannot
-        be deployed (only adopted)."""
-        return None

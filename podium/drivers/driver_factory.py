@@ -33,10 +33,16 @@ class NodeDriver:
     management: base.ManagementInterface
     inspect: base.InspectInterface
     bios: base.BiosInterface
+    boot: base.BootInterface | None = None
+    deploy: base.DeployInterface | None = None
 
     def interfaces(self) -> Iterator[tuple[str, base.BaseInterface]]:
+        """Every interface the node has (optional kinds it lacks are
+        left out)."""
         for kind in base.INTERFACE_KINDS:
-            yield kind, getattr(self, kind)
+            interface = getattr(self, kind)
+            if interface is not None:
+                yield kind, interface
 
 
 def _load(namespace: str, names: list[str], what: str) -> dict[str, Any]:
@@ -96,11 +102,21 @@ class DriverRegistry:
         return [name for name in hw_type.supported_interfaces(kind)
                 if name in self.interfaces[kind]]
 
-    def default_interface(self, hardware_type: str, kind: str) -> str:
+    def default_interface(self, hardware_type: str,
+                          kind: str) -> str | None:
+        """The first enabled interface the type supports; None for an
+        optional kind (:data:`base.OPTIONAL_KINDS`) the type supports
+        none of.
+
+        :raises ConfigInvalid: the type supports interfaces of ``kind``
+            but none of them is enabled.
+        """
         enabled = self.enabled_interfaces(hardware_type, kind)
         if not enabled:
             supported = self.get_hardware_type(
                 hardware_type).supported_interfaces(kind)
+            if kind in base.OPTIONAL_KINDS and not supported:
+                return None
             raise exceptions.ConfigInvalid(
                 reason=f'hardware type {hardware_type} supports no enabled '
                        f'{kind} interface (supported: '
@@ -115,7 +131,7 @@ class DriverRegistry:
 
     def resolve_interfaces(self, hardware_type: str,
                            requested: dict[str, str | None]
-                           ) -> dict[str, str]:
+                           ) -> dict[str, str | None]:
         """The interface names a node of ``hardware_type`` will use.
 
         :param requested: ``{kind: name or None}``; None picks the default.
@@ -124,7 +140,7 @@ class DriverRegistry:
             support or that is not enabled, naming both.
         """
         self.get_hardware_type(hardware_type)
-        result = {}
+        result: dict[str, str | None] = {}
         for kind in base.INTERFACE_KINDS:
             name = requested.get(kind)
             if name is None:
@@ -149,7 +165,7 @@ class DriverRegistry:
             return driver
         names = self.resolve_interfaces(node.driver, requested)
         chosen = {kind: self.interfaces[kind][name]
-                  for kind, name in names.items()}
+                  for kind, name in names.items() if name is not None}
         driver = NodeDriver(hardware_type=node.driver, **chosen)  # type: ignore[arg-type]
         with self._lock:
             self._node_drivers[key] = driver

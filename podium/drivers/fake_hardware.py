@@ -6,7 +6,6 @@ benchmarks and the demo use it to exercise the real code paths.
 """
 
 from podium.drivers import base
-from podium.drivers.modules import fake
 
 
 class FakeHardware(base.HardwareType):
@@ -14,9 +13,7 @@ class FakeHardware(base.HardwareType):
     supported_management_interfaces = ('fake',)
     supported_bios_interfaces = ('fake', 'no-bios')
     supported_inspect_interfaces = ('fake', 'no-inspect')
-
-    def deploy_interface(self) -> base.DeployInterface:
-        return _FAKE_DEPLOY
-
-
-_FAKE_DEPLOY = fake.FakeDeploy()
+    # As in Ironic, the real network-boot deploy works on fake hardware
+    # too (not by default): tests drive it without a BMC.
+    supported_boot_interfaces = ('fake', 'pxe')
+    supported_deploy_interfaces = ('fake', 'anaconda')

@@ -8,3 +8,5 @@ class RedfishHardware(base.HardwareType):
     supported_management_interfaces = ('redfish',)
     supported_bios_interfaces = ('redfish', 'no-bios')
     supported_inspect_interfaces = ('redfish', 'no-inspect')
+    supported_boot_interfaces = ('pxe',)
+    supported_deploy_interfaces = ('anaconda',)

@@ -1,4 +1,4 @@
-"""Fake power, management, inspect and deploy interfaces.
+"""Fake power, management, inspect, boot and deploy interfaces.
 
 State lives in ``driver_internal_info`` (``fake_power_state``,
 ``fake_boot_device``, ``fake_boot_persistent``, ``fake_boot_mode``,
@@ -244,12 +244,26 @@ class FakeInspect(FakeBase, base.InspectInterface):
                 'local_gb': 100, 'macs': _macs(task.node)}
 
 
+class FakeBoot(FakeBase, base.BootInterface):
+    """Records the one-time boot device a deploy asks for."""
+
+    def prepare_ramdisk(self, task: base.DriverTask) -> None:
+        behave(task)
+        store(task, fake_boot_device=states.BOOT_DEVICE_PXE,
+               fake_boot_persistent=False)
+
+    def clean_up_ramdisk(self, task: base.DriverTask) -> None:
+        behave(task)
+        store(task, fake_boot_device=states.BOOT_DEVICE_DISK,
+               fake_boot_persistent=True)
+
+
 class FakeDeploy(FakeBase, base.DeployInterface):
     """Deploys instantly: the node becomes ``active`` as it is (Ironic's
     ``fake`` deploy interface). ``fake_fail`` and friends apply."""
 
-    def deploy(self, task: base.Task) -> None:
+    def deploy(self, task: base.DriverTask) -> None:
         behave(task)
 
-    def tear_down(self, task: base.Task) -> None:
+    def tear_down(self, task: base.DriverTask) -> None:
         behave(task)

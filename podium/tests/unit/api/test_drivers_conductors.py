@@ -28,7 +28,9 @@ class TestDrivers(base.APITestCase):
         self.assertEqual('fake', driver['default_power_interface'])
         self.assertEqual(['fake', 'no-inspect'],
                          driver['enabled_inspect_interfaces'])
-        self.assertIsNone(driver['default_deploy_interface'])
+        self.assertEqual('fake', driver['default_deploy_interface'])
+        self.assertEqual(['fake', 'pxe'], driver['enabled_boot_interfaces'])
+        self.assertIsNone(driver['default_raid_interface'])
         self.assertEqual([], driver['enabled_raid_interfaces'])
 
     def test_types(self) -> None:

@@ -58,8 +58,11 @@ class TestCreate(base.APITestCase):
             ({'name': 'n'}, 'driver'),
             ({'driver': 'fake-hardware', 'colour': 'red'}, 'colour'),
             # An interface of a kind Podium does not have.
-            ({'driver': 'fake-hardware', 'boot_interface': 'pxe'},
-             'boot_interface'),
+            ({'driver': 'fake-hardware', 'raid_interface': 'fake'},
+             'raid_interface'),
+            # An interface the hardware type does not support.
+            ({'driver': 'fake-hardware',
+              'deploy_interface': 'ramdisk'}, 'deploy interface ramdisk'),
             ({'driver': 'fake-hardware', 'driver_info': 'x'}, 'driver_info'),
             ({'driver': 'fake-hardware', 'name': 'a b'}, 'name'),
             ({'driver': 'fake-hardware',

@@ -73,8 +73,10 @@ class TestPatch(base.APITestCase):
              'Unknown attribute "colour" in patch path "/colour".'),
             # Interfaces of kinds Podium does not have (documented as
             # shown, never settable, on the limits page).
-            ({'op': 'replace', 'path': '/boot_interface', 'value': 'pxe'},
-             '"/boot_interface" is a read-only attribute'),
+            ({'op': 'replace', 'path': '/raid_interface', 'value': 'fake'},
+             '"/raid_interface" is a read-only attribute'),
+            ({'op': 'replace', 'path': '/boot_interface',
+              'value': 'redfish-virtual-media'}, 'boot interface'),
             ({'op': 'move', 'path': '/name', 'from': '/x'}, 'op'),
             ({'op': 'add', 'path': 'name', 'value': 'x'}, 'path'),
             ({'op': 'add', 'path': '/name'}, 'value'),

@@ -45,6 +45,9 @@ IRONIC = {
     (s.DEPLOYWAIT, 'resume'): s.DEPLOYING,
     (s.DEPLOYWAIT, 'fail'): s.DEPLOYFAIL,
     (s.DEPLOYWAIT, 'delete'): s.DELETING,
+    # Podium's addition: a deploy waiting for its installer may be
+    # aborted, as a clean or inspection waiting for its call-back may.
+    (s.DEPLOYWAIT, 'abort'): s.DEPLOYFAIL,
     (s.DEPLOYFAIL, 'rebuild'): s.DEPLOYING,
     (s.DEPLOYFAIL, 'deploy'): s.DEPLOYING,
     (s.DEPLOYFAIL, 'delete'): s.DELETING,

@@ -273,8 +273,8 @@ class TestValidateAndInspect(ManagerTestCase):
         self.assertFalse(result['power']['result'])
         self.assertIn('fake_delay', result['power']['reason'])
         self.assertNotIn('s3cret', str(result))
-        self.assertEqual({'power', 'management', 'inspect', 'bios'},
-                         set(result))
+        self.assertEqual({'power', 'management', 'inspect', 'bios', 'boot',
+                          'deploy'}, set(result))
 
     def test_inspect_merges_properties(self) -> None:
         db_api.update_node(self.node.id, {'properties': {'rack': 'r1',
