@@ -151,6 +151,13 @@ class NoFreeConductorWorker(TemporaryFailure):
               'conductor workers.'
 
 
+class ConcurrentActionLimit(TemporaryFailure):
+    # As Ironic, the limit itself is not told to the client.
+    msg_fmt = 'Unable to process request at this time. The concurrent ' \
+              'action limit for %(task_type)s has been reached. Please ' \
+              'contact your administrator and try again later.'
+
+
 class NoValidHost(TemporaryFailure):
     msg_fmt = 'No conductor is available to manage %(what)s.'
 

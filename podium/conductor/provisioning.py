@@ -17,7 +17,7 @@ from oslo_log import log
 
 from podium.common import exceptions, masking, provision
 from podium.common import states as s
-from podium.conductor import inspection, task_manager
+from podium.conductor import concurrency, inspection, task_manager
 from podium.conductor import pool as pool_mod
 from podium.conf import CONF
 from podium.db import api as db_api
@@ -157,6 +157,8 @@ class Provisioner:
         :raises InvalidCleanSteps: manual steps the node does not have.
         :raises NodeInMaintenance, InvalidParameterValue,
             MissingParameterValue, UnsupportedDriverExtension:
+        :raises ConcurrentActionLimit: too many nodes deploy or clean
+            already (:mod:`podium.conductor.concurrency`).
         """
         node = task.node
         current = node.provision_state
@@ -173,8 +175,9 @@ class Provisioner:
         work, args, values = self._prepare(task, event, new, clean_steps)
         previous = {'provision_state': current,
                     'target_provision_state': node.target_provision_state}
-        transition(task, event, user, manual_clean=target == 'clean',
-                   **values)
+        with concurrency.slot(current, new, node.conductor_group):
+            transition(task, event, user, manual_clean=target == 'clean',
+                       **values)
         if work is None:
             return
         task.set_spawn_error_hook(lambda _error: task.save(**previous))

@@ -1,6 +1,6 @@
 """Options of the ``[conductor]`` group: the pool, periodics and locks."""
 
-from oslo_config import cfg
+from oslo_config import cfg, types
 
 group = cfg.OptGroup('conductor', title='Conductor options')
 
@@ -236,7 +236,37 @@ opts = [
         default=1800, min=0,
         mutable=True,
         help='Seconds a node may stay in "deploying" or "wait call-back" '
-             'before it is failed into "deploy failed". 0 disables.'),
+             'before it is failed into "deploy failed", counted from its '
+             'installer\'s latest "start" call-back if there was one. 0 '
+             'disables.'),
+    cfg.IntOpt(
+        'max_concurrent_deploy',
+        default=250, min=1,
+        mutable=True,
+        help='Nodes that may be deploying ("deploying" or "wait '
+             'call-back") at once, across all conductors; a deploy or '
+             'rebuild beyond it is refused with HTTP 503 (Ironic\'s '
+             'option).'),
+    cfg.IntOpt(
+        'max_concurrent_clean',
+        default=50, min=1,
+        mutable=True,
+        help='Nodes that may be cleaning ("cleaning" or "clean wait") '
+             'at once because of provide or manual clean, across all '
+             'conductors; a request beyond it is refused with HTTP 503 '
+             '(Ironic\'s option). The cleaning that follows an undeploy '
+             'is not refused.'),
+    cfg.Opt(
+        'max_concurrent_deploy_by_group',
+        type=types.Dict(value_type=types.Integer(min=1)),
+        default={},
+        mutable=True,
+        help='Per conductor group, nodes of that group that may be '
+             'deploying at once, as group:limit pairs (for example '
+             '"rack-a:20,rack-b:50"); a group with its own installer '
+             'backend then never sees more than it can take. Groups not '
+             'listed are bound by max_concurrent_deploy only. The group '
+             '"" (nodes in no group) cannot be listed.'),
     cfg.IntOpt(
         'clean_callback_timeout',
         default=1800, min=0,
