@@ -76,6 +76,24 @@ def build_parser() -> argparse.ArgumentParser:
                          default="auto",
                          help="event loop; auto uses uvloop when installed "
                               "(it halves the cost of new connections)")
+    installer = redfish.add_argument_group(
+        "simulated installer", "a system powered on with a one-time PXE "
+        "or CD boot runs an installer that calls Podium back (lookup, "
+        "then heartbeat start and end or error), like a kickstart "
+        "pointed at Podium")
+    installer.add_argument("--installer-url", metavar="URL",
+                           help="the Podium API the installer calls back "
+                                "(loopback only); no installer without it")
+    installer.add_argument("--installer-boot-time", type=parse_latency,
+                           default="0", metavar="SPEC",
+                           help="seconds from power-on to the lookup "
+                                "(a latency spec, as --latency)")
+    installer.add_argument("--installer-install-time", type=parse_latency,
+                           default="0", metavar="SPEC",
+                           help="seconds from start to end or error")
+    installer.add_argument("--installer-failure-rate", type=float,
+                           default=0.0, metavar="FRACTION",
+                           help="share of installs that report an error")
     _add_common(redfish)
     ipmi = sub.add_parser("ipmi", help="pyghmi IPMI BMCs")
     ipmi.add_argument("--count", type=int, default=1)
@@ -113,6 +131,17 @@ def _announce(args: argparse.Namespace, listing: dict[str, Any]) -> None:
         _emit({**summary, **listing})
 
 
+def _installer(args: argparse.Namespace) -> Any:
+    if not args.installer_url:
+        return None
+    from podium.simulator.installer import InstallerConfig
+
+    return InstallerConfig(
+        args.installer_url, boot_time=args.installer_boot_time,
+        install_time=args.installer_install_time,
+        failure_rate=args.installer_failure_rate)
+
+
 async def _run_redfish(args: argparse.Namespace) -> dict[str, Any]:
     from podium.simulator.redfish import Simulator
 
@@ -122,7 +151,8 @@ async def _run_redfish(args: argparse.Namespace) -> dict[str, Any]:
         password=args.password, behaviour=_behaviour(args),
         max_concurrency=args.max_concurrency,
         hung_fraction=args.hung_fraction, power_state=args.power_state,
-        seed=args.seed, name_prefix=args.name_prefix)
+        seed=args.seed, name_prefix=args.name_prefix,
+        installer=_installer(args))
     await sim.start_async()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -497,7 +497,7 @@ def _finish_transition(system: SimSystem, target: str,
     system.pending = None
     system.set_power(target)
     if boots:
-        system.bios.boot()
+        system.boot()
 
 
 def _bios_route(req: Request, rest: str, system: SimSystem) -> Response:

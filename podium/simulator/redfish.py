@@ -35,6 +35,7 @@ from podium.simulator.behaviour import (
 )
 from podium.simulator.control import ControlApi
 from podium.simulator.endpoint import Endpoint
+from podium.simulator.installer import InstallerConfig, SimulatedInstaller
 from podium.simulator.state import (
     POWER_OFF,
     POWER_STATES,
@@ -113,6 +114,10 @@ class Simulator:
     :param seed: makes uuids, hung systems, latencies and errors
         reproducible.
     :param name_prefix: systems are named ``<prefix>-<index>``.
+    :param installer: run a simulated network installer that calls the
+        Podium API back when a system boots from PXE or CD (see
+        :mod:`podium.simulator.installer`); None: no installer, and a
+        system coming on leaves its boot override as it was.
     """
 
     def __init__(self, endpoints: int = 1, systems_per_endpoint: int = 1, *,
@@ -125,7 +130,8 @@ class Simulator:
                  hung_fraction: float = 0.0, power_state: str = POWER_OFF,
                  inventory: Inventory | None = None,
                  seed: int | None = None,
-                 name_prefix: str = "sim") -> None:
+                 name_prefix: str = "sim",
+                 installer: InstallerConfig | None = None) -> None:
         if addresses is None:
             if endpoints < 1:
                 raise ValueError("endpoints must be at least 1")
@@ -176,6 +182,12 @@ class Simulator:
         for system in self._rng.sample(self._systems, hung):
             system.overrides["hang"] = True
             system.rebase(behaviour)
+        self._installer: SimulatedInstaller | None = None
+        if installer is not None:
+            self._installer = SimulatedInstaller(
+                installer, random.Random(self._rng.getrandbits(64)))
+            for system in self._systems:
+                system.power_hook = self._installer.on_power
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
         self._thread: threading.Thread | None = None
@@ -207,6 +219,8 @@ class Simulator:
         """Stop listening, drop connections and pending power changes."""
         for system in self._systems:
             system.cancel_pending()
+        if self._installer is not None:
+            await self._installer.close()
         await asyncio.gather(*(e.stop() for e in self._endpoints))
 
     def start(self, use_uvloop: bool = False,
@@ -373,6 +387,36 @@ class Simulator:
             for target in targets:
                 self._set_max_concurrency_in_loop(target, limit)
         self._call(apply)
+
+    def set_installer_outcome(self, system: str | int | SystemInfo,
+                              outcome: str | None) -> None:
+        """Force what the installer of ``system`` reports: ``"end"``,
+        ``"error"`` or ``"silent"`` (never calls back after ``start``);
+        None: drawn with the failure rate again."""
+        if outcome not in (None, "end", "error", "silent"):
+            raise ValueError(f"unknown installer outcome {outcome!r}")
+        installer = self._require_installer()
+
+        def apply() -> None:
+            uuid = self._system(system).uuid
+            if outcome is None:
+                installer.plan.pop(uuid, None)
+            else:
+                installer.plan[uuid] = outcome
+        self._call(apply)
+
+    def installer_stats(self) -> dict[str, Any]:
+        """The installer's counters (started, succeeded, failed,
+        gave_up, stopped, silent), how many install now, and the latest
+        outcome of each system by UUID."""
+        installer = self._require_installer()
+        return self._call(lambda: {**installer.describe(),
+                                   "outcomes": dict(installer.outcomes)})
+
+    def _require_installer(self) -> SimulatedInstaller:
+        if self._installer is None:
+            raise RuntimeError("the simulator runs no installer")
+        return self._installer
 
     def stats(self, systems: bool = False) -> dict[str, Any]:
         """Counters of every endpoint and their totals, plus CPU used.

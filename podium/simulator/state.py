@@ -13,10 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 from podium.simulator.behaviour import Behaviour, apply_overrides
 from podium.simulator.bios import SimBios
+
+#: ``hook(system, powered_on, boot_target)``, see ``SimSystem.power_hook``.
+PowerHook = Callable[["SimSystem", bool, "str | None"], None]
 
 POWER_ON = "On"
 POWER_OFF = "Off"
@@ -60,7 +64,7 @@ class SimSystem:
     __slots__ = ("uuid", "name", "index", "endpoint", "macs", "inventory",
                  "power_state", "boot_target", "boot_enabled", "boot_mode",
                  "overrides", "behaviour", "requests", "doc", "pending",
-                 "bios")
+                 "bios", "power_hook")
 
     def __init__(self, uuid: str, name: str, index: int, endpoint: int,
                  inventory: Inventory, power_state: str,
@@ -85,6 +89,11 @@ class SimSystem:
         # out-of-band flip) can cancel it.
         self.pending: asyncio.TimerHandle | None = None
         self.bios = SimBios()
+        # Told when the system boots (with what it boots) and when it is
+        # switched off: the simulated installer. None: the simulator
+        # models the BMC only, and a one-time boot override stays as it
+        # was set.
+        self.power_hook: PowerHook | None = None
 
     @property
     def path(self) -> str:
@@ -96,8 +105,30 @@ class SimSystem:
         if state not in POWER_STATES:
             raise ValueError(f"power state must be one of {POWER_STATES}")
         self.cancel_pending()
+        was = self.power_state
         self.power_state = state
         self.doc = None
+        if self.power_hook is not None and state == POWER_OFF \
+                and was != POWER_OFF:
+            self.power_hook(self, False, None)
+
+    def boot(self) -> None:
+        """The system starts (powered on, or restarted): pending BIOS
+        settings take effect, and the power hook learns what it boots."""
+        self.bios.boot()
+        if self.power_hook is not None:
+            self.power_hook(self, True, self._boot_source())
+
+    def _boot_source(self) -> str | None:
+        """What a system coming on boots: the override target if one
+        is set (a one-time override is spent by the boot, as on a real
+        BMC); None for the normal boot order."""
+        if self.boot_enabled == "Disabled":
+            return None
+        target = self.boot_target
+        if self.boot_enabled == "Once":
+            self.boot_enabled = "Disabled"
+        return target
 
     def cancel_pending(self) -> None:
         """Forget a delayed power transition, if one is scheduled."""
