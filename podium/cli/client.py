@@ -223,3 +223,9 @@ def node_path(ident: str, *suffix: str) -> str:
     """``/v1/nodes/<ident>[/suffix...]`` with the identifier quoted."""
     return '/'.join(('/v1/nodes', urllib.parse.quote(ident, safe=''))
                     + suffix)
+
+
+def json_pointer(*parts: str) -> str:
+    """A JSON pointer (RFC 6901) with ``~`` and ``/`` escaped."""
+    return ''.join('/' + p.replace('~', '~0').replace('/', '~1')
+                   for p in parts)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from podium.cli.bulk import Action, Outcome
-from podium.cli.client import ApiClient, node_path
+from podium.cli.client import ApiClient, json_pointer, node_path
 from podium.cli.steps import Steps, backoff, busy_retries
 
 Note = Callable[[str], None]
@@ -39,14 +39,25 @@ _WAIT_FIELDS = ('provision_state,target_provision_state,last_error,'
 
 
 def provision(client: ApiClient, target: str, wait: bool, timeout: float,
-              clean_steps: list[dict[str, Any]] | None = None) -> Action:
-    """``PUT states/provision``; with ``wait`` also wait for the end."""
+              clean_steps: list[dict[str, Any]] | None = None,
+              instance_info: dict[str, Any] | None = None) -> Action:
+    """``PUT states/provision``; with ``wait`` also wait for the end.
+
+    :param instance_info: keys set in the node's ``instance_info`` (one
+        JSON patch) before the request.
+    """
     body: dict[str, Any] = {'target': target}
     if clean_steps is not None:
         body['clean_steps'] = clean_steps
     expected = TARGET_RESULT[target]
+    patch = [{'op': 'add', 'path': json_pointer('instance_info', key),
+              'value': value}
+             for key, value in (instance_info or {}).items()]
 
     def action(ident: str, note: Note) -> Steps[Outcome]:
+        if patch:
+            yield from busy_retries(lambda: client.request(
+                'PATCH', node_path(ident), body=patch))
         yield from busy_retries(lambda: client.request(
             'PUT', node_path(ident, 'states', 'provision'), body=body))
         if not wait or expected is None:

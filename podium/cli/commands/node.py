@@ -6,7 +6,7 @@ from typing import Any
 
 from podium.cli import actions, enroll, provision_actions
 from podium.cli.bulk import BulkRunner, any_failed, summary_columns
-from podium.cli.client import node_path
+from podium.cli.client import json_pointer, node_path
 from podium.cli.commands import common
 from podium.cli.context import Context
 from podium.cli.errors import CliError
@@ -354,12 +354,6 @@ def _register_unset(nodes: common.Subparsers) -> None:
     _add_dict_options(parser, 'KEY', 'remove')
 
 
-def _pointer(*parts: str) -> str:
-    """A JSON pointer (RFC 6901) with ``~`` and ``/`` escaped."""
-    return ''.join('/' + p.replace('~', '~0').replace('/', '~1')
-                   for p in parts)
-
-
 def _check_name(name: str | None) -> None:
     """Refuse a bad name before connecting, in the API's own words."""
     problem = names.name_problem(name) if name is not None else None
@@ -369,20 +363,21 @@ def _check_name(name: str | None) -> None:
 
 def _set(args: argparse.Namespace, ctx: Context) -> int:
     _check_name(args.name)
-    patch = [{'op': 'add', 'path': _pointer(f), 'value': getattr(args, f)}
+    patch = [{'op': 'add', 'path': json_pointer(f),
+              'value': getattr(args, f)}
              for f in _SETTABLE if getattr(args, f) is not None]
     for field, option, typed in _DICTS:
         values = parse_key_values(getattr(args, field), option, typed)
-        patch += [{'op': 'add', 'path': _pointer(field, k), 'value': v}
+        patch += [{'op': 'add', 'path': json_pointer(field, k), 'value': v}
                   for k, v in values.items()]
     return _patch(ctx, args.node, patch)
 
 
 def _unset(args: argparse.Namespace, ctx: Context) -> int:
-    patch = [{'op': 'remove', 'path': _pointer(f)}
+    patch = [{'op': 'remove', 'path': json_pointer(f)}
              for f in _SETTABLE if getattr(args, f, False)]
     for field, _, _ in _DICTS:
-        patch += [{'op': 'remove', 'path': _pointer(field, k)}
+        patch += [{'op': 'remove', 'path': json_pointer(field, k)}
                   for k in getattr(args, field)]
     return _patch(ctx, args.node, patch)
 

@@ -16,6 +16,7 @@ from podium.cli.commands import common
 from podium.cli.context import Context
 from podium.cli.errors import CliError
 from podium.cli.output import columns
+from podium.cli.values import parse_key_values
 
 _HOSTS = 'node-1 node-2'
 
@@ -30,7 +31,8 @@ COMMANDS = {
     'deploy': ('active', 'deploy available nodes'),
     'rebuild': ('rebuild', 'deploy active nodes again'),
     'undeploy': ('deleted', 'tear down deployed nodes and clean them'),
-    'abort': ('abort', 'abort a cleaning or inspection that waits'),
+    'abort': ('abort', 'abort a deploy, cleaning or inspection that '
+                       'waits for its call-back'),
     'adopt': ('adopt', 'take over manageable nodes deployed by other '
                        'means'),
 }
@@ -46,9 +48,19 @@ def register(nodes: common.Subparsers) -> None:
                 "'[{\"interface\": \"power\", \"step\": \"power_off\"}]'",
                 'podium node clean --host-list rack-7.txt --clean-steps '
                 'steps.json']
+        if name in ('deploy', 'rebuild'):
+            examples.append(f'podium node {name} node-1 --instance-info '
+                            f'kickstart=rhel9.ks --wait')
         parser = common.add_command(nodes, name, summary, examples,
                                     _provision)
         parser.set_defaults(provision_target=target)
+        if name in ('deploy', 'rebuild'):
+            parser.add_argument(
+                '--instance-info', action='append', default=[],
+                metavar='KEY=VALUE',
+                help='set this instance_info key on each node before '
+                     'the request (repeatable; values typed as for '
+                     '"node set --property")')
         if name == 'clean':
             parser.add_argument(
                 '--clean-steps', required=True, metavar='STEPS',
@@ -86,8 +98,11 @@ def _provision(args: argparse.Namespace, ctx: Context) -> int:
     steps = None
     if getattr(args, 'clean_steps', None) is not None:
         steps = load_clean_steps(args.clean_steps)
+    instance_info = parse_key_values(getattr(args, 'instance_info', ()),
+                                     '--instance-info', typed=True)
     wait = getattr(args, 'wait', False)
     action = provision_actions.provision(
-        ctx.client, target, wait, getattr(args, 'timeout', 0.0), steps)
+        ctx.client, target, wait, getattr(args, 'timeout', 0.0), steps,
+        instance_info=instance_info)
     extra = columns(('Provision State', 'provision_state')) if wait else ()
     return common.run_bulk(ctx, args, target, action, extra)

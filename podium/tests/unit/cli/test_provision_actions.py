@@ -38,6 +38,20 @@ class ProvisionActionTest(base.TestCase):
             client, 'manage', wait=True, timeout=10)('n1', note))
         self.assertEqual((False, 'bad BMC'), (outcome.ok, outcome.reason))
 
+    def test_instance_info_patched_first(self) -> None:
+        client = ScriptedClient(None, None, _node('active'))
+        _delays, outcome = finish(provision_actions.provision(
+            client, 'active', wait=True, timeout=10,
+            instance_info={'kickstart': 'rhel9.ks', 'a/b': 2})('n1', note))
+        self.assertTrue(outcome.ok)
+        self.assertEqual(('PATCH', '/v1/nodes/n1', {'body': [
+            {'op': 'add', 'path': '/instance_info/kickstart',
+             'value': 'rhel9.ks'},
+            {'op': 'add', 'path': '/instance_info/a~1b', 'value': 2}]}),
+            client.sent[0])
+        self.assertEqual(('PUT', '/v1/nodes/n1/states/provision',
+                          {'body': {'target': 'active'}}), client.sent[1])
+
     def test_clean_steps_sent(self) -> None:
         steps = [{'interface': 'power', 'step': 'power_off'}]
         client = ScriptedClient(None)
