@@ -1,0 +1,189 @@
+"""Network-boot deploys of a small fleet, end to end.
+
+``podium serve`` with the real ``redfish`` power and management
+interfaces and the ``anaconda`` deploy over ``pxe`` boot, against
+Podium's Redfish simulator running its simulated installer (which calls
+the API back like a kickstart would). Five nodes are enrolled, managed
+and provided through the API, then deployed with ``podium node deploy
+--wait``: three installers succeed, one reports an error and one never
+reports after ``start`` (a hung install), which ``[conductor]
+deploy_callback_timeout`` fails. The CLI must show each outcome and exit
+1; the nodes' states, last_error and history must say the same; an
+undeploy then takes the deployed nodes back to ``available`` with their
+boot override cleared and power off. Everything is bounded: the
+installer's times are under two seconds, the timeout is seconds.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from typing import Any
+
+import fixtures
+import requests
+
+from podium.simulator import Simulator, Uniform
+from podium.simulator.installer import InstallerConfig
+from podium.tests import base
+from podium.tests.functional import fixtures as podium_fixtures
+
+NODES = 5
+ERROR_NODE, SILENT_NODE = 3, 4
+CALLBACK_TIMEOUT = 8
+CLI_TIMEOUT = 120
+LATEST = {'X-OpenStack-Ironic-API-Version': 'latest'}
+CONFIG = {
+    'DEFAULT': {
+        'enabled_hardware_types': 'redfish',
+        'enabled_power_interfaces': 'redfish',
+        'enabled_management_interfaces': 'redfish',
+        'enabled_inspect_interfaces': 'redfish,no-inspect',
+        'enabled_boot_interfaces': 'pxe',
+        'enabled_deploy_interfaces': 'anaconda',
+    },
+    'conductor': {
+        'deploy_callback_timeout': CALLBACK_TIMEOUT,
+        'check_provision_state_interval': 1,
+        'sync_power_state_interval': 0,
+        'action_timeout': 30,
+    },
+    'redfish': {'power_state_poll_interval': 0.2, 'request_timeout': 5},
+}
+
+
+class TestDeployFleet(base.TestCase):
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.podium = self.useFixture(podium_fixtures.AllInOne(CONFIG))
+        self.sim = Simulator(
+            systems_per_endpoint=NODES, seed=12, name_prefix='fleet',
+            installer=InstallerConfig(
+                self.podium.url, boot_time=Uniform(0.2, 1.0),
+                install_time=Uniform(0.3, 1.0), lookup_interval=0.2))
+        self.sim.start()
+        self.addCleanup(self.sim.stop)
+        self.sim.set_installer_outcome(ERROR_NODE, 'error')
+        self.sim.set_installer_outcome(SILENT_NODE, 'silent')
+        self.useFixture(podium_fixtures.ClientEnvironment())
+        self.names = [f'fleet-{index}' for index in range(NODES)]
+        for index, info in enumerate(self.sim.systems):
+            self.request('POST', '/v1/nodes', 201, json={
+                'name': self.names[index], 'driver': 'redfish',
+                'driver_info': {'redfish_address': info.address,
+                                'redfish_system_id': info.system_id,
+                                'redfish_username': info.username,
+                                'redfish_password': info.password}})
+            self.request('POST', '/v1/ports', 201, json={
+                'node_uuid': self.node(self.names[index])['uuid'],
+                'address': info.macs[0]})
+        for target, state in (('manage', 'manageable'),
+                              ('provide', 'available')):
+            for name in self.names:
+                self.request('PUT', f'/v1/nodes/{name}/states/provision',
+                             202, json={'target': target})
+            for name in self.names:
+                self.wait_state(name, state)
+
+    def request(self, method: str, path: str, status: int,
+                **kwargs: Any) -> Any:
+        response = requests.request(method, self.podium.url + path,
+                                    headers=LATEST, timeout=30, **kwargs)
+        self.assertEqual(status, response.status_code, response.text)
+        return response.json() if response.content else None
+
+    def node(self, name: str) -> dict[str, Any]:
+        return dict(self.request('GET', f'/v1/nodes/{name}', 200))
+
+    def wait_state(self, name: str, state: str,
+                   timeout: float = 60.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            node = self.node(name)
+            if node['provision_state'] == state and \
+                    node['reservation'] is None and \
+                    not node['target_provision_state']:
+                return node
+            if time.monotonic() > deadline:
+                self.fail(f'{name} did not reach {state}: {node}\n'
+                          f'{self.podium.process.log_tail()}')
+            time.sleep(0.2)
+
+    def cli(self, *args: str) -> tuple[int, str, str]:
+        environ = dict(os.environ, PODIUM_URL=self.podium.url)
+        result = subprocess.run(
+            [sys.executable, '-m', 'podium.cli', *args], env=environ,
+            capture_output=True, text=True, timeout=CLI_TIMEOUT,
+            check=False)
+        self.assertNotIn('Traceback', result.stderr, result.stderr)
+        return result.returncode, result.stdout, result.stderr
+
+    def test_deploy_fleet_with_failures(self) -> None:
+        host_list = os.path.join(
+            self.useFixture(fixtures.TempDir()).path, 'hosts.txt')
+        with open(host_list, 'w', encoding='utf-8') as handle:
+            handle.write('\n'.join(self.names) + '\n')
+        started = time.monotonic()
+        status, out, err = self.cli(
+            'node', 'deploy', '--host-list', host_list, '--wait',
+            '--timeout', '90', '--instance-info', 'kickstart=fleet.ks',
+            '-f', 'json')
+        elapsed = time.monotonic() - started
+        self.assertEqual(1, status, f'{out}\n{err}')
+        rows = {row['Host']: row for row in json.loads(out)}
+        self.assertEqual(set(self.names), set(rows))
+        for index, name in enumerate(self.names):
+            row = rows[name]
+            if index in (ERROR_NODE, SILENT_NODE):
+                self.assertEqual('FAILED', row['Result'], row)
+                self.assertEqual('deploy failed', row['Provision State'])
+            else:
+                self.assertEqual('SUCCESSFUL', row['Result'], row)
+                self.assertEqual('active', row['Provision State'])
+        self.assertIn('the installer reported an error: Simulated '
+                      'installation failed', rows[self.names[ERROR_NODE]][
+                          'Reason'])
+        self.assertIn('Timeout reached while wait call-back',
+                      rows[self.names[SILENT_NODE]]['Reason'])
+        # The timeout counted from the installer's start, not for ever.
+        self.assertLess(elapsed, CALLBACK_TIMEOUT + 60)
+
+        for index, name in enumerate(self.names):
+            node = self.node(name)
+            self.assertEqual({'kickstart': 'fleet.ks'},
+                             node['instance_info'])
+            history = [event['event'] for event in self.request(
+                'GET', f'/v1/nodes/{name}/history?detail=True', 200)[
+                    'history']]
+            self.assertIn('Installer started: Simulated installation '
+                          'started', history)
+            if index not in (ERROR_NODE, SILENT_NODE):
+                self.assertIsNone(node['last_error'])
+                self.assertIn('Installer finished: Simulated '
+                              'installation finished', history)
+                # Installed and booted from disk: the override is spent.
+                self.assertEqual('On', self.sim.get_power(index))
+                self.assertEqual('Disabled',
+                                 self.sim.get_boot(index)['enabled'])
+        stats = self.sim.installer_stats()['counters']
+        self.assertEqual((NODES, NODES - 2, 1, 0),
+                         (stats['started'], stats['succeeded'],
+                          stats['failed'], stats['gave_up']))
+        # A late call from the failed nodes' installers changes nothing.
+        self.request('POST', f'/v1/heartbeat/{self.names[ERROR_NODE]}',
+                     409, json={'callback_url': '', 'agent_token': 'x',
+                                'agent_status': 'end'})
+
+        # Undeploy the deployed nodes: power off, cleaning, available.
+        deployed = [name for index, name in enumerate(self.names)
+                    if index not in (ERROR_NODE, SILENT_NODE)]
+        status, out, err = self.cli('node', 'undeploy', *deployed,
+                                    '--wait', '--timeout', '90')
+        self.assertEqual(0, status, f'{out}\n{err}')
+        for index, name in enumerate(self.names):
+            if name in deployed:
+                self.assertEqual('available',
+                                 self.node(name)['provision_state'])
+                self.assertEqual('Off', self.sim.get_power(index))
