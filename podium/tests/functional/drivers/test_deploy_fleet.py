@@ -22,12 +22,14 @@ import time
 from typing import Any
 
 import fixtures
+import openstack
 import requests
 
 from podium.simulator import Simulator, Uniform
 from podium.simulator.installer import InstallerConfig
 from podium.tests import base
 from podium.tests.functional import fixtures as podium_fixtures
+from podium.tests.functional.api import test_clients
 
 NODES = 5
 ERROR_NODE, SILENT_NODE = 3, 4
@@ -187,3 +189,25 @@ class TestDeployFleet(base.TestCase):
                 self.assertEqual('available',
                                  self.node(name)['provision_state'])
                 self.assertEqual('Off', self.sim.get_power(index))
+
+        # The stock clients wait for the installer's call-back too.
+        self.stock_cli('node', 'deploy', deployed[0], '--wait', '90')
+        self.assertEqual('active', self.node(deployed[0])['provision_state'])
+        conn = openstack.connect(auth_type='none',
+                                 baremetal_endpoint_override=self.podium.url)
+        self.addCleanup(conn.close)
+        node = conn.baremetal.set_node_provision_state(
+            deployed[0], 'rebuild', wait=True, timeout=90)
+        self.assertEqual('active', node.provision_state)
+        self.stock_cli('node', 'undeploy', deployed[0], '--wait', '90')
+        self.assertEqual('available',
+                         self.node(deployed[0])['provision_state'])
+
+    def stock_cli(self, *args: str) -> None:
+        command = [test_clients._client_bin('baremetal'), '--os-endpoint',
+                   self.podium.url, '--os-auth-type', 'none',
+                   '--max-retries', '0', *args]
+        result = subprocess.run(command, capture_output=True, text=True,
+                                timeout=CLI_TIMEOUT, check=False)
+        self.assertEqual(0, result.returncode,
+                         f'{" ".join(args)}: {result.stderr}')
