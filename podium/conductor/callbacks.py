@@ -81,8 +81,10 @@ def lookup(task: task_manager.TaskManager) -> dict[str, Any]:
         LOG.info('Node %s: agent token handed to the installer\'s lookup',
                  node.ident)
     result = {field: getattr(task.node, field) for field in LOOKUP_FIELDS}
-    result['driver_internal_info'] = masking.mask(
-        result['driver_internal_info'])
+    # The lookup answers without credentials: secrets stay masked, as
+    # in every other response.
+    for field in ('driver_internal_info', 'instance_info'):
+        result[field] = masking.mask(result[field] or {})
     result['agent_token'] = token
     return result
 

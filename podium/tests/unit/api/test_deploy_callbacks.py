@@ -72,6 +72,8 @@ class DeployCallbackTest(base.APITestCase):
     # Tests -------------------------------------------------------------
 
     def test_deploy_waits_without_lock_then_end_makes_active(self) -> None:
+        db_api.update_node('n1', {'instance_info': {
+            'kickstart': 'c.ks', 'image_password': 'pw-s3cret'}})
         node = self.deploy()
         self.assertEqual('active', node['target_provision_state'])
         self.assertIsNone(node['reservation'])
@@ -87,6 +89,8 @@ class DeployCallbackTest(base.APITestCase):
         self.assertEqual(200, response.status_code, response.text)
         found = response.json()
         self.assertEqual(self.uuid, found['node']['uuid'])
+        self.assertEqual({'kickstart': 'c.ks', 'image_password': '******'},
+                         found['node']['instance_info'])
         token = found['config']['agent_token']
         self.assertGreater(len(token), 30)
         # The token is shown once, and masked in the node.
