@@ -28,7 +28,8 @@ SYNC_INTERVAL = 1
 LATEST = {'X-OpenStack-Ironic-API-Version': 'latest'}
 
 
-class TestKilledMidPowerAction(base.DbTestCase):
+class _Service(base.DbTestCase):
+    """Runs ``podium serve`` on the test's database."""
 
     def start_service(self, log_name: str) -> podium_fixtures.PodiumProcess:
         config_file = os.path.join(self.state_dir, 'podium.conf')
@@ -45,6 +46,9 @@ class TestKilledMidPowerAction(base.DbTestCase):
         return self.useFixture(podium_fixtures.PodiumProcess(
             'podium.cmd.serve', config_file,
             os.path.join(self.state_dir, log_name)))
+
+
+class TestKilledMidPowerAction(_Service):
 
     def kill_and_restart(self, first: podium_fixtures.PodiumProcess,
                          node_id: int) -> podium_fixtures.PodiumProcess:
@@ -149,3 +153,61 @@ class TestKilledMidPowerAction(base.DbTestCase):
         wait_for(lambda: db_api.get_node(node.id).provision_state
                  == states.MANAGEABLE, timeout=WAIT,
                  what='manage after the failed cleaning')
+
+
+class TestKilledWhileWaitingForInstallers(_Service):
+    """Nodes waiting in ``wait call-back`` hold no lock: a conductor
+    killed meanwhile leaves them waiting, and after the restart their
+    installers' call-backs complete them (or the timeout fails them)."""
+
+    def test_waiting_nodes_survive_a_restart(self) -> None:
+        nodes = [db_api.create_node(utils.verified({
+            'name': f'waiting-{index}', 'driver': 'fake-hardware',
+            'deploy_interface': 'anaconda', 'boot_interface': 'pxe',
+            'provision_state': states.AVAILABLE,
+            'power_state': states.POWER_OFF}))
+            for index in range(3)]
+        first = self.start_service('first.log')
+        for node in nodes:
+            response = requests.put(
+                f'{first.url}/v1/nodes/{node.uuid}/states/provision',
+                json={'target': 'active'}, headers=LATEST, timeout=30)
+            self.assertEqual(202, response.status_code, response.text)
+        for node in nodes:
+            wait_for(lambda node=node: (lambda n: n.provision_state ==
+                                        states.DEPLOYWAIT and
+                                        n.reservation is None)(
+                db_api.get_node(node.id)), timeout=WAIT,
+                what=f'{node.name} to wait for its installer')
+        # One installer looked its node up before the crash.
+        token = requests.get(f'{first.url}/v1/lookup',
+                             params={'node_uuid': nodes[0].uuid},
+                             headers=LATEST, timeout=30).json()[
+                                 'config']['agent_token']
+
+        first.process.kill()
+        first.process.wait(30)
+        time.sleep(HEARTBEAT_TIMEOUT + 1)
+        second = self.start_service('second.log')
+        for node in nodes:
+            stored = db_api.get_node(node.id)
+            self.assertEqual((states.DEPLOYWAIT, None),
+                             (stored.provision_state, stored.last_error))
+
+        def report(uuid: str, agent_token: str) -> int:
+            return requests.post(
+                f'{second.url}/v1/heartbeat/{uuid}', headers=LATEST,
+                timeout=30, json={'callback_url': '',
+                                  'agent_token': agent_token,
+                                  'agent_status': 'end'}).status_code
+
+        # The token handed out before the crash still works.
+        self.assertEqual(202, report(nodes[0].uuid, token))
+        found = requests.get(f'{second.url}/v1/lookup',
+                             params={'node_uuid': nodes[1].uuid},
+                             headers=LATEST, timeout=30).json()
+        self.assertEqual(202, report(nodes[1].uuid,
+                                     found['config']['agent_token']))
+        self.assertEqual(
+            [states.ACTIVE, states.ACTIVE, states.DEPLOYWAIT],
+            [db_api.get_node(node.id).provision_state for node in nodes])
