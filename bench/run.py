@@ -24,7 +24,7 @@ from bench import procs
 
 #: Every benchmark module, in the order they run.
 BENCHMARKS = ('power_sync', 'isolation', 'api_load', 'bulk', 'seed_problem',
-              'compare_ironic')
+              'compare_ironic', 'deploy_fleet')
 
 
 def smoke_args(name: str) -> list[str]:

@@ -19,7 +19,7 @@ import os
 import random
 import tempfile
 import urllib.parse
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from bench import procs
@@ -36,6 +36,7 @@ class SimSystem:
     username: str
     password: str
     hung: bool = False
+    macs: tuple[str, ...] = ()
 
 
 class SimControl:
@@ -163,14 +164,16 @@ SYSTEMS_PER_PROCESS = 5000
 def simulator(systems: int, latency: float = 0.0, hung_fraction: float = 0.0,
               systems_per_endpoint: int = 1, seed: int = 42,
               power_state: str = 'Off', start_timeout: float = 180,
-              workdir: str | None = None) -> Iterator[SimFleet]:
+              workdir: str | None = None,
+              installer: Sequence[str] = ()) -> Iterator[SimFleet]:
     """Run simulators serving ``systems`` systems for the block.
 
     Each system gets an endpoint of its own (as real BMCs do) unless
     ``systems_per_endpoint`` says otherwise. ``hung_fraction`` of the
     systems, picked with ``seed``, are told through the control API to
     never answer, so the benchmark knows exactly which nodes are the
-    healthy ones.
+    healthy ones. ``installer`` is passed on to every simulator process
+    (``--installer-url`` and friends: the simulated installer).
     """
     shares = _split(systems, math.ceil(systems / SYSTEMS_PER_PROCESS))
     with contextlib.ExitStack() as stack:
@@ -188,7 +191,8 @@ def simulator(systems: int, latency: float = 0.0, hung_fraction: float = 0.0,
                     '--latency', f'fixed:{latency:g}',
                     '--power-state', power_state,
                     '--name-prefix', f'sim{index}',
-                    '--seed', str(seed + index), '--inventory', inventory]
+                    '--seed', str(seed + index), '--inventory', inventory,
+                    *installer]
             proc = stack.enter_context(procs.child(argv, log))
             started.append((proc, inventory, log, share))
         shards, docs, owners = [], [], []
@@ -205,7 +209,8 @@ def simulator(systems: int, latency: float = 0.0, hung_fraction: float = 0.0,
             docs, round(hung_fraction * len(docs)))}
         fleet = SimFleet(shards, [
             SimSystem(d['address'], d['system_id'], d['uuid'], d['name'],
-                      d['username'], d['password'], d['uuid'] in hung)
+                      d['username'], d['password'], d['uuid'] in hung,
+                      tuple(d.get('macs', ())))
             for d in docs], [entry[2] for entry in started])
         for doc, control in zip(docs, owners, strict=True):
             fleet.own(doc['uuid'], control)

@@ -55,3 +55,6 @@ class TestBenchSmoke(base.TestCase):
     def test_compare_ironic(self) -> None:
         # Podium's side only: installing Ironic takes minutes.
         self._smoke('compare_ironic')
+
+    def test_deploy_fleet(self) -> None:
+        self._smoke('deploy_fleet')
