@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from podium.api import responses
-from podium.common import exceptions
+from podium.common import exceptions, masking
 from podium.db import engine as db_engine
 
 LOG = log.getLogger(__name__)
@@ -64,7 +64,9 @@ def describe_validation_errors(errors: Sequence[Mapping[str, Any]]
             # Echo short scalar input, never what may be a credential.
             shown = (f' {given!r};' if isinstance(given, (str, int, float))
                      and len(repr(given)) <= 80
-                     and not field.startswith(_SECRET_FIELDS) else '')
+                     and not field.startswith(_SECRET_FIELDS)
+                     and not masking.is_secret_key(field.rsplit('.', 1)[-1])
+                     else '')
             messages.append(f'Invalid value for field "{field}":{shown} '
                             f'{err.get("msg")}')
         else:

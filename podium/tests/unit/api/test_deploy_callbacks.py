@@ -147,6 +147,7 @@ class DeployCallbackTest(base.APITestCase):
             (self.heartbeat('end', token, node='nope'), 404, 'nope'),
             (self.heartbeat('finished', token), 400, 'agent_status'),
             (self.heartbeat('end', token, colour='red'), 400, 'colour'),
+            (self.heartbeat('end', 987654321), 400, 'agent_token'),
             (self.client.post('/v1/heartbeat/n1', json={
                 'agent_token': token, 'agent_status': 'end'},
                 headers=CALLBACK), 400, 'callback_url'),
@@ -164,7 +165,9 @@ class DeployCallbackTest(base.APITestCase):
             (self.lookup('52:54:00:00:00:99'), 404, 'No suitable node'),
         ]
         for response, status, fragment in checks:
-            self.assertError(response, status, fragment)
+            fault = self.assertError(response, status, fragment)
+            # A token, even a malformed one, is never echoed.
+            self.assertNotIn('987654321', fault)
         node = self.node()
         self.assertEqual('wait call-back', node['provision_state'])
         internal = dict(node['driver_internal_info'])
