@@ -161,7 +161,8 @@ class TestSpawn(PoolTestCase):
         pool = self.make_pool(size, 2, periodic_slots=1)
         before = threading.active_count()
         stop = threading.Event()
-        peak = [0]
+        peak = [0]  # pool workers alive
+        peak_threads = [0]  # threads, counting stopped ones not yet ended
 
         def tiny(_item: object = None) -> None:
             time.sleep(0.002)
@@ -182,8 +183,10 @@ class TestSpawn(PoolTestCase):
 
         def sampler() -> None:
             while not stop.is_set():
-                peak[0] = max(peak[0], pool.threads,
-                              threading.active_count() - helpers - before)
+                peak[0] = max(peak[0], pool.threads)
+                peak_threads[0] = max(peak_threads[0],
+                                      threading.active_count() - helpers
+                                      - before)
                 time.sleep(0.001)
 
         workers = [threading.Thread(target=submitter, daemon=True)
@@ -199,10 +202,13 @@ class TestSpawn(PoolTestCase):
             thread.join(20)
             self.assertFalse(thread.is_alive())
         self.assertTrue(pool.wait_idle(20))
-        # Busy, it used threads; never more than the pool's size plus
-        # workers stopped but not yet ended (a constant).
+        # Busy, it used threads; never more workers than the pool's size.
         self.assertGreater(peak[0], 2)
-        self.assertLessEqual(peak[0], size + 2)
+        self.assertLessEqual(peak[0], size)
+        # Workers the heartbeat stopped end within a second of it; with
+        # this test's heartbeat every 10 ms, a loaded machine may hold as
+        # many stopped ones as live ones for a moment, never more.
+        self.assertLessEqual(peak_threads[0], 2 * size, peak_threads)
         wait_for(lambda: (pool.maintain(), pool.threads <= 2)[1],
                  what='idle threads to stop')
         wait_for(lambda: threading.active_count() <= before + 2,
