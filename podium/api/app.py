@@ -20,6 +20,7 @@ from podium.api import (
     versions,
 )
 from podium.api.routes import (
+    batches,
     bios,
     bmcs,
     conductors,
@@ -66,7 +67,7 @@ def create_app() -> FastAPI:
     app.state.max_limit = CONF.api.max_limit
     app.state.public_endpoint = (CONF.api.public_endpoint or '').rstrip('/')
     for module in (root, nodes, node_actions, ports, history, bios, drivers,
-                   conductors, bmcs, metrics, dashboard, ramdisk):
+                   conductors, bmcs, batches, metrics, dashboard, ramdisk):
         app.include_router(module.router)
     metrics.install_node_collector()
     errors.install(app)

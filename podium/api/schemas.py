@@ -177,3 +177,23 @@ class HeartbeatRequest(_Strict):
     agent_verify_ca: AgentField | None = None
     agent_status: Literal['start', 'end', 'error'] | None = None
     agent_status_message: AgentField | None = None
+
+
+class BatchPolicy(_Strict):
+    """The rollout policy of a batch; see ``podium.conductor.batches``."""
+
+    concurrency: Annotated[int, Field(ge=1, le=10000)] | None = None
+    canary: Annotated[int, Field(ge=0, le=10000)] = 0
+    max_failure_percentage: Annotated[int, Field(ge=0, le=100)] = 100
+
+
+class BatchRequest(_Strict):
+    """``POST /v1/podium/batches``: an action and its ``args``, on the
+    listed ``nodes`` or on those the ``filters`` match."""
+
+    action: Annotated[str, Field(min_length=1, max_length=32)]
+    args: dict[str, Any] = Field(default_factory=dict)
+    nodes: list[Annotated[str, Field(min_length=1, max_length=255)]] | \
+        None = None
+    filters: dict[str, Any] | None = None
+    policy: BatchPolicy = Field(default_factory=BatchPolicy)

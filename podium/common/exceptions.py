@@ -82,6 +82,10 @@ class NodeHistoryNotFound(NotFound):
     msg_fmt = 'Node history record %(history)s could not be found.'
 
 
+class BatchNotFound(NotFound):
+    msg_fmt = 'Batch %(batch)s could not be found.'
+
+
 class ConductorNotFound(NotFound):
     msg_fmt = 'Conductor %(conductor)s could not be found.'
 
@@ -135,6 +139,10 @@ class NodeChanged(Conflict):
 class NodeLocked(Conflict):
     msg_fmt = 'Node %(node)s is locked by host %(host)s, please retry ' \
               'after the current operation is completed.'
+
+
+class BatchStateConflict(Conflict):
+    msg_fmt = 'Batch %(batch)s is %(state)s: %(reason)s'
 
 
 class NodeInMaintenance(Conflict):

@@ -19,6 +19,7 @@ from oslo_log import log
 from podium.common import context as podium_context
 from podium.common import exceptions, hash_ring, metrics, states
 from podium.conductor import (
+    batches,
     callbacks,
     periodics,
     power_sync,
@@ -52,6 +53,7 @@ class ConductorManager:
         self.ring = hash_ring.HashRingManager()
         self.power_sync = power_sync.PowerSync(host, self.pool, self.ring)
         self.provisioner = provisioning.Provisioner(self.pool)
+        self.batches = batches.BatchKeeper(host, self.pool)
 
     def _acquire(self, context: podium_context.RequestContext,
                  node_id: str, purpose: str, shared: bool = False,
@@ -401,6 +403,15 @@ class ConductorManager:
         dashboard when the conductor runs apart from the API."""
         return metrics.exposition()[0].decode()
 
+    def start_batch(self, context: podium_context.RequestContext,
+                    batch_uuid: str) -> None:
+        """Run a batch the API assigned to this conductor (RPC 1.5); its
+        runner holds one worker until the batch ends.
+
+        :raises BatchNotFound, NoFreeConductorWorker:
+        """
+        self.batches.start(batch_uuid)
+
     def get_clean_steps(self, context: podium_context.RequestContext,
                         node_id: str) -> list[dict[str, Any]]:
         """The clean steps a node's interfaces declare, in the order
@@ -415,6 +426,16 @@ class ConductorManager:
     def _check_provision_timeouts(
             self, context: podium_context.RequestContext) -> None:
         recovery.fail_timed_out(context, self.host, self.ring)
+
+    @periodics.periodic('conductor.batch_check_interval')
+    def _check_batches(self,
+                       context: podium_context.RequestContext) -> None:
+        """Run the batches nobody runs (see ``conductor.batches``) and
+        purge old finished ones."""
+        self.batches.check()
+        purged = self.batches.purge()
+        if purged:
+            LOG.info('Deleted %d finished batch(es).', purged)
 
     @periodics.periodic('conductor.sync_power_state_interval')
     def _sync_power_states(self,

@@ -24,8 +24,8 @@ from podium.db import api as db_api
 #: additive change and pin the client when a server may be older.
 #: 1.1: get_metrics. 1.2: get_bmc_health. 1.3: set_boot_mode,
 #: set_secure_boot. 1.4: get_node_with_token, heartbeat (installer
-#: call-backs).
-RPC_API_VERSION = '1.4'
+#: call-backs). 1.5: start_batch.
+RPC_API_VERSION = '1.5'
 
 #: The version installer call-backs are sent at.
 CALLBACK_CALL_VERSION = '1.4'
@@ -41,6 +41,7 @@ RPC_METHODS = frozenset({
     'validate_driver_interfaces', 'do_provisioning_action',
     'get_clean_steps', 'get_metrics', 'get_bmc_health', 'set_boot_mode',
     'set_secure_boot', 'get_node_with_token', 'heartbeat',
+    'start_batch',
 })
 
 _local_lock = threading.Lock()
@@ -218,6 +219,21 @@ class ConductorAPI:
                                                         endpoints)
 
         return list(self._counted('get_bmc_health', send))
+
+    def start_batch(self, context: podium_context.RequestContext,
+                    host: str, batch_uuid: str) -> None:
+        """Have conductor ``host`` run a batch assigned to it (RPC 1.5);
+        returns once its runner started.
+
+        :raises ConductorUnreachable, NoFreeConductorWorker:
+        """
+        def send() -> Any:
+            if not self._local:
+                return self._dispatch(context, host, 'start_batch', '1.5',
+                                      batch_uuid=batch_uuid)
+            return self._local_manager().start_batch(context, batch_uuid)
+
+        self._counted('start_batch', send)
 
     def change_node_power_state(self, context: podium_context.RequestContext,
                                 node_id: str, new_state: str,

@@ -79,6 +79,12 @@ opts = [
              'request threads, so hung BMCs never stall the rest of the '
              'API. One more is refused at once with 503.'),
     cfg.IntOpt(
+        'max_batch_nodes',
+        default=5000, min=1,
+        help='Most nodes one batch (POST /v1/podium/batches) may act on, '
+             'whether listed or matched by a filter; a larger request is '
+             'refused with 400 before any node is touched.'),
+    cfg.IntOpt(
         'api_workers',
         default=1, min=1,
         help='Worker processes of the standalone podium-api service.'),

@@ -300,6 +300,33 @@ opts = [
              'endpoint has no authentication: expose it only to the '
              'Prometheus server.'),
     cfg.IntOpt(
+        'batch_concurrency',
+        default=50, min=1,
+        mutable=True,
+        help='Nodes of a batch (POST /v1/podium/batches) whose action is '
+             'in flight at once, per conductor group, when the request '
+             'sets no concurrency. Each holds the node\'s lock and a pool '
+             'worker while it runs.'),
+    cfg.FloatOpt(
+        'batch_poll_interval',
+        default=0.05, min=0.01,
+        mutable=True,
+        help='Seconds between two reads of the nodes a running batch '
+             'waits for (one query for all of them).'),
+    cfg.IntOpt(
+        'batch_check_interval',
+        default=10, min=0,
+        help='Seconds between two checks for batches that no conductor '
+             'runs: those of this conductor after a restart, and those '
+             'of a conductor that stopped heartbeating, which this one '
+             'then takes over. 0 disables the check (and the purge).'),
+    cfg.IntOpt(
+        'batch_retention_days',
+        default=30, min=0,
+        mutable=True,
+        help='Days a finished batch and its per-node results are kept '
+             'after their last change. 0 keeps them for ever.'),
+    cfg.IntOpt(
         'hash_ring_partitions',
         default=64, min=1,
         help='Virtual nodes per conductor on the consistent hash ring. '

@@ -1,5 +1,5 @@
-"""SQLAlchemy models: nodes, ports, conductors, node history and the
-cached BIOS settings of nodes.
+"""SQLAlchemy models: nodes, ports, conductors, node history, the
+cached BIOS settings of nodes and batches.
 
 Column names follow Ironic's so that an operator who knows one database
 reads the other. JSON columns hold dicts; they are replaced, never
@@ -269,3 +269,55 @@ class BiosSetting(TimestampMixin, Base):
     read_only: Mapped[bool | None] = mapped_column(Boolean)
     reset_required: Mapped[bool | None] = mapped_column(Boolean)
     unique: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class Batch(TimestampMixin, Base):
+    """One fleet action over many nodes (``/v1/podium/batches``): what
+    to do, the rollout policy, and which conductor runs it.
+
+    ``run`` counts the runs (1, then one more per resume or retry); a
+    node's result belongs to the run that recorded it, and the failure
+    threshold of a run counts only its own results.
+    """
+
+    __tablename__ = 'batches'
+    __table_args__ = (
+        UniqueConstraint('uuid', name='uniq_batches0uuid'),
+        Index('batches_state_idx', 'state'),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36))
+    action: Mapped[str] = mapped_column(String(32))
+    args: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(String(16))
+    run: Mapped[int] = mapped_column(Integer, default=1)
+    conductor: Mapped[str | None] = mapped_column(String(255))
+    user: Mapped[str | None] = mapped_column(String(255))
+    last_error: Mapped[str | None] = mapped_column(MaskedText())
+
+
+class BatchNode(Base):
+    """One node of a batch and its result, in request order (``id``)."""
+
+    __tablename__ = 'batch_nodes'
+    __table_args__ = (
+        Index('batch_nodes_batch_id_idx', 'batch_id', 'state'),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey('batches.id', ondelete='CASCADE'))
+    # No foreign key: a node deleted later keeps its result here.
+    node_id: Mapped[int] = mapped_column(Integer)
+    node_uuid: Mapped[str] = mapped_column(String(36))
+    node_name: Mapped[str | None] = mapped_column(String(255))
+    conductor_group: Mapped[str] = mapped_column(String(255), default='')
+    state: Mapped[str] = mapped_column(String(16))
+    run: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(MaskedText())
+    started_at: Mapped[datetime.datetime | None] = mapped_column(
+        UTCDateTime(), nullable=True)
+    finished_at: Mapped[datetime.datetime | None] = mapped_column(
+        UTCDateTime(), nullable=True)

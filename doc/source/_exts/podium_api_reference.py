@@ -110,6 +110,13 @@ PODIUM_ROUTES: dict[str, str] = {
                                  'relayed over RPC, for the fleet dashboard',
     '/v1/podium/bmcs': 'the health records of the BMCs, gathered from '
                        'every alive conductor over RPC',
+    '/v1/podium/batches': 'fleet actions in one request: start a batch, '
+                          'list batches',
+    '/v1/podium/batches/{}': 'a batch\'s counts and per-node results; '
+                             'DELETE cancels it',
+    '/v1/podium/batches/{}/resume': 'run a stopped or cancelled batch\'s '
+                                    'remaining nodes',
+    '/v1/podium/batches/{}/retry': 'run a batch\'s failed nodes again',
 }
 
 _METHODS = ('get', 'post', 'put', 'patch', 'delete')

@@ -10,6 +10,7 @@ a second time.
 
 from podium.tests.functional.db import backends
 from podium.tests.unit.db import (
+    test_batches,
     test_conductors,
     test_history,
     test_locks,
@@ -31,6 +32,7 @@ SUITES = (
     test_conductors.NodeHistoryTest,
     test_ports.PortTest,
     test_history.HistoryTest,
+    test_batches.BatchDbTest,
 )
 
 

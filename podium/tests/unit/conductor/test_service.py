@@ -51,6 +51,7 @@ class TestStartStop(ServiceTestCase):
         self.assertEqual(['fake-hardware'], record.drivers)
         names = {task.name for task in conductor.periodic_tasks}
         self.assertEqual({'ConductorManager._sync_power_states',
+                          'ConductorManager._check_batches',
                           'ConductorManager._check_provision_timeouts',
                           'ConductorManager._manage_node_history',
                           'ConductorService._heartbeat'}, names)
@@ -65,7 +66,7 @@ class TestStartStop(ServiceTestCase):
                     group='conductor')
         conductor = service.ConductorService()
         error = self.assertRaises(exceptions.ConfigInvalid, conductor.start)
-        self.assertIn('4 periodic tasks', str(error))
+        self.assertIn('5 periodic tasks', str(error))
 
     def test_heartbeat_keeps_conductor_alive(self) -> None:
         self.make_stale(self.HOST)

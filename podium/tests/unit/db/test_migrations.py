@@ -77,8 +77,9 @@ class CreateSchemaTest(base.TestCase):
         migrated_engine = self._use_database('migrated.sqlite')
         migration.upgrade()
         migrated = _schema(migrated_engine)
-        self.assertEqual({'bios_settings', 'conductors', 'node_history',
-                          'nodes', 'ports'}, set(migrated))
+        self.assertEqual({'batch_nodes', 'batches', 'bios_settings',
+                          'conductors', 'node_history', 'nodes', 'ports'},
+                         set(migrated))
 
         created_engine = self._use_database('created.sqlite')
         self.assertIsNone(migration.version())
