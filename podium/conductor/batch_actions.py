@@ -207,7 +207,7 @@ class Provision(BatchAction):
     def validate(cls, args: dict[str, Any]) -> dict[str, Any]:
         _check_keys(cls.name, args, {'target'}, {'clean_steps'})
         target = args['target']
-        if target not in cls.TARGETS:
+        if not isinstance(target, str) or target not in cls.TARGETS:
             raise _invalid(f'Invalid provision target {target!r} for a '
                            f'batch; valid targets: '
                            f'{", ".join(cls.TARGETS)}.')

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from podium.cli import output
+from podium.cli.batch import BatchRun, BatchSpec, server_offers_batches
 from podium.cli.bulk import (
     DEFAULT_CONCURRENCY,
     Action,
@@ -145,19 +146,29 @@ def list_for_matching(ctx: Context) -> list[dict[str, Any]]:
 
 
 def run_bulk(ctx: Context, args: argparse.Namespace, label: str,
-             action: Action, extra_columns: Sequence[Column] = ()) -> int:
+             action: Action, extra_columns: Sequence[Column] = (),
+             batch: BatchSpec | None = None) -> int:
     """Resolve the targets, run ``action`` on them, print the summary.
 
-    The version probe runs first so a server that is down or a wrong
-    URL is one error line, not one FAILED row per node.
+    With a ``batch``, a server that offers batches gets the whole
+    command as batches (:mod:`podium.cli.batch`); others get ``action``
+    node by node. The version probe runs first so a server that is
+    down or a wrong URL is one error line, not one FAILED row per node.
     """
     entries = gather_entries(args.nodes, args.host_list)
     ctx.client.api_version()
     targets = resolve_targets(entries, args.host_list,
                               lambda: list_for_matching(ctx))
-    runner = BulkRunner(label, action, make_reporter(ctx.stderr, label),
-                        args.concurrency)
-    results = runner.run(targets)
+    reporter = make_reporter(ctx.stderr, label)
+    if batch is not None and server_offers_batches(ctx.client):
+        timeout = args.timeout if getattr(args, 'wait', False) else None
+        results = BatchRun(ctx.client, label, batch, reporter,
+                           args.concurrency, timeout).run(
+            targets, lambda: list(ctx.client.paginate(
+                '/v1/nodes', 'nodes', {'fields': 'uuid,name'})))
+    else:
+        results = BulkRunner(label, action, reporter,
+                             args.concurrency).run(targets)
     ctx.printer.print_list([r.row() for r in results],
                            summary_columns(extra_columns))
     return 1 if any_failed(results) else 0

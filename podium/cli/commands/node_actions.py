@@ -7,6 +7,7 @@ ends with the summary table; the exit status is 1 when any node failed.
 import argparse
 
 from podium.cli import actions
+from podium.cli.batch import BatchSpec
 from podium.cli.commands import common
 from podium.cli.context import Context
 from podium.cli.output import Column, columns
@@ -63,7 +64,12 @@ def _power(args: argparse.Namespace, ctx: Context) -> int:
         else args.power_target
     action = actions.power(ctx.client, target, args.wait, args.timeout)
     extra = columns(('Power State', 'power_state')) if args.wait else ()
-    return common.run_bulk(ctx, args, target, action, extra)
+    expected = actions.POWER_RESULT[target]
+    batch = BatchSpec(
+        'power', {'target': target}, wait=args.wait,
+        success=f'reached {expected}', started=f'{target} requested',
+        column='power_state' if args.wait else None, expected=expected)
+    return common.run_bulk(ctx, args, target, action, extra, batch)
 
 
 def _power_status(args: argparse.Namespace, ctx: Context) -> int:
@@ -100,9 +106,15 @@ def _register_boot_device(nodes: common.Subparsers) -> None:
 
 def _boot_set(args: argparse.Namespace, ctx: Context) -> int:
     device = common.pop_choice(args, BOOT_DEVICES, 'boot device')
+    kind = 'persistent' if args.persistent else 'next boot only'
+    batch = BatchSpec('boot_device', {'boot_device': device,
+                                      'persistent': args.persistent},
+                      wait=True,
+                      success=f'boot device set to {device} ({kind})')
     return common.run_bulk(
         ctx, args, f'boot device {device}',
-        actions.boot_device_set(ctx.client, device, args.persistent))
+        actions.boot_device_set(ctx.client, device, args.persistent),
+        batch=batch)
 
 
 def _boot_show(args: argparse.Namespace, ctx: Context) -> int:
@@ -131,14 +143,19 @@ def _register_maintenance(nodes: common.Subparsers) -> None:
 
 
 def _maintenance_set(args: argparse.Namespace, ctx: Context) -> int:
+    batch = BatchSpec('maintenance', {'enabled': True, 'reason': args.reason},
+                      wait=True, success='maintenance set')
     return common.run_bulk(ctx, args, 'maintenance set',
                            actions.maintenance(ctx.client, True,
-                                               args.reason))
+                                               args.reason), batch=batch)
 
 
 def _maintenance_unset(args: argparse.Namespace, ctx: Context) -> int:
+    batch = BatchSpec('maintenance', {'enabled': False}, wait=True,
+                      success='maintenance unset')
     return common.run_bulk(ctx, args, 'maintenance unset',
-                           actions.maintenance(ctx.client, False))
+                           actions.maintenance(ctx.client, False),
+                           batch=batch)
 
 
 # validate

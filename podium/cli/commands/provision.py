@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 from podium.cli import provision_actions
+from podium.cli.batch import BatchSpec
 from podium.cli.commands import common
 from podium.cli.context import Context
 from podium.cli.errors import CliError
@@ -36,6 +37,10 @@ COMMANDS = {
     'adopt': ('adopt', 'take over manageable nodes deployed by other '
                        'means'),
 }
+
+
+#: Targets a server's batch extension runs; the others go node by node.
+BATCH_TARGETS = ('manage', 'provide', 'inspect', 'clean')
 
 
 def register(nodes: common.Subparsers) -> None:
@@ -105,4 +110,11 @@ def _provision(args: argparse.Namespace, ctx: Context) -> int:
         ctx.client, target, wait, getattr(args, 'timeout', 0.0), steps,
         instance_info=instance_info)
     extra = columns(('Provision State', 'provision_state')) if wait else ()
-    return common.run_bulk(ctx, args, target, action, extra)
+    batch = None
+    if target in BATCH_TARGETS:
+        expected = provision_actions.TARGET_RESULT[target]
+        batch = BatchSpec(
+            'provision', {'target': target, 'clean_steps': steps}, wait=wait,
+            success=f'reached {expected}', started=f'{target} requested',
+            column='provision_state' if wait else None, expected=expected)
+    return common.run_bulk(ctx, args, target, action, extra, batch)

@@ -77,6 +77,9 @@ class TestValidation(BatchAPITestCase):
                             'args': {'target': 'deploy'},
                             'nodes': self.names}, 'provision target')
         self.assertRefused({'action': 'provision',
+                            'args': {'target': ['manage']},
+                            'nodes': self.names}, 'provision target')
+        self.assertRefused({'action': 'provision',
                             'args': {'target': 'clean'},
                             'nodes': self.names}, 'clean_steps')
         self.assertRefused({'action': 'maintenance',

@@ -72,6 +72,7 @@ class _LockCounter:
         self.max_by_group: dict[str, int] = {}
         self._reserve = db_api.reserve_node
         self._release = db_api.release_node
+        self._write = db_api.write_locked_node
 
     def _group(self, node: Any) -> str:
         return str(node.conductor_group)
@@ -92,14 +93,23 @@ class _LockCounter:
             self.held.pop(node_id, None)
         return self._release(tag, node_id)
 
+    def write_locked(self, tag: str, node_id: int, values: dict[str, Any],
+                     release: bool = False) -> None:
+        """A write that may drop the lock in the same statement."""
+        if release:
+            with self._lock:
+                self.held.pop(node_id, None)
+        self._write(tag, node_id, values, release=release)
+
 
 class TestPolicy(BatchTestCase):
 
     def count_locks(self) -> _LockCounter:
         counter = _LockCounter()
-        for name in ('reserve', 'release'):
-            patcher = mock.patch.object(db_api, f'{name}_node',
-                                        getattr(counter, name))
+        for name, method in (('reserve_node', counter.reserve),
+                             ('release_node', counter.release),
+                             ('write_locked_node', counter.write_locked)):
+            patcher = mock.patch.object(db_api, name, method)
             patcher.start()
             self.addCleanup(patcher.stop)
         return counter
