@@ -62,6 +62,7 @@ def run_api(api: apiclient.ApiClient, uuids: list[str], target: str,
     if batch['state'] != 'succeeded':
         raise procs.BenchError(f'batch {batch["uuid"]} ended '
                                f'{batch["state"]}: {batch["counts"]}')
+    # The POST, the polls and the confirming listing (one page).
     return {'wall_s': wall, 'requests': polls + 2,
             'succeeded': batch['counts']['succeeded']}
 
