@@ -59,7 +59,7 @@ class ReadProbe:
         def on_read(cycle: Any, unit: Any, result: Any,
                     error: BaseException | None) -> None:
             now = time.monotonic()
-            for row in unit[1]:
+            for row in unit.rows:
                 outcome = error if error is not None else (
                     result or {}).get(row.id)
                 if outcome is None or isinstance(outcome, BaseException):

@@ -21,9 +21,11 @@ what did not happen) otherwise, so it doubles as an end-to-end check.
 
 import os
 import shlex
+import signal
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
@@ -272,8 +274,26 @@ def _keep_running(tour: Tour, service: LocalService) -> None:
         Press Ctrl-C to stop it and remove everything.
         """))
     tour.stream.flush()
+    _wait_for_stop_signal()
+    tour.stream.write('\nStopping ...\n')
+
+
+def _wait_for_stop_signal() -> None:
+    """Return on Ctrl-C (SIGINT) or SIGTERM.
+
+    The handlers are installed here rather than relying on Python's
+    KeyboardInterrupt: a process started with SIGINT ignored (a
+    background job of a script, some test runners) inherits that, and
+    Python then never raises KeyboardInterrupt, so Ctrl-C would not stop
+    the demo.
+    """
+    stop = threading.Event()
+    stopping = (signal.SIGINT, signal.SIGTERM)
+    previous = {signum: signal.signal(signum, lambda *_: stop.set())
+                for signum in stopping}
     try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        tour.stream.write('\nStopping ...\n')
+        while not stop.wait(3600):
+            pass
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

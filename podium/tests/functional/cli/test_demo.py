@@ -19,9 +19,12 @@ DEMO_TIMEOUT = 180
 
 #: ``podium demo --keep-running`` that dumps every thread's stack to its
 #: output on SIGUSR1, so a demo that never ends says where it is stuck.
+#: It starts with SIGINT ignored, as a background job of a script (and
+#: some test runners' workers) would: Ctrl-C must stop it all the same.
 _DUMPABLE_DEMO = """
 import faulthandler, signal, sys
 faulthandler.register(signal.SIGUSR1, all_threads=True)
+signal.signal(signal.SIGINT, signal.SIG_IGN)
 from podium.cli.main import main
 sys.exit(main(['demo', '--keep-running']))
 """
