@@ -4,6 +4,7 @@ import socket
 import threading
 import time
 import unittest
+import uuid
 
 from pyghmi import exceptions as pyghmi_exc
 from pyghmi.ipmi import command as ipmi_command
@@ -22,6 +23,19 @@ def channel_auth_probe():
     message = [0x20, 0x18, _checksum(0x20, 0x18), *body, _checksum(*body)]
     return bytes([0x06, 0x00, 0xFF, 0x07, 0x00, 0, 0, 0, 0, 0, 0, 0, 0,
                   len(message), *message])
+
+
+def unique_password():
+    """Credentials no earlier pyghmi session of this process used.
+
+    pyghmi hands a new ``Command`` the process's existing session to the
+    same address, port, user and password if that session still looks
+    logged in, without logging in again. A session left by an earlier
+    test whose BMC port the kernel now gives to this simulator would be
+    reused, and the new BMC, which never saw it, drops its commands:
+    "Session no longer connected".
+    """
+    return f"pw-{uuid.uuid4().hex[:12]}"
 
 
 def stop_ipmi_reactor():
@@ -46,7 +60,8 @@ class IpmiSimulatorTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         stop_ipmi_reactor()
-        cls.sim = IpmiSimulator(count=6, seed=3).start()
+        cls.sim = IpmiSimulator(count=6, seed=3,
+                                password=unique_password()).start()
         cls.clients = {}
 
     @classmethod
@@ -175,12 +190,14 @@ class IpmiLifecycleTest(unittest.TestCase):
         ports = [b.port for b in first.bmcs]
         first.stop()
         # The sockets are really closed: the ports can be bound again.
-        second = IpmiSimulator(count=1, base_port=ports[0], seed=9).start()
+        second = IpmiSimulator(count=1, base_port=ports[0], seed=9,
+                               password=unique_password()).start()
         try:
             info = second.bmcs[0]
             client = ipmi_command.Command(
-                bmc=info.address, port=info.port, userid=b"admin",
-                password=b"password")
+                bmc=info.address, port=info.port,
+                userid=info.username.encode(),
+                password=info.password.encode())
             self.assertEqual("off", client.get_power()["powerstate"])
             client.ipmi_session.logout()
         finally:
