@@ -14,6 +14,7 @@ as the node's own API call does, and tells a node's outcome:
   all the nodes in flight.
 """
 
+import abc
 from typing import Any, ClassVar
 
 from podium.common import context as podium_context
@@ -46,8 +47,14 @@ def _check_keys(action: str, args: dict[str, Any], required: set[str],
                        f'{", ".join(sorted(required | optional))}.')
 
 
-class BatchAction:
-    """Base of the batch actions; see the module docstring."""
+class BatchAction(abc.ABC):
+    """Base of the batch actions; see the module docstring.
+
+    A subclass implements :meth:`validate` and :meth:`dispatch`; an
+    asynchronous one also :meth:`outcome`, which is checked when the
+    subclass is defined, so a missing piece fails at import time rather
+    than in the middle of a batch.
+    """
 
     name: ClassVar[str]
     #: The outcome is read from the node row, not the RPC answer.
@@ -58,25 +65,35 @@ class BatchAction:
     def __init__(self, args: dict[str, Any]) -> None:
         self.args = args
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.asynchronous and cls.outcome is BatchAction.outcome:
+            raise TypeError(f'{cls.__name__} is asynchronous and must '
+                            f'read its outcome from the node row')
+
     @classmethod
+    @abc.abstractmethod
     def validate(cls, args: dict[str, Any]) -> dict[str, Any]:
         """``args`` checked and normalised.
 
         :raises InvalidParameterValue: naming the argument at fault.
         """
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def dispatch(self, rpcapi: rpcapi_mod.ConductorAPI,
                  context: podium_context.RequestContext, node_uuid: str,
                  topic: str) -> None:
         """Start the action on one node; raises what the node's own API
         call would (``NodeLocked``, ``InvalidStateRequested`` ...)."""
-        raise NotImplementedError
 
     def outcome(self, row: Any) -> Outcome | None:
         """An asynchronous action's end read from the node's row; None
-        while it still runs."""
-        raise NotImplementedError
+        while it still runs.
+
+        Only asynchronous actions are asked: a synchronous one is over,
+        and succeeded, when its :meth:`dispatch` returned.
+        """
+        return True, None
 
     def deadline(self) -> float:
         """Seconds after its start a node's action counts as failed if

@@ -304,3 +304,40 @@ class TestNobodyRunsIt(BatchTestCase):
                          db_batches.get_batch(batch.uuid).state)
         self.assertEqual(db_batches.NODE_PENDING,
                          self.results(batch)['node-02'].state)
+
+
+class TestActionInterface(utils.ConductorTestCase):
+    """A batch action missing a piece fails when it is defined or made,
+    not in the middle of a batch."""
+
+    def test_action_without_dispatch_cannot_be_made(self) -> None:
+        class NoDispatch(batch_actions.BatchAction):
+            name = 'no_dispatch'
+
+            @classmethod
+            def validate(cls, args: dict[str, Any]) -> dict[str, Any]:
+                return args
+
+        self.assertRaises(TypeError, NoDispatch, {})
+
+    def test_asynchronous_action_needs_an_outcome(self) -> None:
+        def define() -> None:
+            class NoOutcome(batch_actions.BatchAction):
+                name = 'no_outcome'
+                asynchronous = True
+
+                @classmethod
+                def validate(cls, args: dict[str, Any]) -> dict[str, Any]:
+                    return args
+
+                def dispatch(self, rpcapi: Any, context: Any,
+                             node_uuid: str, topic: str) -> None:
+                    pass
+
+        self.assertRaisesRegex(TypeError, 'NoOutcome is asynchronous',
+                               define)
+
+    def test_synchronous_action_succeeds_when_dispatched(self) -> None:
+        action = batch_actions.load('maintenance',
+                                    {'enabled': True, 'reason': None})
+        self.assertEqual((True, None), action.outcome(object()))
