@@ -27,6 +27,7 @@ ROUTES: dict[str, Version] = {
     '/v1/nodes/{node_ident}/states/boot_mode': (1, 76),
     '/v1/nodes/{node_ident}/states/secure_boot': (1, 76),
     '/v1/nodes/{node_ident}/history': (1, 78),
+    '/v1/nodes/{node_ident}/firmware': (1, 86),
     '/v1/nodes/{node_ident}/history/{event}': (1, 78),
     '/v1/lookup': (1, 22),
     '/v1/heartbeat/{node_ident}': (1, 22),

@@ -65,3 +65,20 @@ def boot_mode_set(client: ApiClient, mode: str) -> Action:
         return Outcome(True, f'boot mode set to {mode}',
                        {'boot_mode': mode})
     return action
+
+
+def firmware_show(client: ApiClient) -> Action:
+    """The node's firmware versions, ``{component: current version}``
+    (as its last inspection found them); fails when none are known."""
+    def action(ident: str, note: Note) -> Steps[Outcome]:
+        doc = yield from busy_retries(lambda: client.request(
+            'GET', node_path(ident, 'firmware')))
+        versions = {item['component']: item.get('current_version')
+                    for item in (doc or {}).get('firmware') or ()}
+        if not versions:
+            return Outcome(False, 'no firmware versions known: inspect '
+                                  'the node to read them',
+                           {'firmware': versions})
+        return Outcome(True, f'{len(versions)} components',
+                       {'firmware': versions})
+    return action

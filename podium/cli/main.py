@@ -15,6 +15,7 @@ from podium.cli.commands import (
     common,
     completion,
     demo,
+    firmware,
     node,
     node_actions,
     node_hardware,
@@ -77,9 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     nodes = node.register(subparsers)
     node_actions.register(nodes)
     node_hardware.register(nodes)
+    firmware.register_node(nodes)
     provision.register(nodes)
     node_history.register(nodes)
     port.register(subparsers)
+    firmware.register(subparsers)
     service.register(subparsers)
     serve.register(subparsers)
     demo.register(subparsers)

@@ -1,4 +1,5 @@
-"""What an inspection found, written down: properties and ports.
+"""What an inspection found, written down: properties, ports and the
+firmware versions of components (see :mod:`podium.db.firmware`).
 
 An inspect interface reports a node's properties (``cpus``, ``cpu_arch``,
 ``memory_mb``, ``local_gb``) and the MAC addresses of its network
@@ -22,13 +23,25 @@ LOG = log.getLogger(__name__)
 
 #: The key of the inspection result that lists the MAC addresses.
 MACS = 'macs'
+#: The key of the inspection result with the firmware versions.
+FIRMWARE = 'firmware'
 
 
 def split(found: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
-    """``(properties, macs)`` of what ``inspect_hardware`` returned."""
+    """``(properties, macs)`` of what ``inspect_hardware`` returned (its
+    firmware versions are left out: see :func:`firmware_versions`)."""
     properties = dict(found)
     macs = properties.pop(MACS, None) or []
+    properties.pop(FIRMWARE, None)
     return properties, list(macs)
+
+
+def firmware_versions(found: dict[str, Any]) -> dict[str, str]:
+    """``{component: version}`` of what ``inspect_hardware`` returned,
+    without the components it could not read."""
+    versions = found.get(FIRMWARE) or {}
+    return {str(name): str(version) for name, version in versions.items()
+            if version not in (None, '')}
 
 
 def create_ports(node: Any, macs: Iterable[Any]) -> list[str]:

@@ -21,6 +21,7 @@ from podium.conductor import concurrency, inspection, task_manager
 from podium.conductor import pool as pool_mod
 from podium.conf import CONF
 from podium.db import api as db_api
+from podium.db import firmware as db_firmware
 from podium.db import models
 from podium.drivers import base, steps
 
@@ -272,9 +273,11 @@ class Provisioner:
     def _inspect(self, task: task_manager.TaskManager,
                  user: str | None) -> None:
         try:
-            found, macs = inspection.split(
-                task.driver.inspect.inspect_hardware(task))
+            result = task.driver.inspect.inspect_hardware(task)
+            found, macs = inspection.split(result)
             inspection.create_ports(task.node, macs)
+            db_firmware.record_versions(
+                task.node.id, inspection.firmware_versions(result))
             refresh_bios_cache(task, 'inspection')
             boot = read_boot_mode(task)
         except Exception as exc:

@@ -1,5 +1,5 @@
 """SQLAlchemy models: nodes, ports, conductors, node history, the
-cached BIOS settings of nodes and batches.
+cached BIOS settings and firmware versions of nodes, and batches.
 
 Column names follow Ironic's so that an operator who knows one database
 reads the other. JSON columns hold dicts; they are replaced, never
@@ -321,3 +321,23 @@ class BatchNode(Base):
         UTCDateTime(), nullable=True)
     finished_at: Mapped[datetime.datetime | None] = mapped_column(
         UTCDateTime(), nullable=True)
+
+
+class FirmwareComponent(TimestampMixin, Base):
+    """The firmware version of one component of a node (``bios``,
+    ``bmc``) as inspection last found it; ``initial_version`` is the one
+    first seen (Ironic's ``firmware_information`` table)."""
+
+    __tablename__ = 'firmware_information'
+    __table_args__ = (
+        UniqueConstraint('node_id', 'component',
+                         name='uniq_firmware_information0node_id0component'),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    node_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey('nodes.id', ondelete='CASCADE'))
+    component: Mapped[str] = mapped_column(String(255))
+    initial_version: Mapped[str] = mapped_column(String(255))
+    current_version: Mapped[str] = mapped_column(String(255))
+    last_version_flashed: Mapped[str | None] = mapped_column(String(255))

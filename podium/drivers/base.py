@@ -254,7 +254,9 @@ class InspectInterface(BaseInterface):
     def inspect_hardware(self, task: Task) -> dict[str, Any]:
         """Return the properties found: ``cpus``, ``cpu_arch``,
         ``memory_mb``, ``local_gb`` where known, and ``macs`` (a list of
-        the MAC addresses of the node's network interfaces). The
+        the MAC addresses of the node's network interfaces) and
+        ``firmware`` where known (``{component: version}``, with
+        Ironic's component names ``bios`` and ``bmc``). The
         conductor merges the properties into the node's ``properties``
         and creates a port for each MAC no port has yet
         (:mod:`podium.conductor.inspection`)."""

@@ -175,6 +175,7 @@ def computer_system(system: SimSystem) -> dict[str, Any]:
         "Manufacturer": inv.manufacturer,
         "Model": inv.model,
         "SerialNumber": f"SIM{system.index:08d}",
+        "BiosVersion": "2.4.1",
         "PowerState": system.power_state,
         "Status": {"State": "Enabled", "Health": "OK"},
         "Boot": {

@@ -16,6 +16,7 @@ from podium.cli.bulk import (
     DEFAULT_CONCURRENCY,
     Action,
     BulkRunner,
+    Result,
     any_failed,
     summary_columns,
 )
@@ -145,10 +146,10 @@ def list_for_matching(ctx: Context) -> list[dict[str, Any]]:
         '/v1/nodes', 'nodes', {'fields': ','.join(LISTING_FIELDS)}))
 
 
-def run_bulk(ctx: Context, args: argparse.Namespace, label: str,
-             action: Action, extra_columns: Sequence[Column] = (),
-             batch: BatchSpec | None = None) -> int:
-    """Resolve the targets, run ``action`` on them, print the summary.
+def run_action(ctx: Context, args: argparse.Namespace, label: str,
+               action: Action, batch: BatchSpec | None = None
+               ) -> list[Result]:
+    """Resolve the targets and run ``action`` on them; one result each.
 
     With a ``batch``, a server that offers batches gets the whole
     command as batches (:mod:`podium.cli.batch`); others get ``action``
@@ -162,13 +163,18 @@ def run_bulk(ctx: Context, args: argparse.Namespace, label: str,
     reporter = make_reporter(ctx.stderr, label)
     if batch is not None and server_offers_batches(ctx.client):
         timeout = args.timeout if getattr(args, 'wait', False) else None
-        results = BatchRun(ctx.client, label, batch, reporter,
-                           args.concurrency, timeout).run(
+        return BatchRun(ctx.client, label, batch, reporter,
+                        args.concurrency, timeout).run(
             targets, lambda: list(ctx.client.paginate(
                 '/v1/nodes', 'nodes', {'fields': 'uuid,name'})))
-    else:
-        results = BulkRunner(label, action, reporter,
-                             args.concurrency).run(targets)
+    return BulkRunner(label, action, reporter, args.concurrency).run(targets)
+
+
+def run_bulk(ctx: Context, args: argparse.Namespace, label: str,
+             action: Action, extra_columns: Sequence[Column] = (),
+             batch: BatchSpec | None = None) -> int:
+    """:func:`run_action`, then print the summary; the exit status."""
+    results = run_action(ctx, args, label, action, batch)
     ctx.printer.print_list([r.row() for r in results],
                            summary_columns(extra_columns))
     return 1 if any_failed(results) else 0

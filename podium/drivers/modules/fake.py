@@ -47,6 +47,9 @@ _PROPERTIES = {
     'fake_bmc': base.DriverInfoProperty(
         'host:port naming the fake BMC, for its health record. '
         'Optional.'),
+    'fake_bios_version': base.DriverInfoProperty(
+        'The BIOS firmware version the fake inspection reports. '
+        'Optional; 1.0.0 by default.'),
     'fake_macs': base.DriverInfoProperty(
         'Comma-separated MAC addresses the fake inspection reports. '
         'Optional; by default one derived from the node UUID.'),
@@ -240,8 +243,12 @@ class FakeInspect(FakeBase, base.InspectInterface):
 
     def inspect_hardware(self, task: base.Task) -> dict[str, Any]:
         behave(task)
+        info = task.node.driver_info or {}
         return {'cpus': 4, 'cpu_arch': 'x86_64', 'memory_mb': 16384,
-                'local_gb': 100, 'macs': _macs(task.node)}
+                'local_gb': 100, 'macs': _macs(task.node),
+                'firmware': {'bios': str(info.get('fake_bios_version')
+                                         or '1.0.0'),
+                             'bmc': '2.0.0'}}
 
 
 class FakeBoot(FakeBase, base.BootInterface):

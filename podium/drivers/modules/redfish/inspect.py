@@ -4,7 +4,8 @@ Reads ``cpus`` and ``cpu_arch`` (Processors, else ProcessorSummary),
 ``memory_mb`` (MemorySummary), ``local_gb`` (the largest drive of Storage
 or SimpleStorage, less 1 GiB for partitioning, as Ironic does) and
 ``macs`` (the enabled, healthy EthernetInterfaces, which the conductor
-turns into ports). A BMC that lacks one of these resources
+turns into ports), and the firmware versions of the BIOS and the BMC.
+A BMC that lacks one of these resources
 simply does not report that property; a BMC that fails or does not
 answer fails the inspection.
 """
@@ -82,6 +83,18 @@ def enabled_macs(summary: collections.abc.Mapping[str, Any]) -> list[str]:
                   if state == sushy.State.ENABLED)
 
 
+def _firmware(node: base.NodeView, system: Any) -> dict[str, str]:
+    """The BIOS version of the system and the firmware version of its
+    first manager (the BMC), where the BMC reports them."""
+    versions = {}
+    if system.bios_version:
+        versions['bios'] = str(system.bios_version)
+    managers = _optional(node, 'managers', lambda: system.managers) or []
+    if managers and managers[0].firmware_version:
+        versions['bmc'] = str(managers[0].firmware_version)
+    return versions
+
+
 class RedfishInspect(base.InspectInterface):
     """Inventory of a Redfish ComputerSystem."""
 
@@ -110,4 +123,5 @@ class RedfishInspect(base.InspectInterface):
                 key: value for key, value in values.items()
                 if value is not None}
             found['macs'] = enabled_macs(interfaces or {})
+            found['firmware'] = _firmware(node, system)
             return found

@@ -37,6 +37,11 @@ class TestStockClientsHardware(_Clients, base.TestCase):
         self.assertEqual((1, 4, 'Integer'),
                          (numa['lower_bound'], numa['upper_bound'],
                           numa['attribute_type']))
+        firmware = self.cli('node', 'firmware', 'list', 'hw-cli',
+                            json_output=True)
+        self.assertEqual({'bios': '1.0.0', 'bmc': '2.0.0'},
+                         {row['component']: row['current_version']
+                          for row in firmware})
         shown = self.cli('node', 'bios', 'setting', 'show', 'hw-cli',
                          'ProcTurboMode', json_output=True)
         self.assertEqual(('ProcTurboMode', 'Enabled'),

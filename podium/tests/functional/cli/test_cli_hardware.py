@@ -73,3 +73,27 @@ class HardwareCommandsTest(CliTestCase):
         _, _, err = self.cli('node', 'boot-mode', 'set', 'bm-1', 'legacy',
                              expect=2)
         self.assertIn('must be the boot mode, one of: uefi, bios', err)
+
+    def test_firmware_show_and_compare(self) -> None:
+        self.create('fw-1')
+        self.create('fw-2')
+        self.create('fw-3', '--driver-info', 'fake_bios_version=1.1.0')
+        self.create('fw-new')
+        self.cli('node', 'manage', 'fw-1', 'fw-2', 'fw-3', 'fw-new', '--wait')
+        self.cli('node', 'inspect', 'fw-1', 'fw-2', 'fw-3', '--wait')
+        rows = self.by_host(self.cli_json('node', 'firmware', 'show',
+                                          'fw-1', 'fw-new', expect=1))
+        self.assertEqual({'bios': '1.0.0', 'bmc': '2.0.0'},
+                         rows['fw-1']['Firmware'])
+        self.assertIn('inspect the node', rows['fw-new']['Reason'])
+        host_list = self.write('fw.txt', 'fw-1\nfw-2\nfw-3\n')
+        rows = {row['Component']: row for row in self.cli_json(
+            'firmware', 'compare', '--host-list', host_list)}
+        self.assertEqual(('1.0.0', '1.0.0', '1.1.0 *', True),
+                         (rows['bios']['fw-1'], rows['bios']['fw-2'],
+                          rows['bios']['fw-3'], rows['bios']['Differs']))
+        self.assertFalse(rows['bmc']['Differs'])
+        _, out, err = self.cli('firmware', 'compare', 'fw-1', 'fw-new',
+                               expect=1)
+        self.assertIn('fw-new: no firmware versions known', err)
+        self.assertIn('| bios      | 1.0.0 | False   |', out)

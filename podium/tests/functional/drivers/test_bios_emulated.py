@@ -15,6 +15,7 @@ from typing import Any
 from podium.common import exceptions, states
 from podium.db import api as db_api
 from podium.db import bios as db_bios
+from podium.db import firmware as db_firmware
 from podium.db import models
 from podium.drivers.modules.redfish import bios, connection
 from podium.simulator import Simulator
@@ -90,6 +91,10 @@ class TestPodiumSimulatorBios(utils.ConductorTestCase):
         self.move('manage', states.MANAGEABLE)
         self.assertEqual({}, self.cached())
         self.move('inspect', states.MANAGEABLE)
+        node = db_api.get_node('rf-1')
+        self.assertEqual({'bios': '2.4.1', 'bmc': '1.0.0'}, {
+            row.component: row.current_version
+            for row in db_firmware.list_components(node.id)})
         cached = self.cached()
         self.assertEqual('Enabled', cached['ProcTurboMode'].value)
         self.assertEqual(['Enabled', 'Disabled'],

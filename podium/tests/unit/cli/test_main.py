@@ -46,6 +46,7 @@ class CommandTreeTest(base.TestCase):
                          'node maintenance set', 'node maintenance unset',
                          'node validate', 'node bios show', 'node bios set',
                          'node bios reset', 'node boot-mode set',
+                         'node firmware show', 'firmware compare',
                          'conductor list', 'driver list',
                          'serve', 'demo'):
             self.assertIn(expected, names)

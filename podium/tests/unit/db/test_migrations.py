@@ -78,7 +78,8 @@ class CreateSchemaTest(base.TestCase):
         migration.upgrade()
         migrated = _schema(migrated_engine)
         self.assertEqual({'batch_nodes', 'batches', 'bios_settings',
-                          'conductors', 'node_history', 'nodes', 'ports'},
+                          'conductors', 'firmware_information',
+                          'node_history', 'nodes', 'ports'},
                          set(migrated))
 
         created_engine = self._use_database('created.sqlite')

@@ -115,7 +115,9 @@ class TestFakeInspect(FakeTestCase):
     def test_inventory(self) -> None:
         found = fake.FakeInspect().inspect_hardware(self.task())
         self.assertEqual({'cpus', 'cpu_arch', 'memory_mb', 'local_gb',
-                          'macs'}, set(found))
+                          'macs', 'firmware'}, set(found))
+        self.assertEqual({'bios': '1.0.0', 'bmc': '2.0.0'},
+                         found['firmware'])
 
     def test_macs_from_driver_info_or_the_uuid(self) -> None:
         found = fake.FakeInspect().inspect_hardware(self.task())

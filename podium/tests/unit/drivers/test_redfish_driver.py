@@ -303,6 +303,9 @@ class InspectTest(SimulatorTestCase):
                          found['macs'])
         self.assertEqual((32, 64 * 1024), (found['cpus'],
                                           found['memory_mb']))
+        # The simulator's BiosVersion and its manager's FirmwareVersion.
+        self.assertEqual({'bios': '2.4.1', 'bmc': '1.0.0'},
+                         found['firmware'])
 
     def test_only_enabled_nics_count(self) -> None:
         self.assertEqual(['52:54:00:00:00:01', '52:54:00:00:00:03'],
