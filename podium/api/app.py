@@ -33,6 +33,7 @@ from podium.api.routes import (
     ports,
     ramdisk,
     root,
+    sensors,
 )
 from podium.common import exceptions, hash_ring
 from podium.conductor import rpcapi
@@ -68,8 +69,8 @@ def create_app() -> FastAPI:
     app.state.max_limit = CONF.api.max_limit
     app.state.public_endpoint = (CONF.api.public_endpoint or '').rstrip('/')
     for module in (root, nodes, node_actions, ports, history, bios,
-                   firmware, drivers, conductors, bmcs, batches, metrics,
-                   dashboard, ramdisk):
+                   firmware, sensors, drivers, conductors, bmcs, batches,
+                   metrics, dashboard, ramdisk):
         app.include_router(module.router)
     metrics.install_node_collector()
     errors.install(app)

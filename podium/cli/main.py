@@ -20,6 +20,7 @@ from podium.cli.commands import (
     node_actions,
     node_hardware,
     node_history,
+    node_sensors,
     port,
     provision,
     serve,
@@ -79,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     node_actions.register(nodes)
     node_hardware.register(nodes)
     firmware.register_node(nodes)
+    node_sensors.register(nodes)
     provision.register(nodes)
     node_history.register(nodes)
     port.register(subparsers)

@@ -13,6 +13,7 @@ Prometheus scrapes (see :class:`PoolCollector` and
 ``podium.api.metrics``).
 """
 
+import dataclasses
 import threading
 import time
 import weakref
@@ -88,6 +89,15 @@ BMC_SUSPECT = prometheus_client.Gauge(
     'podium_bmc_suspect_endpoints',
     'BMC endpoints power sync holds suspect after the last cycle (they '
     'failed their last requests in a row and are probed apart).')
+
+# Sensors ------------------------------------------------------------------
+
+SENSOR_REQUESTS = prometheus_client.Counter(
+    'podium_sensor_requests',
+    'Requests for a node\'s sensor readings served by this conductor, by '
+    'source (bmc: read from the BMC, cache: served from the cache or '
+    'from a read in flight) and outcome (ok, failed).',
+    ['source', 'outcome'])
 
 # API and RPC --------------------------------------------------------------
 
@@ -224,6 +234,82 @@ class PoolCollector(prometheus_registry.Collector):
 
 POOLS = PoolCollector()
 REGISTRY.register(POOLS)
+
+
+# Sensor collector ---------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class SensorAggregates:
+    """Fleet sensor figures of one conductor's cached readings."""
+
+    #: Nodes with readings in the window.
+    nodes: int
+    #: Those of them that report a power draw, and its sum in watts.
+    nodes_with_power: int
+    power_watts: float
+    #: Nodes with a reading past a critical threshold, by sensor kind.
+    critical_by_kind: dict[str, int]
+
+
+class SensorStats(Protocol):
+    """What :class:`SensorCollector` reads of a conductor's cache."""
+
+    def aggregates(self) -> SensorAggregates: ...
+
+
+class SensorCollector(prometheus_registry.Collector):
+    """Fleet sensor figures of the conductors in this process, computed
+    from their sensor caches when Prometheus scrapes. Labels: the
+    conductor host and the sensor kind (four values); no node appears.
+    Per-node readings are served by the sensors endpoint instead
+    (``?format=prometheus``).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._caches: weakref.WeakValueDictionary[str, Any] = \
+            weakref.WeakValueDictionary()
+
+    def register(self, host: str, cache: SensorStats) -> None:
+        with self._lock:
+            self._caches[host] = cache
+
+    def unregister(self, host: str) -> None:
+        with self._lock:
+            self._caches.pop(host, None)
+
+    def collect(self) -> Iterator[prometheus_core.Metric]:
+        nodes = prometheus_core.GaugeMetricFamily(
+            'podium_sensor_nodes',
+            'Nodes whose sensor readings this conductor read within '
+            '[conductor] sensor_metrics_window.', labels=['host'])
+        drawing = prometheus_core.GaugeMetricFamily(
+            'podium_sensor_power_nodes',
+            'Of those, the nodes that report a power draw.',
+            labels=['host'])
+        watts = prometheus_core.GaugeMetricFamily(
+            'podium_sensor_power_draw_watts',
+            'Sum of the last power draw of those nodes, in watts.',
+            labels=['host'])
+        critical = prometheus_core.GaugeMetricFamily(
+            'podium_sensor_nodes_critical',
+            'Of those, the nodes with a reading of this kind at or past '
+            'a critical threshold (or that the BMC calls critical).',
+            labels=['host', 'kind'])
+        with self._lock:
+            caches = sorted(self._caches.items())
+        for host, cache in caches:
+            figures = cache.aggregates()
+            nodes.add_metric([host], figures.nodes)
+            drawing.add_metric([host], figures.nodes_with_power)
+            watts.add_metric([host], figures.power_watts)
+            for kind, count in sorted(figures.critical_by_kind.items()):
+                critical.add_metric([host, kind], count)
+        yield from (nodes, drawing, watts, critical)
+
+
+SENSORS = SensorCollector()
+REGISTRY.register(SENSORS)
 
 
 def exposition() -> tuple[bytes, str]:

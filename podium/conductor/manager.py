@@ -25,6 +25,7 @@ from podium.conductor import (
     power_sync,
     provisioning,
     recovery,
+    sensor_cache,
     task_manager,
 )
 from podium.conductor import pool as pool_mod
@@ -54,6 +55,7 @@ class ConductorManager:
         self.power_sync = power_sync.PowerSync(host, self.pool, self.ring)
         self.provisioner = provisioning.Provisioner(self.pool)
         self.batches = batches.BatchKeeper(host, self.pool)
+        self.sensors = sensor_cache.SensorCache()
 
     def _acquire(self, context: podium_context.RequestContext,
                  node_id: str, purpose: str, shared: bool = False,
@@ -219,6 +221,67 @@ class ConductorManager:
 
         with self._acquire(context, node_id, 'getting boot devices',
                            shared=True) as task:
+            self._on_pool(task, body)
+        return list(self._wait(task))
+
+    # Sensors ---------------------------------------------------------------
+
+    def get_sensors_data(self, context: podium_context.RequestContext,
+                         node_id: str) -> dict[str, Any]:
+        """A node's sensor readings (RPC 1.6): ``{'node_uuid',
+        'read_at' (epoch seconds), 'age' (seconds), 'cached',
+        'sensors' (reading dicts)}``.
+
+        Served from :attr:`sensors` while younger than ``[conductor]
+        sensor_cache_seconds``; otherwise read on a pool worker under a
+        shared lock, within ``sensor_read_timeout``. A failed read is
+        not written to the node (a scraper would rewrite it every few
+        seconds); it is counted in the BMC request metrics.
+
+        :raises NodeNotFound, NoFreeConductorWorker:
+        :raises UnsupportedDriverExtension: the driver or BMC has no
+            sensors.
+        :raises DriverError, BMCTimeout: the BMC failed or did not
+            answer.
+        """
+        node = db_api.get_node(node_id)
+        timeout = CONF.conductor.sensor_read_timeout
+        snapshot, cached = self.sensors.get(
+            node.uuid, lambda: self._read_sensors(context, node.uuid,
+                                                  timeout),
+            wait=timeout + WAIT_GRACE)
+        return {'node_uuid': node.uuid, 'read_at': snapshot.read_at,
+                'age': snapshot.age(), 'cached': cached,
+                'sensors': [r.to_dict() for r in snapshot.readings]}
+
+    def _read_sensors(self, context: podium_context.RequestContext,
+                      node_uuid: str, timeout: float) -> list[Any]:
+        def body(task: task_manager.TaskManager) -> list[Any]:
+            management = task.driver.management
+            management.validate(task.node)
+            timer = metrics.Timer()
+            failed = True
+            try:
+                with timer:
+                    readings = list(management.get_sensors_data(task))
+                failed = False
+                return readings
+            except exceptions.UnsupportedDriverExtension:
+                failed = False  # no BMC request failed
+                raise
+            except exceptions.PodiumException:
+                raise
+            except Exception as exc:
+                raise exceptions.DriverError(
+                    reason=f'Failed to read sensors: '
+                           f'{_error_text(exc, task.node)}') from exc
+            finally:
+                metrics.observe_bmc_request(task.node.driver,
+                                            'get_sensors_data',
+                                            timer.seconds, failed=failed)
+
+        with self._acquire(context, node_uuid, 'reading sensors',
+                           shared=True, timeout=timeout) as task:
             self._on_pool(task, body)
         return list(self._wait(task))
 

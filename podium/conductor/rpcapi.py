@@ -24,8 +24,8 @@ from podium.db import api as db_api
 #: additive change and pin the client when a server may be older.
 #: 1.1: get_metrics. 1.2: get_bmc_health. 1.3: set_boot_mode,
 #: set_secure_boot. 1.4: get_node_with_token, heartbeat (installer
-#: call-backs). 1.5: start_batch.
-RPC_API_VERSION = '1.5'
+#: call-backs). 1.5: start_batch. 1.6: get_sensors_data.
+RPC_API_VERSION = '1.6'
 
 #: The version installer call-backs are sent at.
 CALLBACK_CALL_VERSION = '1.4'
@@ -41,7 +41,7 @@ RPC_METHODS = frozenset({
     'validate_driver_interfaces', 'do_provisioning_action',
     'get_clean_steps', 'get_metrics', 'get_bmc_health', 'set_boot_mode',
     'set_secure_boot', 'get_node_with_token', 'heartbeat',
-    'start_batch',
+    'start_batch', 'get_sensors_data',
 })
 
 _local_lock = threading.Lock()
@@ -271,6 +271,14 @@ class ConductorAPI:
                         topic: str | None = None) -> None:
         self._call(context, 'set_secure_boot', node_id, topic, '1.3',
                    state=state)
+
+    def get_sensors_data(self, context: podium_context.RequestContext,
+                         node_id: str, topic: str | None = None
+                         ) -> dict[str, Any]:
+        """A node's sensor readings, as the conductor's cache has them
+        (RPC 1.6)."""
+        return dict(self._call(context, 'get_sensors_data', node_id,
+                               topic, '1.6'))
 
     def set_maintenance(self, context: podium_context.RequestContext,
                         node_id: str, maintenance: bool,

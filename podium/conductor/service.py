@@ -120,6 +120,8 @@ class ConductorService:
 
     def _start_metrics(self, pool: pool_mod.WorkerPool) -> None:
         metrics.POOLS.register(self.host, pool)
+        if self.manager is not None:
+            metrics.SENSORS.register(self.host, self.manager.sensors)
         port = CONF.conductor.metrics_port
         if not port:
             return
@@ -268,6 +270,7 @@ class ConductorService:
                           'heartbeat times out', self.host)
         finally:
             metrics.POOLS.unregister(self.host)
+            metrics.SENSORS.unregister(self.host)
             if self._stop_metrics is not None:
                 self._stop_metrics()
                 self._stop_metrics = None

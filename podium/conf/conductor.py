@@ -67,6 +67,32 @@ opts = [
         help='Seconds the driver calls of one operator action (power, '
              'boot device, inspection) may take in all; drivers get it '
              'as the budget of their network timeouts.'),
+    cfg.FloatOpt(
+        'sensor_cache_seconds',
+        default=5.0, min=0.0,
+        mutable=True,
+        help='Seconds a node\'s sensor readings (GET /v1/nodes/{node}/'
+             'sensors) are served from the conductor\'s cache before its '
+             'BMC is read again; a failed read is remembered as long. '
+             'Requests for a node whose read is in flight wait for that '
+             'read, so however many dashboards or scrapers ask, a BMC '
+             'is read at most once per this interval. 0 reads on every '
+             'request (still one read at a time per node).'),
+    cfg.FloatOpt(
+        'sensor_read_timeout',
+        default=15.0, min=0.1,
+        mutable=True,
+        help='Seconds a sensor read of one node may take in all, every '
+             'request to its BMC included; past it the request fails '
+             'with the BMC timeout error.'),
+    cfg.IntOpt(
+        'sensor_metrics_window',
+        default=600, min=0,
+        mutable=True,
+        help='Seconds a node\'s last sensor readings count in the '
+             'conductor\'s fleet sensor metrics (podium_sensor_* at '
+             '/metrics) after they were read; older readings are dropped '
+             'from the cache.'),
     cfg.IntOpt(
         'bmc_health_window',
         default=100, min=1,

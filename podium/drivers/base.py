@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Protocol
 
 from podium.common import exceptions, states
 from podium.db import bios as db_bios
-from podium.drivers import bios_settings, steps
+from podium.drivers import bios_settings, sensor_readings, steps
 
 
 class NodeView(Protocol):
@@ -189,6 +189,17 @@ class ManagementInterface(BaseInterface):
         """
         raise exceptions.UnsupportedDriverExtension(
             extension='Resetting the BMC', node=node_label(task.node))
+
+    def get_sensors_data(self, task: Task
+                         ) -> list[sensor_readings.SensorReading]:
+        """The node's power, temperature, fan and voltage readings, as
+        the BMC gives them now (one read, no caching: the conductor
+        caches). Only reads; safe under a shared lock.
+
+        :raises UnsupportedDriverExtension: the driver cannot (default),
+            or this BMC serves no sensors.
+        """
+        raise self._unsupported(task, 'Reading sensors')
 
     @abc.abstractmethod
     def get_supported_boot_devices(self, task: Task) -> list[str]:

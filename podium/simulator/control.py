@@ -13,8 +13,10 @@ Routes (JSON bodies):
 - ``GET|PATCH /simulator/systems/<uuid or name>`` with
   ``{"power_state": "On", "boot": {"target": "Pxe", "enabled": "Once"},
   "behaviour": {"latency": "uniform:0.1,0.3", "hang": true,
-  "error_fraction": 0.2, "error_status": 503, "power_delay": 2}}``;
-  a behaviour field set to ``null`` inherits the endpoint's value again
+  "error_fraction": 0.2, "error_status": 503, "power_delay": 2},
+  "sensors": {"style": "sensors", "readings": {"CPU1 Temp": 99}}}``;
+  a behaviour field set to ``null`` inherits the endpoint's value again,
+  a sensor reading set to ``null`` follows the power state again
 - ``GET|PATCH /simulator/endpoint`` (the one addressed) and
   ``/simulator/endpoints/<index>`` with ``{"behaviour": {...},
   "max_concurrency": 4}`` (``null`` removes the cap)
@@ -99,9 +101,13 @@ class ControlApi:
         system = self.sim._system(ref)
         if req.method == "PATCH":
             body = _body(req)
-            unknown = set(body) - {"power_state", "boot", "behaviour"}
+            unknown = set(body) - {"power_state", "boot", "behaviour",
+                                   "sensors"}
             if unknown:
                 raise ValueError(f"unknown fields {sorted(unknown)}")
+            if "sensors" in body:
+                system.sensors.configure(_mapping(body["sensors"],
+                                                  "sensors"))
             if "behaviour" in body:
                 self.sim._set_system_behaviour_in_loop(
                     system, _mapping(body["behaviour"], "behaviour"))

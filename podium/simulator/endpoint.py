@@ -26,6 +26,7 @@ from urllib.parse import unquote
 
 from podium.simulator import bios as sim_bios
 from podium.simulator import resources as rf
+from podium.simulator import sensors as sim_sensors
 from podium.simulator.behaviour import NO_LATENCY, Behaviour
 from podium.simulator.http import HttpConnection, Request, Response
 from podium.simulator.state import (
@@ -282,11 +283,15 @@ class Endpoint:
                 else _not_allowed("GET")
         chassis_prefix = rf.ROOT + "/Chassis/"
         if path.startswith(chassis_prefix):
-            target = self.by_uuid.get(path[len(chassis_prefix):])
+            ident, _, rest = path[len(chassis_prefix):].partition("/")
+            target = self.by_uuid.get(ident)
             if target is not None:
                 if method != "GET":
                     return _not_allowed("GET")
-                return json_response(200, rf.chassis(target))
+                doc = (sim_sensors.chassis_document(target, rest, req.query)
+                       if rest else rf.chassis(target))
+                if doc is not None:
+                    return json_response(200, doc)
         return error_response(404, f"No resource at {path}.", _NOT_FOUND_ID)
 
     def _authorised(self, req: Request) -> bool:

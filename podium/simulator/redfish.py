@@ -25,7 +25,7 @@ import random
 import threading
 import time
 import uuid as uuidlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from podium.simulator.behaviour import (
@@ -324,6 +324,25 @@ class Simulator:
         def apply() -> None:
             self._system(system).bios.not_kept = set(names)
         self._call(apply)
+
+    def set_sensors(self, system: str | int | SystemInfo,
+                    readings: Mapping[str, float | None] | None = None,
+                    style: str | None = None) -> dict[str, Any]:
+        """Set sensor readings by name (None: follow the power state
+        again) and/or the style (``legacy``: Power and Thermal;
+        ``sensors``: the Sensors collection); returns the sensors' state.
+
+        :raises ValueError: an unknown sensor or style.
+        """
+        changes: dict[str, Any] = {"readings": dict(readings or {})}
+        if style is not None:
+            changes["style"] = style
+
+        def apply() -> dict[str, Any]:
+            sensors = self._system(system).sensors
+            sensors.configure(changes)
+            return sensors.describe()
+        return self._call(apply)
 
     def get_system_behaviour(self, system: str | int | SystemInfo
                              ) -> Behaviour:

@@ -346,4 +346,5 @@ def chassis(system: SimSystem) -> dict[str, Any]:
             "ComputerSystems": [_link(system.path)],
             "ManagedBy": [_link(f"{ROOT}/Managers/{MANAGER_ID}")],
         },
+        **system.sensors.chassis_links(f"{ROOT}/Chassis/{system.uuid}"),
     }

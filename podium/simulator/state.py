@@ -18,6 +18,7 @@ from typing import Any
 
 from podium.simulator.behaviour import Behaviour, apply_overrides
 from podium.simulator.bios import SimBios
+from podium.simulator.sensors import SimSensors
 
 #: ``hook(system, powered_on, boot_target)``, see ``SimSystem.power_hook``.
 PowerHook = Callable[["SimSystem", bool, "str | None"], None]
@@ -64,7 +65,7 @@ class SimSystem:
     __slots__ = ("uuid", "name", "index", "endpoint", "macs", "inventory",
                  "power_state", "boot_target", "boot_enabled", "boot_mode",
                  "overrides", "behaviour", "requests", "doc", "pending",
-                 "bios", "power_hook")
+                 "bios", "sensors", "power_hook")
 
     def __init__(self, uuid: str, name: str, index: int, endpoint: int,
                  inventory: Inventory, power_state: str,
@@ -89,6 +90,7 @@ class SimSystem:
         # out-of-band flip) can cancel it.
         self.pending: asyncio.TimerHandle | None = None
         self.bios = SimBios()
+        self.sensors = SimSensors()
         # Told when the system boots (with what it boots) and when it is
         # switched off: the simulated installer. None: the simulator
         # models the BMC only, and a one-time boot override stays as it
@@ -169,6 +171,7 @@ class SimSystem:
                      "enabled": self.boot_enabled,
                      "mode": self.boot_mode},
             "bios": self.bios.describe(),
+            "sensors": self.sensors.describe(),
             "behaviour": self.behaviour.to_dict(),
             "overrides": {k: (v.spec() if hasattr(v, "spec") else v)
                           for k, v in self.overrides.items()},

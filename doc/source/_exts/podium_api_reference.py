@@ -108,6 +108,10 @@ PODIUM_ROUTES: dict[str, str] = {
     '/openapi.json': 'the OpenAPI document this reference is built from',
     '/v1/conductors/{}/metrics': 'a conductor\'s Prometheus metrics '
                                  'relayed over RPC, for the fleet dashboard',
+    '/v1/nodes/{}/sensors': 'a node\'s power, temperature, fan and '
+                            'voltage readings, read through its conductor '
+                            'and cached there for a few seconds; '
+                            '``format=prometheus`` for a per-node scrape',
     '/v1/podium/bmcs': 'the health records of the BMCs, gathered from '
                        'every alive conductor over RPC',
     '/v1/podium/batches': 'fleet actions in one request: start a batch, '

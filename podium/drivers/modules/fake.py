@@ -2,7 +2,7 @@
 
 State lives in ``driver_internal_info`` (``fake_power_state``,
 ``fake_boot_device``, ``fake_boot_persistent``, ``fake_boot_mode``,
-``fake_secure_boot``), standing in for the
+``fake_secure_boot``, ``fake_sensors``), standing in for the
 BMC: a test flips ``fake_power_state`` in the database to make an
 out-of-band change. ``driver_info`` steers behaviour:
 
@@ -33,7 +33,8 @@ from oslo_utils import strutils
 
 from podium.common import exceptions, network, states
 from podium.db import api as db_api
-from podium.drivers import base, steps
+from podium.drivers import base, sensor_readings, steps
+from podium.drivers.modules import fake_sensors
 
 _PROPERTIES = {
     'fake_delay': base.DriverInfoProperty(
@@ -179,6 +180,14 @@ class FakeManagement(FakeBase, base.ManagementInterface):
     def reset_bmc(self, task: base.Task) -> None:
         """Record the reset; with ``fake_reset_fixes`` it cures the BMC."""
         store(task, fake_bmc_reset=True)
+
+    def get_sensors_data(self, task: base.Task
+                         ) -> list[sensor_readings.SensorReading]:
+        """Readings for the fake power state (:mod:`fake_sensors`)."""
+        behave(task)
+        internal = task.node.driver_internal_info or {}
+        return fake_sensors.readings(task.node, internal.get(
+            'fake_power_state') or task.node.power_state or states.POWER_OFF)
 
     def get_boot_device(self, task: base.Task) -> dict[str, Any]:
         behave(task)

@@ -1,8 +1,8 @@
 """Redfish management interface: the boot device (BootSourceOverride),
 the boot mode (BootSourceOverrideMode), UEFI secure boot (the system's
-SecureBoot resource, where the BMC has one) and the out-of-band clean
-steps (clear the override, eject virtual
-media, reset the BIOS to its defaults).
+SecureBoot resource, where the BMC has one), sensor readings and the
+out-of-band clean steps (clear the override, eject virtual media, reset
+the BIOS to its defaults).
 
 A one-time boot device is ``BootSourceOverrideEnabled: Once``, a
 persistent one ``Continuous``. The devices a node supports are the ones
@@ -16,8 +16,13 @@ from oslo_log import log
 from sushy import exceptions as sushy_exc
 
 from podium.common import exceptions, states
-from podium.drivers import base, steps
-from podium.drivers.modules.redfish import connection, power_read, utils
+from podium.drivers import base, sensor_readings, steps
+from podium.drivers.modules.redfish import (
+    connection,
+    power_read,
+    sensors,
+    utils,
+)
 
 BOOT_DEVICE_MAP = {
     states.BOOT_DEVICE_PXE: sushy.BootSource.PXE,
@@ -62,6 +67,12 @@ class RedfishManagement(base.ManagementInterface):
         with power_read.connected(task, 'reading the boot devices') \
                 as (info, conn):
             return _supported(conn.root.get_system(conn.system_path(info)))
+
+    def get_sensors_data(self, task: base.Task
+                         ) -> list[sensor_readings.SensorReading]:
+        """The chassis' Power and Thermal readings, or its Sensors
+        (:mod:`podium.drivers.modules.redfish.sensors`)."""
+        return sensors.read(task)
 
     def reset_bmc(self, task: base.Task) -> None:
         """``Manager.Reset`` (GracefulRestart when offered, else

@@ -47,7 +47,7 @@ class CommandTreeTest(base.TestCase):
                          'node validate', 'node bios show', 'node bios set',
                          'node bios reset', 'node boot-mode set',
                          'node firmware show', 'firmware compare',
-                         'conductor list', 'driver list',
+                         'node sensors', 'conductor list', 'driver list',
                          'serve', 'demo'):
             self.assertIn(expected, names)
         for path, _ in leaves:
