@@ -23,8 +23,8 @@ import time
 from bench import procs
 
 #: Every benchmark module, in the order they run.
-BENCHMARKS = ('power_sync', 'isolation', 'api_load', 'bulk', 'batch',
-              'seed_problem', 'compare_ironic', 'deploy_fleet')
+BENCHMARKS = ('power_sync', 'aio_client', 'isolation', 'api_load', 'bulk',
+              'batch', 'seed_problem', 'compare_ironic', 'deploy_fleet')
 
 
 def smoke_args(name: str) -> list[str]:

@@ -14,6 +14,7 @@ it cannot free the worker thread the driver occupies.
 """
 
 import abc
+import concurrent.futures
 import dataclasses
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any, ClassVar, Protocol
@@ -174,6 +175,24 @@ class PowerInterface(BaseInterface):
         after the other under the batch's single timeout.
         """
         return {}
+
+    def start_power_read(self, tasks: Sequence[Task]
+                         ) -> ('concurrent.futures.Future['
+                               'dict[int, str | Exception]] | None'):
+        """Start reading ``tasks`` (one node, or nodes sharing a batch
+        key) without a thread waiting for the BMC.
+
+        An optional capability, used by power sync with ``[conductor]
+        power_read_mode = async``: the future resolves to what
+        :meth:`get_power_states` returns (one node's error included as
+        its value), each read bounded by its task's timeout. Nodes left
+        out of the result are read on the threaded path
+        (:meth:`get_power_state`), which is also how a driver declines
+        what it cannot serve exactly; None (the default) declines every
+        node of the call. Must not block: it is called in power sync's
+        dispatching thread.
+        """
+        return None
 
 
 class ManagementInterface(BaseInterface):

@@ -23,8 +23,8 @@ from sushy import auth as sushy_auth
 
 from podium.common import exceptions
 from podium.conf import CONF
-from podium.drivers.modules import deadline
-from podium.drivers.modules.redfish import lean_get, transport, utils
+from podium.drivers.modules import aio_loop, deadline
+from podium.drivers.modules.redfish import aio_get, lean_get, transport, utils
 
 LOG = log.getLogger(__name__)
 
@@ -108,6 +108,9 @@ class Connection:
         # sushy's set-up used stays in the shared requests pools only
         # until _POOLS other BMCs have been used (see _SharedAdapter).
         self._lean = lean_get.LeanGetter(info.address, info.verify)
+        self._verify = info.verify
+        #: The non-blocking getter, opened by the first such read.
+        self._aio: aio_get.AioGetter | None = None
         self._lock = threading.Lock()
         self._default_system: str | None = None
         #: Set when the BMC advertised $expand but refused it.
@@ -152,6 +155,18 @@ class Connection:
                 self._default_system = str(members[0]).rstrip('/')
         return self._default_system
 
+    def known_system_path(self, info: utils.RedfishInfo) -> str | None:
+        """The node's system path if known without a request."""
+        return (info.system_path if info.system_path is not None
+                else self._default_system)
+
+    def aio_getter(self) -> aio_get.AioGetter:
+        """The non-blocking getter of this BMC (:mod:`.aio_get`)."""
+        with self._lock:
+            if self._aio is None:
+                self._aio = aio_get.AioGetter(self.address, self._verify)
+            return self._aio
+
     def get_json(self, path: str) -> dict[str, Any]:
         """GET ``path`` with one request and return its JSON body.
 
@@ -165,11 +180,11 @@ class Connection:
         with self.connector.bounded_request('GET', url) as timeout:
             # http.client first (lean_get explains why); requests when
             # it cannot serve the request the same way.
-            reply = self._lean.get(path, http, _JSON_HEADERS, timeout)
+            reply = self._lean.get(path, http, JSON_HEADERS, timeout)
             if reply is None:
                 response = http.get(url, timeout=(timeout, timeout),
                                     verify=self.connector.verify,
-                                    headers=_JSON_HEADERS)
+                                    headers=JSON_HEADERS)
                 reply = (response.status_code, response.content)
         if reply[0] == 200:
             return json.loads(reply[1])
@@ -191,10 +206,14 @@ class Connection:
                       '%s: %s', self.address, type(exc).__name__)
         finally:
             self._lean.close()
+            getter = self._aio
+            if getter is not None:
+                # Its connections belong to the loop thread.
+                aio_loop.LOOP.call_soon(getter.close)
             self.connector.close()
 
 
-_JSON_HEADERS = {'Accept': 'application/json', 'OData-Version': '4.0',
+JSON_HEADERS = {'Accept': 'application/json', 'OData-Version': '4.0',
                  'Accept-Encoding': 'identity'}
 
 
@@ -248,10 +267,17 @@ class ConnectionCache:
                      if conn.address.split('://', 1)[-1] == endpoint]
         return sum(1 for conn in conns if _has_session(conn))
 
-    def peek(self, info: utils.RedfishInfo) -> Connection | None:
-        """The cached connection for ``info``, if any; opens nothing."""
+    def peek(self, info: utils.RedfishInfo,
+             touch: bool = False) -> Connection | None:
+        """The cached connection for ``info``, if any; opens nothing.
+        With ``touch``, it counts as used now (kept by the idle TTL)."""
+        key = info.connection_key()
         with self._lock:
-            return self._entries.get(info.connection_key())
+            conn = self._entries.get(key)
+            if conn is not None and touch:
+                self._entries.move_to_end(key)
+                conn.last_used = time.monotonic()
+            return conn
 
     def forget(self, info: utils.RedfishInfo,
                conn: Connection | None = None) -> None:

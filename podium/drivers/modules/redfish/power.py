@@ -1,11 +1,13 @@
 """Redfish power interface (sushy).
 
 Reads are one GET over the cached connection, batched per endpoint with
-``$expand`` during power sync (:mod:`.power_read`). Actions POST the
-ComputerSystem.Reset action and then poll until the system reports the
-target state, within the caller's timeout.
+``$expand`` during power sync (:mod:`.power_read`), or the same GET
+waiting on the read loop instead of a thread (:mod:`.power_read_async`).
+Actions POST the ComputerSystem.Reset action and then poll until the
+system reports the target state, within the caller's timeout.
 """
 
+import concurrent.futures
 from collections.abc import Hashable, Mapping, Sequence
 
 import sushy
@@ -13,7 +15,12 @@ import sushy
 from podium.common import exceptions, states
 from podium.conf import CONF
 from podium.drivers import base
-from podium.drivers.modules.redfish import connection, power_read, utils
+from podium.drivers.modules.redfish import (
+    connection,
+    power_read,
+    power_read_async,
+    utils,
+)
 
 #: Target -> (reset type when the node is on, when it is off, final
 #: Redfish PowerState). None: nothing to do in that state.
@@ -91,6 +98,11 @@ class RedfishPower(base.PowerInterface):
     def get_power_states(self, tasks: Sequence[base.Task]
                          ) -> dict[int, str | Exception]:
         return power_read.read_power_states(tasks)
+
+    def start_power_read(self, tasks: Sequence[base.Task]
+                         ) -> concurrent.futures.Future[
+                             dict[int, str | Exception]] | None:
+        return power_read_async.start(tasks)
 
     @staticmethod
     def _act(task: base.Task, target: str, timeout: float | None) -> None:

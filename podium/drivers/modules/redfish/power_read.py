@@ -104,7 +104,7 @@ def wait_for_power_state(task: base.Task, conn: connection.Connection,
         label=f'PowerState {redfish_state}')
 
 
-def _member_index(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def member_index(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Expanded members by path (and by collection path + Id)."""
     index: dict[str, dict[str, Any]] = {}
     for member in doc.get('Members') or ():
@@ -136,7 +136,7 @@ def _expanded(conn: connection.Connection) -> dict[str, dict[str, Any]] | None:
                  type(exc).__name__)
         conn.expand_refused = True
         return None
-    members = _member_index(doc)
+    members = member_index(doc)
     # Links-only members (a BMC that ignored the query) are no help.
     return members if any('PowerState' in m for m in members.values()) \
         else None
@@ -151,7 +151,7 @@ def read_power_states(tasks: Sequence[base.Task]
     """
     if not tasks:
         return {}
-    batch = _BatchTask(tasks)
+    batch = BatchTask(tasks)
     try:
         with connected(batch, 'reading power states with $expand') \
                 as (_info, conn):
@@ -174,7 +174,7 @@ def read_power_states(tasks: Sequence[base.Task]
     return result
 
 
-class _BatchTask:
+class BatchTask:
     """A task standing for the whole batch in messages and bounds.
 
     Its node is named after the batch (errors of the batch go to every

@@ -64,6 +64,15 @@ class EndpointLimiter:
                     self._semaphores[endpoint] = semaphore
         return semaphore
 
+    def try_take(self, endpoint: str) -> bool:
+        """Take one of ``endpoint``'s slots if one is free, without
+        waiting (the non-blocking reads; see :mod:`.aio_get`)."""
+        return self._semaphore(endpoint).acquire(blocking=False)
+
+    def give(self, endpoint: str) -> None:
+        """Give back a slot :meth:`try_take` took."""
+        self._semaphore(endpoint).release()
+
     @contextlib.contextmanager
     def slot(self, endpoint: str) -> Iterator[None]:
         """Hold one of ``endpoint``'s request slots for the block.

@@ -93,6 +93,16 @@ class LeanTestCase(base.TestCase):
             doc = conn.get_json(self.sim.systems[index].system_id)
         return str(doc['PowerState'])
 
+    def drop_sessions(self) -> None:
+        """Log every session out on the BMC, as a BMC reboot would."""
+        address = self.sim.systems[0].address
+        auth = (self.sim.username, PASSWORD)
+        listing = requests.get(address + sim_resources.SESSIONS, auth=auth,
+                               timeout=5)
+        for member in listing.json()['Members']:
+            requests.delete(address + member['@odata.id'], auth=auth,
+                            timeout=5).raise_for_status()
+
     def stat(self, name: str) -> int:
         return int(self.sim.stats()[name])
 
@@ -141,16 +151,6 @@ class WarmReadTestCase(LeanTestCase):
         before = self.stat('requests')
         self.assertEqual('Off', self.read(conn))
         self.assertEqual(1, self.stat('requests') - before)
-
-    def drop_sessions(self) -> None:
-        """Log every session out on the BMC, as a BMC reboot would."""
-        address = self.sim.systems[0].address
-        auth = (self.sim.username, PASSWORD)
-        listing = requests.get(address + sim_resources.SESSIONS, auth=auth,
-                               timeout=5)
-        for member in listing.json()['Members']:
-            requests.delete(address + member['@odata.id'], auth=auth,
-                            timeout=5).raise_for_status()
 
     def test_concurrent_reads_share_one_connection_safely(self) -> None:
         self.config(max_concurrent_requests_per_endpoint=2, group='redfish')
