@@ -2,8 +2,9 @@
 // /metrics of the API that served this page; no other origin, no build
 // step. Everything shown is built with DOM calls, never innerHTML, so
 // node names and error texts cannot inject markup.
-import {age, el, meter, table} from './dom.js';
-import {CycleRecorder, bmcPanel, periodicPanel, syncPanel} from './health.js';
+import {age, el, meter, seconds, table} from './dom.js';
+import {CycleRecorder, bmcPanel, periodicPanel, syncPanel, worstBmcsPanel}
+  from './health.js';
 import {Metrics} from './metrics.js';
 
 (() => {
@@ -21,7 +22,7 @@ import {Metrics} from './metrics.js';
     'provision_state', 'target_provision_state', 'maintenance',
     'maintenance_reason', 'fault', 'last_error', 'conductor',
     'conductor_group', 'resource_class', 'owner', 'reservation',
-    'provision_updated_at', 'created_at', 'updated_at',
+    'provision_updated_at', 'created_at', 'updated_at', 'bmc_health',
   ];
   // Filters the node list API applies; the page applies the others.
   const SERVER_FILTERS = [
@@ -31,6 +32,8 @@ import {Metrics} from './metrics.js';
   const PAGE_SIZE = 1000;
   // A page fetches at most this many nodes per refresh; filters narrow.
   const MAX_NODES = 20000;
+  // The fleet view lists this many of the worst BMCs.
+  const WORST_BMCS = 10;
   // Rows drawn in the table; the search narrows the rest.
   const SHOWN_ROWS = 200;
   const SPARK_POINTS = 120;
@@ -38,7 +41,7 @@ import {Metrics} from './metrics.js';
   const CONFIRM_MS = 5000;
 
   const state = {
-    nodes: [], truncated: false, metrics: null, conductors: null,
+    nodes: [], truncated: false, metrics: null, conductors: null, bmcs: null,
     unserved: [], node: null, metricErrors: {}, metricSources: 0,
     armed: null, timer: null,
     cycles: new CycleRecorder(SPARK_KEY, SPARK_POINTS),
@@ -401,6 +404,18 @@ import {Metrics} from './metrics.js';
 
   // Node view ---------------------------------------------------------------
 
+  function detailValue(field, value) {
+    if (value === null) return '–';
+    if (field === 'bmc_health') {
+      return `${value.endpoint}: ` +
+        (value.suspect ? 'suspect' : 'answering') +
+        `, ${value.consecutive_failures} failure(s) in a row, p95 ` +
+        `${seconds(value.latency_p95)}, last good read ` +
+        `${age(value.last_good_read)}`;
+    }
+    return typeof value === 'object' ? JSON.stringify(value) : String(value);
+  }
+
   async function renderNode(uuid) {
     const node = await getJSON(`/v1/nodes/${encodeURIComponent(uuid)}`);
     state.node = node;
@@ -411,9 +426,7 @@ import {Metrics} from './metrics.js';
     replace('node-detail', el('dl', {class: 'detail'},
       DETAIL_FIELDS.filter((f) => f in node).map((f) => [
         el('dt', {}, f),
-        el('dd', {'data-field': f}, node[f] === null ? '–' :
-          typeof node[f] === 'object' ? JSON.stringify(node[f])
-            : String(node[f]))])));
+        el('dd', {'data-field': f}, detailValue(f, node[f]))])));
     replace('node-history', table(
       ['when', 'severity', 'type', 'event', 'user', 'conductor'],
       history.history.map((h) => el('tr', {},
@@ -451,20 +464,27 @@ import {Metrics} from './metrics.js';
     renderConductors();
     replace('periodics', periodicPanel(state.metrics));
     renderFaults();
+    replace('worst-bmcs', worstBmcsPanel(state.bmcs));
     renderNodes();
   }
 
+  // What an optional endpoint answered; null when the API lacks it.
+  function nullIfAbsent(promise) {
+    return promise.catch((error) => {
+      if (error.status === 404) return null;
+      throw error;
+    });
+  }
+
   async function loadFleet() {
-    const [nodes, conductors, metricsText] = await Promise.all([
+    const [nodes, conductors, metricsText, bmcs] = await Promise.all([
       collect(nodesPath(), 'nodes', MAX_NODES),
       getJSON('/v1/conductors?detail=True'),
-      request('GET', '/metrics', undefined, 'text/plain')
-        .then((r) => r.text())
-        .catch((error) => {
-          if (error.status === 404) return null;
-          throw error;
-        }),
+      nullIfAbsent(request('GET', '/metrics', undefined, 'text/plain')
+        .then((r) => r.text())),
+      nullIfAbsent(getJSON(`/v1/podium/bmcs?limit=${WORST_BMCS}`)),
     ]);
+    state.bmcs = bmcs;
     state.nodes = nodes.items;
     state.truncated = nodes.truncated;
     state.conductors = conductors.conductors;

@@ -3,7 +3,7 @@
 // panel function takes a Metrics (metrics.js) and returns the panel's
 // content; ``null`` metrics means the API has no /metrics.
 
-import {el, histogramBars, seconds, sparkline, table} from './dom.js';
+import {age, el, histogramBars, seconds, sparkline, table} from './dom.js';
 
 const SYNC = 'podium_power_sync_cycle_duration_seconds';
 const BMC = 'podium_bmc_request_duration_seconds';
@@ -121,6 +121,31 @@ export function bmcPanel(m) {
     muted('Slowest first. Figures cover all BMCs of a driver: metrics ' +
       'carry no per-node labels; the nodes whose BMC failed are under ' +
       '"Faults and errors".'),
+  ];
+}
+
+// The worst BMCs of GET /v1/podium/bmcs (``listing``; null when the
+// API has no such extension): suspects first, then by p95 latency.
+export function worstBmcsPanel(listing) {
+  if (!listing) return [muted('This API does not list BMC health.')];
+  const rows = listing.bmcs.map((b) => el('tr', {'data-bmc': b.endpoint},
+    el('td', {}, b.endpoint), el('td', {}, b.driver || '–'),
+    el('td', {}, b.conductor),
+    el('td', {'data-field': 'status'}, b.suspect ?
+      el('span', {class: 'tag bad'}, 'suspect') : 'answering'),
+    el('td', {class: 'num'}, b.consecutive_failures),
+    el('td', {class: 'num'}, seconds(b.latency_p50)),
+    el('td', {class: 'num'}, seconds(b.latency_p95)),
+    el('td', {title: b.last_good_read || ''}, age(b.last_good_read))));
+  const unreachable = listing.unreachable_conductors || [];
+  return [
+    table(['BMC', 'driver', 'conductor', 'status', '#failures in a row',
+      '#p50', '#p95', 'last good read'], rows,
+    'No BMC has been read yet.'),
+    muted(`${rows.length} of ${listing.total} BMCs, as their ` +
+      'conductors keep them (latency over their last requests).'),
+    unreachable.length ? el('p', {class: 'state bad'},
+      `No answer from conductor(s) ${unreachable.join(', ')}.`) : null,
   ];
 }
 

@@ -39,6 +39,10 @@ router = APIRouter(tags=['bmcs'])
 #: The node field, added by :func:`node_bmc_health`.
 NODE_FIELD = 'bmc_health'
 
+#: The largest ``limit`` of the BMC list (a fleet view shows the worst
+#: few; a script wanting all of them omits ``limit``).
+MAX_LIMIT = 1000
+
 
 def _context(request: Request) -> podium_context.RequestContext:
     return podium_context.RequestContext(
@@ -53,10 +57,15 @@ def _context(request: Request) -> podium_context.RequestContext:
                         'requests in flight and open sessions, as each '
                         'alive conductor keeps them for the nodes it '
                         'owns. Suspect BMCs first, then the slowest. '
-                        '"suspect=true" lists suspects only.')
+                        '"suspect=true" lists suspects only; "limit=N" '
+                        'the N worst ("total" counts them all).')
 def list_bmcs(request: Request,
-              suspect: str | None = Query(None)) -> Response:
+              suspect: str | None = Query(None),
+              limit: str | None = Query(None)) -> Response:
     only_suspects = params.parse_bool('suspect', suspect)
+    # Checked before any RPC: a bad limit costs no conductor a call.
+    most = params.parse_limit(limit, MAX_LIMIT) if limit is not None \
+        else None
     rpcapi = request.app.state.rpcapi
     entries: list[dict[str, Any]] = []
     unreachable: list[str] = []
@@ -80,7 +89,8 @@ def list_bmcs(request: Request,
     entries.sort(key=lambda e: (not e['suspect'],
                                 -(e['latency_p95'] or 0.0),
                                 e['endpoint'], e['conductor']))
-    return responses.JSONResponse({'bmcs': entries,
+    return responses.JSONResponse({'bmcs': entries[:most],
+                                   'total': len(entries),
                                    'unreachable_conductors': unreachable})
 
 

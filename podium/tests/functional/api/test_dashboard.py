@@ -32,6 +32,11 @@ WAIT = 30.0
 API_HEADERS = {'X-OpenStack-Ironic-API-Version': 'latest'}
 
 
+def bmc_of(name: str) -> str:
+    """The fake BMC endpoint of an enrolled node."""
+    return f'bmc-{name}:623'
+
+
 class _BrowserTest(base.TestCase):
     """A browser, a deployment (from :meth:`make_deployment`) and an
     API session with its credentials."""
@@ -59,7 +64,8 @@ class _BrowserTest(base.TestCase):
         uuids = {}
         for name in names:
             uuids[name] = self.api('POST', '/v1/nodes', json={
-                'driver': 'fake-hardware', 'name': name})['uuid']
+                'driver': 'fake-hardware', 'name': name,
+                'driver_info': {'fake_bmc': bmc_of(name)}})['uuid']
             self.api('PUT', f'/v1/nodes/{name}/states/provision',
                      json={'target': 'manage'})
         podium_fixtures.wait_until(
@@ -269,6 +275,33 @@ class TestDashboardInBrowser(_BrowserTest):
             WAIT - (time.monotonic() - started), 'maintenance off')
         self.wait_page(lambda d: 'Maintenance unset.' in d.find_element(
             By.ID, 'node-history').text, 'the unset event on the page')
+        # Its BMC's health, as the conductor keeps it: read again now that
+        # the node is out of maintenance (the API serves it from a cache
+        # of a few seconds, so it may take a refresh or two).
+        self.wait_page(lambda d: re.match(
+            f'{re.escape(bmc_of("rack2-node0"))}: answering, 0 '
+            r'failure\(s\) in a row, p95 ', d.find_element(
+                By.CSS_SELECTOR,
+                '#node-detail [data-field="bmc_health"]').text),
+            'the BMC health of the node')
+
+        # A BMC that stops answering goes to the top of the worst BMCs.
+        self.driver.get(url + '/dashboard#/')
+        self.wait_page(lambda d: len(d.find_elements(
+            By.CSS_SELECTOR, '#worst-bmcs tr[data-bmc]')) == len(NODES),
+            'every BMC in the worst-BMC table')
+        failing = bmc_of('rack1-node2')
+        self.api('PATCH', '/v1/nodes/rack1-node2', json=[
+            {'op': 'add', 'path': '/driver_info/fake_fail',
+             'value': 'no route to host'}])
+        first = '#worst-bmcs tr[data-bmc]'
+        self.wait_page(lambda d: d.find_element(By.CSS_SELECTOR, first)
+                       .get_attribute('data-bmc') == failing and
+                       d.find_element(By.CSS_SELECTOR,
+                                      f'{first} [data-field="status"]')
+                       .text == 'suspect', 'the failing BMC on top')
+        self.driver.set_window_size(1400, 1450)
+        self.screenshot('bmcs')
 
 
 class TestDashboardSplit(_BrowserTest):

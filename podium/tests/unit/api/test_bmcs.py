@@ -50,6 +50,20 @@ class TestBMCHealth(base.APITestCase):
                          [bmc['endpoint'] for bmc in suspects['bmcs']])
         self.assertError(self.client.get('/v1/podium/bmcs?suspect=maybe'),
                          400)
+        self.assertEqual(2, body['total'])
+
+    def test_limit_keeps_the_worst(self) -> None:
+        self.sync()
+        body = self.client.get('/v1/podium/bmcs?limit=1').json()
+        self.assertEqual(['bmc-2:623'],
+                         [bmc['endpoint'] for bmc in body['bmcs']])
+        self.assertEqual(2, body['total'])
+        rpcapi = self.client.app.state.rpcapi
+        with mock.patch.object(rpcapi, 'get_bmc_health') as called:
+            for bad in ('0', '-1', 'ten'):
+                self.assertError(
+                    self.client.get(f'/v1/podium/bmcs?limit={bad}'), 400)
+        called.assert_not_called()
 
     def test_conductor_not_answering_is_named(self) -> None:
         self.sync()
