@@ -8,8 +8,9 @@ import uuid
 
 from pyghmi import exceptions as pyghmi_exc
 from pyghmi.ipmi import command as ipmi_command
+from pyghmi.ipmi.private import session as ipmi_session
 
-from podium.drivers.modules.ipmi import reactor
+from podium.drivers.modules.ipmi import pyghmi_compat, reactor
 from podium.simulator.ipmi import IpmiSimulator
 
 
@@ -53,6 +54,28 @@ def stop_ipmi_reactor():
         if time.monotonic() > deadline:
             raise AssertionError('the IPMI reactor did not stop')
         time.sleep(0.05)
+    abandon_client_sessions()
+
+
+def abandon_client_sessions():
+    """Break every pyghmi client session earlier tests left behind.
+
+    pyghmi's event loop serves every session of the process: once these
+    tests drive it, the leftovers of earlier tests would retransmit and
+    send keepalives again, to BMC ports the kernel may by now have given
+    to this test's simulator, which then answers them instead of (or
+    mixed with) this test's own sessions.
+    """
+    leftovers = set(ipmi_session.Session.keepalive_sessions)
+    leftovers.update(ipmi_session.Session.waiting_sessions)
+    leftovers.update(ipmi_session.Session.initting_sessions.values())
+    for handlers in list(ipmi_session.Session.bmc_handlers.values()):
+        leftovers.update(list(handlers.values()))
+    # Only client sessions: a BMC's own sessions and servers stay.
+    for session in leftovers:
+        if type(session) is not ipmi_session.Session:
+            continue
+        pyghmi_compat.abandon(session, 'left by an earlier test')
 
 
 class IpmiSimulatorTest(unittest.TestCase):
