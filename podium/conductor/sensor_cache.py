@@ -136,12 +136,6 @@ class SensorCache:
                     if v.age(now) > keep]:
             del self._entries[key]
 
-    def forget(self, node_uuid: str) -> None:
-        """Drop a node's snapshot (its readings are no longer its own:
-        the node was deleted or changed hands)."""
-        with self._lock:
-            self._entries.pop(node_uuid, None)
-
     def aggregates(self) -> metrics.SensorAggregates:
         """Fleet figures over the snapshots within the metrics window."""
         window = CONF.conductor.sensor_metrics_window
