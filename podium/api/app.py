@@ -29,6 +29,7 @@ from podium.api.routes import (
     firmware,
     history,
     node_actions,
+    node_management,
     nodes,
     ports,
     ramdisk,
@@ -68,9 +69,9 @@ def create_app() -> FastAPI:
         CONF.api.max_bmc_requests)
     app.state.max_limit = CONF.api.max_limit
     app.state.public_endpoint = (CONF.api.public_endpoint or '').rstrip('/')
-    for module in (root, nodes, node_actions, ports, history, bios,
-                   firmware, sensors, drivers, conductors, bmcs, batches,
-                   metrics, dashboard, ramdisk):
+    for module in (root, nodes, node_actions, node_management, ports,
+                   history, bios, firmware, sensors, drivers, conductors,
+                   bmcs, batches, metrics, dashboard, ramdisk):
         app.include_router(module.router)
     metrics.install_node_collector()
     errors.install(app)

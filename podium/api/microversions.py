@@ -26,6 +26,7 @@ ROUTES: dict[str, Version] = {
     '/v1/nodes/{node_ident}/bios/{setting_name}': (1, 40),
     '/v1/nodes/{node_ident}/states/boot_mode': (1, 76),
     '/v1/nodes/{node_ident}/states/secure_boot': (1, 76),
+    '/v1/nodes/{node_ident}/management/inject_nmi': (1, 29),
     '/v1/nodes/{node_ident}/history': (1, 78),
     '/v1/nodes/{node_ident}/firmware': (1, 86),
     '/v1/nodes/{node_ident}/history/{event}': (1, 78),

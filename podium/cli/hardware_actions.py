@@ -1,11 +1,16 @@
-"""Per-node actions of the hardware commands: BIOS settings and boot
-mode, as step generators for the bulk runner.
+"""Per-node actions of the hardware commands: BIOS settings, boot
+mode, boot order, NMI and BMC reset, as step generators for the bulk
+runner.
 
 Reading BIOS settings is one ``GET bios`` (the cache the conductor keeps
 fresh on inspection and cleaning); changing them is manual cleaning with
 the ``bios`` interface's steps, through the provision action (so
 ``--wait`` waits for the node to be ``manageable`` again, or reports
-why cleaning failed); the boot mode is one ``PUT states/boot_mode``.
+why cleaning failed); the boot mode is one ``PUT states/boot_mode``;
+the boot order one vendor passthru call (``get_boot_order``,
+``set_boot_order``, ``check_boot_order``); an NMI one
+``PUT management/inject_nmi`` and a BMC reset one
+``POST bmc_reset``.
 """
 
 from collections.abc import Callable, Mapping, Sequence
@@ -82,3 +87,82 @@ def firmware_show(client: ApiClient) -> Action:
         return Outcome(True, f'{len(versions)} components',
                        {'firmware': versions})
     return action
+
+
+def _passthru(client: ApiClient, ident: str, method: str, verb: str,
+              body: Any = None) -> Steps[Any]:
+    return busy_retries(lambda: client.request(
+        verb, node_path(ident, 'vendor_passthru'),
+        params={'method': method}, body=body))
+
+
+def describe_order(options: Sequence[Mapping[str, Any]]) -> str:
+    """A boot order in one cell: ``Boot0001 pxe 52:54:00:..:01, Boot0000
+    disk, ...`` (reference, device kind, NIC MAC where there is one)."""
+    return ', '.join(' '.join(str(part) for part in (
+        option.get('ref'), option.get('device'), option.get('mac')) if part)
+        for option in options)
+
+
+def boot_order_show(client: ApiClient) -> Action:
+    """Vendor passthru ``get_boot_order``: the order in the data
+    (``boot_order``, a readable cell; ``options``, the full list)."""
+    def action(ident: str, note: Note) -> Steps[Outcome]:
+        doc = yield from _passthru(client, ident, 'get_boot_order', 'GET')
+        options = list((doc or {}).get('boot_order') or ())
+        return Outcome(True, f'{len(options)} boot options', {
+            'boot_order': describe_order(options), 'options': options})
+    return action
+
+
+def boot_order_set(client: ApiClient, request: Mapping[str, Any]) -> Action:
+    """Vendor passthru ``set_boot_order`` (devices or mac first); the
+    data holds the order the BMC reports afterwards."""
+    def action(ident: str, note: Note) -> Steps[Outcome]:
+        doc = yield from _passthru(client, ident, 'set_boot_order', 'POST',
+                                   dict(request))
+        options = list((doc or {}).get('boot_order') or ())
+        return Outcome(True, 'boot order set', {
+            'boot_order': describe_order(options), 'options': options})
+    return action
+
+
+def boot_order_check(client: ApiClient,
+                     request: Mapping[str, Any]) -> Action:
+    """Vendor passthru ``check_boot_order``: fails the node when its
+    order is not what ``request`` would make it."""
+    def action(ident: str, note: Note) -> Steps[Outcome]:
+        doc = yield from _passthru(client, ident, 'check_boot_order',
+                                   'POST', dict(request))
+        doc = doc or {}
+        data = {'boot_order': ', '.join(doc.get('actual') or ()),
+                'expected': ', '.join(doc.get('expected') or ())}
+        if doc.get('matches'):
+            return Outcome(True, 'boot order as expected', data)
+        return Outcome(False, f'boot order is {data["boot_order"]}, '
+                              f'expected {data["expected"]}', data)
+    return action
+
+
+def management_put(client: ApiClient, verb: str, suffix: Sequence[str],
+                   done: str) -> Action:
+    """One management request on each node (``inject_nmi``,
+    ``bmc_reset``); answered once the BMC took it."""
+    def action(ident: str, note: Note) -> Steps[Outcome]:
+        yield from busy_retries(lambda: client.request(
+            verb, node_path(ident, *suffix),
+            body={} if verb in ('PUT', 'POST') else None))
+        return Outcome(True, done)
+    return action
+
+
+def inject_nmi(client: ApiClient) -> Action:
+    """``PUT management/inject_nmi`` (Ironic 1.29)."""
+    return management_put(client, 'PUT', ('management', 'inject_nmi'),
+                          'NMI injected')
+
+
+def bmc_reset(client: ApiClient) -> Action:
+    """``POST bmc_reset`` (a Podium extension)."""
+    return management_put(client, 'POST', ('bmc_reset',),
+                          'BMC reset requested')

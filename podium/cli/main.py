@@ -20,6 +20,7 @@ from podium.cli.commands import (
     node_actions,
     node_hardware,
     node_history,
+    node_management,
     node_sensors,
     port,
     provision,
@@ -81,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     node_hardware.register(nodes)
     firmware.register_node(nodes)
     node_sensors.register(nodes)
+    node_management.register(nodes)
     provision.register(nodes)
     node_history.register(nodes)
     port.register(subparsers)

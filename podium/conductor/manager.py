@@ -21,6 +21,7 @@ from podium.common import exceptions, hash_ring, metrics, states
 from podium.conductor import (
     batches,
     callbacks,
+    management_actions,
     periodics,
     power_sync,
     provisioning,
@@ -44,8 +45,9 @@ WAIT_GRACE = 5.0
 _error_text = provisioning.error_text
 
 
-class ConductorManager:
-    """Serves node actions for one conductor host."""
+class ConductorManager(management_actions.ManagementActions):
+    """Serves node actions for one conductor host (NMI, BMC reset and
+    the boot order: :mod:`podium.conductor.management_actions`)."""
 
     def __init__(self, host: str,
                  pool: pool_mod.WorkerPool | None = None) -> None:

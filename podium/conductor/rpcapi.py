@@ -24,8 +24,13 @@ from podium.db import api as db_api
 #: additive change and pin the client when a server may be older.
 #: 1.1: get_metrics. 1.2: get_bmc_health. 1.3: set_boot_mode,
 #: set_secure_boot. 1.4: get_node_with_token, heartbeat (installer
-#: call-backs). 1.5: start_batch. 1.6: get_sensors_data.
-RPC_API_VERSION = '1.6'
+#: call-backs). 1.5: start_batch. 1.6: get_sensors_data. 1.7:
+#: inject_nmi, reset_bmc, vendor_passthru, get_vendor_passthru_methods.
+RPC_API_VERSION = '1.7'
+
+#: The version management actions (NMI, BMC reset, vendor passthru)
+#: are sent at.
+MANAGEMENT_CALL_VERSION = '1.7'
 
 #: The version installer call-backs are sent at.
 CALLBACK_CALL_VERSION = '1.4'
@@ -41,7 +46,8 @@ RPC_METHODS = frozenset({
     'validate_driver_interfaces', 'do_provisioning_action',
     'get_clean_steps', 'get_metrics', 'get_bmc_health', 'set_boot_mode',
     'set_secure_boot', 'get_node_with_token', 'heartbeat',
-    'start_batch', 'get_sensors_data',
+    'start_batch', 'get_sensors_data', 'inject_nmi', 'reset_bmc',
+    'vendor_passthru', 'get_vendor_passthru_methods',
 })
 
 _local_lock = threading.Lock()
@@ -324,3 +330,32 @@ class ConductorAPI:
             version=CALLBACK_CALL_VERSION, agent_token=agent_token,
             agent_status=agent_status,
             agent_status_message=agent_status_message))
+
+    def inject_nmi(self, context: podium_context.RequestContext,
+                   node_id: str, topic: str | None = None) -> None:
+        """Send the node an NMI (RPC 1.7); returns once the BMC took it."""
+        self._call(context, 'inject_nmi', node_id, topic,
+                   MANAGEMENT_CALL_VERSION)
+
+    def reset_bmc(self, context: podium_context.RequestContext,
+                  node_id: str, topic: str | None = None) -> None:
+        """Restart the node's BMC (RPC 1.7)."""
+        self._call(context, 'reset_bmc', node_id, topic,
+                   MANAGEMENT_CALL_VERSION)
+
+    def vendor_passthru(self, context: podium_context.RequestContext,
+                        node_id: str, driver_method: str, http_method: str,
+                        info: dict[str, Any] | None = None,
+                        topic: str | None = None) -> Any:
+        """Call a vendor passthru method on the node (RPC 1.7)."""
+        return self._call(context, 'vendor_passthru', node_id, topic,
+                          MANAGEMENT_CALL_VERSION,
+                          driver_method=driver_method,
+                          http_method=http_method, info=info)
+
+    def get_vendor_passthru_methods(
+            self, context: podium_context.RequestContext, node_id: str,
+            topic: str | None = None) -> dict[str, dict[str, Any]]:
+        """The node's vendor passthru methods (RPC 1.7)."""
+        return dict(self._call(context, 'get_vendor_passthru_methods',
+                               node_id, topic, MANAGEMENT_CALL_VERSION))

@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Protocol
 
 from podium.common import exceptions, states
 from podium.db import bios as db_bios
-from podium.drivers import bios_settings, sensor_readings, steps
+from podium.drivers import bios_settings, boot_order, sensor_readings, steps
 
 
 class NodeView(Protocol):
@@ -196,7 +196,7 @@ class PowerInterface(BaseInterface):
 
 
 class ManagementInterface(BaseInterface):
-    """Boot device control."""
+    """Boot device and mode, persistent boot order, NMI and BMC reset."""
 
     interface_type = 'management'
 
@@ -219,6 +219,43 @@ class ManagementInterface(BaseInterface):
             or this BMC serves no sensors.
         """
         raise self._unsupported(task, 'Reading sensors')
+
+    def inject_nmi(self, task: Task) -> None:
+        """Send a non-maskable interrupt (a diagnostic interrupt) to the
+        node, so a hung operating system dumps its state.
+
+        :raises UnsupportedDriverExtension: the driver cannot (default).
+        """
+        raise self._unsupported(task, 'Injecting an NMI')
+
+    def get_boot_order(self, task: Task) -> list[boot_order.BootOption]:
+        """The node's persistent boot order, first option first.
+
+        :raises UnsupportedDriverExtension: the driver cannot (default).
+        """
+        raise self._unsupported(task, 'Reading the boot order')
+
+    def set_boot_order(self, task: Task, request: boot_order.OrderRequest
+                       ) -> list[boot_order.BootOption]:
+        """Change the persistent boot order as ``request`` says (devices
+        or a NIC's MAC first) and return the order the BMC reports
+        afterwards. A device or MAC the node's options do not have is
+        refused before anything is changed.
+
+        :raises InvalidParameterValue: naming the unknown device or MAC.
+        :raises DriverError: the BMC accepted the order and reports
+            another one.
+        :raises UnsupportedDriverExtension: the driver cannot (default).
+        """
+        raise self._unsupported(task, 'Setting the boot order')
+
+    def check_boot_order(self, task: Task, request: boot_order.OrderRequest
+                         ) -> boot_order.OrderCheck:
+        """Whether the persistent boot order already is what ``request``
+        asks for (setting it would change nothing); reads the order,
+        changes nothing."""
+        return boot_order.check(self.get_boot_order(task), request,
+                                node_label(task.node))
 
     @abc.abstractmethod
     def get_supported_boot_devices(self, task: Task) -> list[str]:

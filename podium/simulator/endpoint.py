@@ -414,6 +414,8 @@ class Endpoint:
                                   "Base.1.8.PropertyValueTypeError")
         changes: dict[str, str] = {}
         for key, value in boot.items():
+            if key == "BootOrder":
+                continue  # applied below, with the rest or not at all
             field = _BOOT_FIELDS.get(key)
             if field is None:
                 return error_response(
@@ -426,6 +428,11 @@ class Endpoint:
                          f"{list(allowed)}.",
                     "Base.1.8.PropertyValueNotInList")
             changes[name] = value
+        if "BootOrder" in boot:
+            refused = system.boot_order.set_order(boot["BootOrder"])
+            if refused:
+                return error_response(400, refused,
+                                      "Base.1.8.PropertyValueNotInList")
         system.set_boot(**changes)
         return _NO_CONTENT
 
@@ -477,6 +484,7 @@ class Endpoint:
                 "Base.1.8.ActionParameterValueNotInList")
         target = _RESET_TARGETS[reset_type]
         if target is None:
+            system.nmis += 1
             return _NO_CONTENT
         if target == "toggle":
             target = POWER_OFF if system.power_state == POWER_ON \
@@ -536,11 +544,14 @@ _SUB_RESOURCES: dict[str, Callable[[SimSystem], dict[str, Any]]] = {
     "EthernetInterfaces": rf.ethernet_interfaces,
     "SimpleStorage": rf.simple_storage_collection,
     "Processors": rf.processors,
+    "BootOptions": lambda system: system.boot_order.collection(system.path),
 }
 _SUB_MEMBERS: dict[str, Callable[[SimSystem, str], dict[str, Any] | None]] = {
     "EthernetInterfaces": rf.ethernet_interface,
     "SimpleStorage": rf.simple_storage,
     "Processors": rf.processor,
+    "BootOptions": lambda system, ref: system.boot_order.document(
+        system.path, ref),
 }
 
 

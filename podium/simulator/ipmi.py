@@ -128,6 +128,9 @@ class SimulatedBmc(pyghmi_bmc.Bmc):
         self.requests = 0
         self.errors = 0
         self.hung = 0
+        #: Diagnostic interrupts (NMIs) and cold resets received.
+        self.nmis = 0
+        self.cold_resets = 0
 
     # request path
 
@@ -175,6 +178,7 @@ class SimulatedBmc(pyghmi_bmc.Bmc):
         return self.uuid
 
     def cold_reset(self) -> int:
+        self.cold_resets += 1
         return 0
 
     def get_power_state(self) -> str:
@@ -196,7 +200,8 @@ class SimulatedBmc(pyghmi_bmc.Bmc):
         self._transition("on", reboot=True)
 
     def pulse_diag(self) -> None:
-        return None
+        """Chassis control "pulse diagnostic interrupt": counted."""
+        self.nmis += 1
 
     def get_system_boot_options(self, request: dict[str, Any],
                                 session: Any) -> None:
@@ -257,7 +262,8 @@ class SimulatedBmc(pyghmi_bmc.Bmc):
             "boot_uefi": self.boot_uefi,
             "behaviour": self.behaviour.to_dict(),
             "requests": self.requests, "errors": self.errors,
-            "hung": self.hung,
+            "hung": self.hung, "nmis": self.nmis,
+            "cold_resets": self.cold_resets,
         }
 
 

@@ -313,6 +313,12 @@ class Simulator:
                     "mode": s.boot_mode}
         return self._call(read)
 
+    def describe_system(self, system: str | int | SystemInfo
+                        ) -> dict[str, Any]:
+        """State of one system as the control API shows it (boot order
+        and NMIs received included)."""
+        return self._call(lambda: self._system(system).describe())
+
     def get_bios(self, system: str | int | SystemInfo) -> dict[str, Any]:
         """BIOS ``{"attributes", "pending", "not_kept"}``."""
         return self._call(lambda: self._system(system).bios.describe())

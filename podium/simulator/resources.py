@@ -186,6 +186,8 @@ def computer_system(system: SimSystem) -> dict[str, Any]:
                 list(BOOT_TARGETS),
             "BootSourceOverrideMode@Redfish.AllowableValues":
                 list(BOOT_MODES),
+            "BootOrder": list(system.boot_order.order),
+            "BootOptions": _link(path + "/BootOptions"),
         },
         "ProcessorSummary": {
             "Count": inv.cpu_count,

@@ -18,6 +18,7 @@ from typing import Any
 
 from podium.simulator.behaviour import Behaviour, apply_overrides
 from podium.simulator.bios import SimBios
+from podium.simulator.boot_order import SimBootOrder
 from podium.simulator.sensors import SimSensors
 
 #: ``hook(system, powered_on, boot_target)``, see ``SimSystem.power_hook``.
@@ -65,7 +66,7 @@ class SimSystem:
     __slots__ = ("uuid", "name", "index", "endpoint", "macs", "inventory",
                  "power_state", "boot_target", "boot_enabled", "boot_mode",
                  "overrides", "behaviour", "requests", "doc", "pending",
-                 "bios", "sensors", "power_hook")
+                 "bios", "sensors", "power_hook", "boot_order", "nmis")
 
     def __init__(self, uuid: str, name: str, index: int, endpoint: int,
                  inventory: Inventory, power_state: str,
@@ -91,6 +92,9 @@ class SimSystem:
         self.pending: asyncio.TimerHandle | None = None
         self.bios = SimBios()
         self.sensors = SimSensors()
+        self.boot_order = SimBootOrder(self.macs)
+        #: NMIs received (ComputerSystem.Reset with ResetType Nmi).
+        self.nmis = 0
         # Told when the system boots (with what it boots) and when it is
         # switched off: the simulated installer. None: the simulator
         # models the BMC only, and a one-time boot override stays as it
@@ -172,6 +176,8 @@ class SimSystem:
                      "mode": self.boot_mode},
             "bios": self.bios.describe(),
             "sensors": self.sensors.describe(),
+            "boot_order": self.boot_order.describe(),
+            "nmis": self.nmis,
             "behaviour": self.behaviour.to_dict(),
             "overrides": {k: (v.spec() if hasattr(v, "spec") else v)
                           for k, v in self.overrides.items()},

@@ -55,6 +55,7 @@ IRONIC_ROUTES: dict[str, str] = {
     '/v1/nodes/{}/validate': '1.1',
     '/v1/nodes/{}/vendor_passthru': '1.1',
     '/v1/nodes/{}/vendor_passthru/methods': '1.1',
+    '/v1/nodes/{}/vendor_passthru/{}': '1.1',
     '/v1/nodes/{}/ports': '1.1',
     '/v1/nodes/{}/ports/detail': '1.1',
     '/v1/nodes/{}/portgroups': '1.24',
@@ -121,6 +122,8 @@ PODIUM_ROUTES: dict[str, str] = {
     '/v1/podium/batches/{}/resume': 'run a stopped or cancelled batch\'s '
                                     'remaining nodes',
     '/v1/podium/batches/{}/retry': 'run a batch\'s failed nodes again',
+    '/v1/nodes/{}/bmc_reset': 'restart a node\'s BMC on an '
+                                     'operator\'s request',
 }
 
 _METHODS = ('get', 'post', 'put', 'patch', 'delete')

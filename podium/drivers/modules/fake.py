@@ -2,7 +2,9 @@
 
 State lives in ``driver_internal_info`` (``fake_power_state``,
 ``fake_boot_device``, ``fake_boot_persistent``, ``fake_boot_mode``,
-``fake_secure_boot``, ``fake_sensors``), standing in for the
+``fake_secure_boot``, ``fake_sensors``, ``fake_boot_order``: the
+references of the boot options in order, ``fake_nmi_count``: NMIs
+injected), standing in for the
 BMC: a test flips ``fake_power_state`` in the database to make an
 out-of-band change. ``driver_info`` steers behaviour:
 
@@ -33,7 +35,7 @@ from oslo_utils import strutils
 
 from podium.common import exceptions, network, states
 from podium.db import api as db_api
-from podium.drivers import base, sensor_readings, steps
+from podium.drivers import base, boot_order, sensor_readings, steps
 from podium.drivers.modules import fake_sensors
 
 _PROPERTIES = {
@@ -100,6 +102,27 @@ def _macs(node: base.NodeView) -> list[str]:
         return ['52:54:00:' + ':'.join(tail[i:i + 2] for i in (0, 2, 4))]
     return [network.validate_and_normalize_mac(mac.strip())
             for mac in str(given).split(',') if mac.strip()]
+
+
+def _boot_options(node: base.NodeView) -> list[boot_order.BootOption]:
+    """The fake boot options: one PXE option per fake NIC, a disk and a
+    CD, in the order ``fake_boot_order`` names (options it does not name
+    follow, in that default order)."""
+    options = [boot_order.BootOption(
+        f'Boot{index:04X}', f'UEFI PXEv4 (MAC:{mac})',
+        states.BOOT_DEVICE_PXE, mac, True)
+        for index, mac in enumerate(_macs(node))]
+    options += [
+        boot_order.BootOption(f'Boot{len(options):04X}', 'UEFI Disk 0',
+                              states.BOOT_DEVICE_DISK, None, True),
+        boot_order.BootOption(f'Boot{len(options) + 1:04X}',
+                              'UEFI Virtual CD', states.BOOT_DEVICE_CDROM,
+                              None, True)]
+    order = list((node.driver_internal_info or {}).get('fake_boot_order')
+                 or ())
+    by_ref = {option.ref: option for option in options}
+    first = [by_ref[ref] for ref in order if ref in by_ref]
+    return first + [option for option in options if option not in first]
 
 
 class FakeBase:
@@ -188,6 +211,26 @@ class FakeManagement(FakeBase, base.ManagementInterface):
         internal = task.node.driver_internal_info or {}
         return fake_sensors.readings(task.node, internal.get(
             'fake_power_state') or task.node.power_state or states.POWER_OFF)
+
+    def inject_nmi(self, task: base.Task) -> None:
+        """Count the NMI in ``fake_nmi_count``."""
+        behave(task)
+        count = int((task.node.driver_internal_info or {}).get(
+            'fake_nmi_count') or 0)
+        store(task, fake_nmi_count=count + 1)
+
+    def get_boot_order(self, task: base.Task
+                       ) -> list[boot_order.BootOption]:
+        behave(task)
+        return _boot_options(task.node)
+
+    def set_boot_order(self, task: base.Task,
+                       request: boot_order.OrderRequest
+                       ) -> list[boot_order.BootOption]:
+        options = boot_order.reorder(self.get_boot_order(task), request,
+                                     base.node_label(task.node))
+        store(task, fake_boot_order=[option.ref for option in options])
+        return options
 
     def get_boot_device(self, task: base.Task) -> dict[str, Any]:
         behave(task)

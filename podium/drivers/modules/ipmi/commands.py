@@ -20,6 +20,8 @@ CMD_GET_BOOT_OPTIONS = 0x09
 POWER_OFF = 0x00
 POWER_ON = 0x01
 HARD_RESET = 0x03
+#: "Pulse diagnostic interrupt": an NMI on most x86 servers.
+DIAGNOSTIC_INTERRUPT = 0x04
 SOFT_OFF = 0x05
 
 _BOOT_FLAGS = 5

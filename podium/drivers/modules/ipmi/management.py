@@ -1,5 +1,10 @@
 """IPMI management interface: the boot device and boot mode (the boot
-flags of Set System Boot Options).
+flags of Set System Boot Options), NMI (a diagnostic interrupt) and BMC
+reset (``mc reset cold``).
+
+IPMI has no boot order: :meth:`IPMIManagement.set_boot_order` sets the
+persistent boot device (one device, never a NIC by MAC) and the order
+read back is that device alone.
 
 IPMI keeps the boot mode in the same flags as the boot device override,
 so setting a device keeps the node's recorded ``boot_mode`` (uefi sets
@@ -10,7 +15,7 @@ override with the new boot type. Secure boot is not in IPMI.
 from typing import Any
 
 from podium.common import exceptions, states
-from podium.drivers import base
+from podium.drivers import base, boot_order
 from podium.drivers.modules.ipmi import client, commands, reactor, utils
 
 
@@ -48,6 +53,52 @@ class IPMIManagement(base.ManagementInterface):
         client.run(task, info, 'resetting the BMC (mc reset cold)',
                    lambda cmd: commands.cold_reset(cmd, bridge))
         reactor.REACTOR.drop_sessions(info.session_key())
+
+    def inject_nmi(self, task: base.Task) -> None:
+        """Chassis Control "pulse diagnostic interrupt" (``ipmitool
+        chassis power diag``)."""
+        info = utils.parse(task.node)
+        bridge = info.bridge_request()
+        client.run(task, info, 'injecting an NMI (diagnostic interrupt)',
+                   lambda cmd: commands.chassis_control(
+                       cmd, commands.DIAGNOSTIC_INTERRUPT, bridge))
+
+    def get_boot_order(self, task: base.Task
+                       ) -> list[boot_order.BootOption]:
+        """IPMI has no boot order, only a persistent boot device: the
+        order is that device alone, or empty when none is set (the
+        BIOS's own order then applies, which IPMI cannot read)."""
+        current = self.get_boot_device(task)
+        device = current.get('boot_device')
+        if not device or not current.get('persistent'):
+            return []
+        return [boot_order.BootOption(device, f'persistent boot device '
+                                              f'{device}', device)]
+
+    def set_boot_order(self, task: base.Task,
+                       request: boot_order.OrderRequest
+                       ) -> list[boot_order.BootOption]:
+        """Set the persistent boot device: IPMI can put one device
+        first and nothing else, so a request by MAC or naming several
+        devices is refused before anything is sent."""
+        label = base.node_label(task.node)
+        if request.mac is not None or len(request.devices) != 1:
+            raise exceptions.InvalidParameterValue(
+                err=f'Node {label}: IPMI sets only a persistent boot '
+                    f'device, not a boot order: give one device of '
+                    f'{", ".join(commands.BOOT_SELECTORS)} (no MAC).')
+        self.set_boot_device(task, request.devices[0], persistent=True)
+        return self.get_boot_order(task)
+
+    def check_boot_order(self, task: base.Task,
+                         request: boot_order.OrderRequest
+                         ) -> boot_order.OrderCheck:
+        """Whether the persistent boot device is the one device asked
+        for (IPMI has nothing else to compare)."""
+        current = [option.ref for option in self.get_boot_order(task)]
+        expected = list(request.devices[:1]) if request.mac is None else []
+        return boot_order.OrderCheck(
+            bool(expected) and current == expected, expected, current)
 
     def get_boot_device(self, task: base.Task) -> dict[str, Any]:
         info = utils.parse(task.node)

@@ -1,4 +1,6 @@
 """Redfish management interface: the boot device (BootSourceOverride),
+the persistent boot order (see :mod:`.boot_order`), NMI (the Nmi reset
+type), BMC reset (``Manager.Reset``),
 the boot mode (BootSourceOverrideMode), UEFI secure boot (the system's
 SecureBoot resource, where the BMC has one), sensor readings and the
 out-of-band clean steps (clear the override, eject virtual media, reset
@@ -16,7 +18,8 @@ from oslo_log import log
 from sushy import exceptions as sushy_exc
 
 from podium.common import exceptions, states
-from podium.drivers import base, sensor_readings, steps
+from podium.drivers import base, boot_order, sensor_readings, steps
+from podium.drivers.modules.redfish import boot_order as redfish_boot_order
 from podium.drivers.modules.redfish import (
     connection,
     power_read,
@@ -98,6 +101,30 @@ class RedfishManagement(base.ManagementInterface):
                      else sushy.ResetType.FORCE_RESTART)
             manager.reset_manager(reset)
         connection.CACHE.forget(info)
+
+    def inject_nmi(self, task: base.Task) -> None:
+        """``ComputerSystem.Reset`` with ResetType ``Nmi``; a BMC that
+        does not list Nmi among the allowed reset types is refused
+        before the request."""
+        with power_read.connected(task, 'injecting an NMI') \
+                as (info, conn):
+            system = conn.root.get_system(conn.system_path(info))
+            allowed = system.get_allowed_reset_system_values()
+            if sushy.ResetType.NMI not in allowed:
+                raise exceptions.UnsupportedDriverExtension(
+                    extension='Injecting an NMI (the BMC does not offer '
+                              'the Nmi reset type)',
+                    node=base.node_label(task.node))
+            system.reset_system(sushy.ResetType.NMI)
+
+    def get_boot_order(self, task: base.Task
+                       ) -> list[boot_order.BootOption]:
+        return redfish_boot_order.get_boot_order(task)
+
+    def set_boot_order(self, task: base.Task,
+                       request: boot_order.OrderRequest
+                       ) -> list[boot_order.BootOption]:
+        return redfish_boot_order.set_boot_order(task, request)
 
     def set_boot_device(self, task: base.Task, device: str,
                         persistent: bool = False) -> None:

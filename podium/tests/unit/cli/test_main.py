@@ -47,7 +47,9 @@ class CommandTreeTest(base.TestCase):
                          'node validate', 'node bios show', 'node bios set',
                          'node bios reset', 'node boot-mode set',
                          'node firmware show', 'firmware compare',
-                         'node sensors', 'conductor list', 'driver list',
+                         'node sensors', 'node boot-order show',
+                         'node boot-order set', 'node inject-nmi',
+                         'node bmc-reset', 'conductor list', 'driver list',
                          'serve', 'demo'):
             self.assertIn(expected, names)
         for path, _ in leaves:
