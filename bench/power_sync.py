@@ -13,14 +13,26 @@ power-sync cycles back to back over N nodes:
   read timeout), i.e. the conductor's own overhead with no HTTP at all.
 
 Each row gives the steady-state cycle (median of cycles 2..K; cycle 1
-opens connections and first meets the hung BMCs) against the ideal
-ceil(N_healthy/W)*L for the healthy nodes, the conductor's CPU per node
-read, its peak RSS and threads, BMC requests per node per cycle and the
-simulator's CPU. The same workload then runs with the sync forced onto
-one thread (``sync_power_state_workers=1``, the old serial design) over a
-sample of the nodes, extrapolated to N, for the speed-up in the same run.
+opens connections and first meets the hung BMCs) against the ideal for
+the healthy nodes, the conductor's CPU per node read, its peak RSS and
+threads, BMC requests per node per cycle and the simulator's CPU.
+
+Each size runs once per ``--read-modes`` (``[conductor]
+power_read_mode``), side by side: ``threads`` reads W at a time, ideal
+ceil(N_healthy/W)*L; ``async`` reads every node at once on the
+conductor's read loop (Redfish only; other variants fall back to
+threads), ideal L per request a BMC serves in a row
+(ceil(systems per endpoint / per-endpoint limit) without ``$expand``,
+1 with it). ``--systems-per-endpoint`` puts several systems behind one
+simulated BMC (read with ``$expand``): at 25,000 nodes one endpoint
+each needs more sockets than this machine's 20,000 file descriptors.
+
+The same workload then runs with the sync forced onto one thread
+(``sync_power_state_workers=1``, the old serial design) over a sample of
+the nodes, extrapolated to N, for the speed-up in the same run.
 
     python -m bench.power_sync --nodes 100,1000,10000 --hung 0,0.05
+    python -m bench.power_sync --variants redfish --read-modes threads,async
 """
 
 from __future__ import annotations
@@ -40,7 +52,7 @@ from bench import cli, deploy, procs, report, sim
 
 SMOKE = ['--nodes', '12', '--hung', '0,0.2', '--workers', '4',
          '--latency', '0.01', '--read-timeout', '0.5', '--cycles', '2',
-         '--serial-sample', '6']
+         '--serial-sample', '6', '--read-modes', 'threads,async']
 
 _CHILD_TIMEOUT_FLOOR = 120.0
 
@@ -113,15 +125,33 @@ def _spread(total: int, pick: int, seed: int) -> list[int]:
     return random.Random(seed).sample(range(total), pick)
 
 
+def ideal_seconds(mode: str, variant: str, healthy: int, workers: int,
+                  args: Any) -> float:
+    """The healthy nodes' cycle with no overhead at all (module doc)."""
+    if not healthy:
+        return 0.0
+    if mode == 'async' and variant == 'redfish':
+        per_bmc = args.systems_per_endpoint
+        in_a_row = 1 if per_bmc > 1 else math.ceil(
+            per_bmc / max(1, args.per_endpoint_limit))
+        return in_a_row * args.latency
+    return math.ceil(healthy / workers) * args.latency
+
+
 def measure(variant: str, fleet: sim.SimFleet | sim.IpmiFleet | None,
             count: int,
-            workers: int, hung_share: float, args: Any, cycles: int
-            ) -> dict[str, Any]:
-    """One conductor run over ``count`` nodes with ``workers`` readers."""
+            workers: int, hung_share: float, args: Any, cycles: int,
+            mode: str = 'threads') -> dict[str, Any]:
+    """One conductor run over ``count`` nodes with ``workers`` readers,
+    reading with ``mode`` (``power_read_mode``)."""
     rows, hung = node_rows(variant, fleet, count, args.latency, hung_share,
                            args.seed)
-    options = deploy.sync_options(workers, args.read_timeout)
-    with deploy.Deployment(f'sync-{variant}-{count}', options,
+    options = deploy.merge_options(
+        deploy.sync_options(workers, args.read_timeout),
+        {'conductor': {'power_read_mode': mode},
+         'redfish': {'max_concurrent_requests_per_endpoint':
+                     args.per_endpoint_limit}})
+    with deploy.Deployment(f'sync-{variant}-{count}-{mode}', options,
                            keep=args.keep) as dep:
         dep.enroll(rows)
         healthy = count - hung
@@ -132,7 +162,7 @@ def measure(variant: str, fleet: sim.SimFleet | sim.IpmiFleet | None,
         controls = ([c.url for c in fleet.controls]
                     if isinstance(fleet, sim.SimFleet) else [])
         profile = (os.path.join(args.profile, f'power_sync-{variant}-'
-                                f'{count}n-{hung}h-{workers}w.folded')
+                                f'{count}n-{hung}h-{workers}w-{mode}.folded')
                    if args.profile else None)
         results, peak_threads = run_conductor(dep, cycles, controls,
                                               budget, profile)
@@ -143,15 +173,16 @@ def measure(variant: str, fleet: sim.SimFleet | sim.IpmiFleet | None,
     requests = report.median(r.get('bmc_requests', math.nan)
                              for r in steady)
     sim_cpu = report.median(r.get('sim_cpu_s', math.nan) for r in steady)
-    ideal = math.ceil(healthy / workers) * args.latency
+    ideal = ideal_seconds(mode, variant, healthy, workers, args)
     return {
-        'variant': variant, 'nodes': count, 'hung': hung,
+        'variant': variant, 'read_mode': mode, 'nodes': count, 'hung': hung,
         'workers': workers, 'latency_s': args.latency,
         'cycle_s': wall, 'healthy_s': healthy_s, 'ideal_s': ideal,
         'ratio': healthy_s / ideal if ideal else math.nan,
         'hung_ideal_s': (math.ceil(hung / workers) * args.read_timeout
                          if hung else 0.0),
         'cpu_ms_per_node': 1000 * cpu / count,
+        'cpu_ms_per_read': 1000 * cpu / max(1, count - hung),
         'sim_cpu_ms_per_node': 1000 * sim_cpu / count,
         'req_per_node': requests / count,
         'peak_rss_mb': results[-1]['peak_rss_kb'] / 1024,
@@ -171,11 +202,11 @@ def serial_row(variant: str, fleet: sim.SimFleet | sim.IpmiFleet | None,
     return row
 
 
-COLUMNS = ['variant', 'nodes', 'hung', 'workers', 'latency_s', 'cycle_s',
-           'healthy_s', 'ideal_s', 'ratio', 'hung_ideal_s',
-           'cpu_ms_per_node', 'sim_cpu_ms_per_node', 'req_per_node',
-           'peak_rss_mb', 'peak_threads', 'pool_size', 'serial_s',
-           'speedup']
+COLUMNS = ['variant', 'read_mode', 'nodes', 'hung', 'workers',
+           'latency_s', 'cycle_s', 'healthy_s', 'ideal_s', 'ratio',
+           'hung_ideal_s', 'cpu_ms_per_node', 'cpu_ms_per_read',
+           'sim_cpu_ms_per_node', 'req_per_node', 'peak_rss_mb',
+           'peak_threads', 'pool_size', 'serial_s', 'speedup']
 
 
 def run(args: Any) -> None:
@@ -185,8 +216,10 @@ def run(args: Any) -> None:
             biggest = max(args.nodes)
             fleet_cm: Any = contextlib.nullcontext()
             if variant == 'redfish':
-                fleet_cm = sim.simulator(biggest, latency=args.latency,
-                                         hung_fraction=hung, seed=args.seed)
+                fleet_cm = sim.simulator(
+                    biggest, latency=args.latency, hung_fraction=hung,
+                    seed=args.seed,
+                    systems_per_endpoint=args.systems_per_endpoint)
             elif variant == 'ipmi':
                 fleet_cm = sim.ipmi_simulator(
                     biggest, latency=args.latency, hung_fraction=hung,
@@ -196,22 +229,35 @@ def run(args: Any) -> None:
                 serial = (serial_row(variant, fleet, sample, hung, args)
                           if args.serial_sample else None)
                 for count in args.nodes:
-                    row = measure(variant, fleet, count, args.workers, hung,
-                                  args, cycles=args.cycles)
-                    if serial is not None:
-                        row['serial_s'] = serial['per_node_s'] * count
-                        row['serial_measured_on'] = sample
-                        row['speedup'] = row['serial_s'] / row['cycle_s']
-                    rows.append(row)
-                    print(f'{variant} {count} nodes, {row["hung"]} hung: '
-                          f'healthy {row["healthy_s"]:.2f} s (ideal '
-                          f'{row["ideal_s"]:.2f} s), cycle '
-                          f'{row["cycle_s"]:.2f} s, '
-                          f'{row["cpu_ms_per_node"]:.3f} ms CPU/node',
-                          flush=True)
+                    for mode in args.read_modes:
+                        row = measure(variant, fleet, count, args.workers,
+                                      hung, args, cycles=args.cycles,
+                                      mode=mode)
+                        if serial is not None:
+                            row['serial_s'] = serial['per_node_s'] * count
+                            row['serial_measured_on'] = sample
+                            row['speedup'] = row['serial_s'] / row['cycle_s']
+                        rows.append(row)
+                        print(f'{variant} {mode} {count} nodes, '
+                              f'{row["hung"]} hung: healthy '
+                              f'{row["healthy_s"]:.2f} s (ideal '
+                              f'{row["ideal_s"]:.2f} s), cycle '
+                              f'{row["cycle_s"]:.2f} s, '
+                              f'{row["cpu_ms_per_read"]:.3f} ms CPU/read, '
+                              f'{row["peak_threads"]} threads',
+                              flush=True)
     report.emit('power_sync', rows, COLUMNS, vars(args),
                 title='Power sync cycles (steady state)',
                 results_dir=args.results_dir)
+
+
+def _modes(text: str) -> list[str]:
+    modes = [m for m in text.split(',') if m]
+    unknown = set(modes) - {'threads', 'async'}
+    if unknown or not modes:
+        raise argparse.ArgumentTypeError(
+            f'read modes are threads and async, not {text!r}')
+    return modes
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -228,6 +274,15 @@ def main(argv: list[str] | None = None) -> int:
                         help='power_state_read_timeout, also the Redfish '
                              'request timeout: what a hung BMC costs')
     parser.add_argument('--cycles', type=int, default=4)
+    parser.add_argument('--read-modes', type=_modes, default=['threads'],
+                        help='power_read_mode values to run each size '
+                             'with, side by side: threads, async')
+    parser.add_argument('--systems-per-endpoint', type=int, default=1,
+                        help='Redfish systems behind one simulated BMC '
+                             '(read with $expand when more than one)')
+    parser.add_argument('--per-endpoint-limit', type=int, default=4,
+                        help='[redfish] max_concurrent_requests_per_'
+                             'endpoint')
     parser.add_argument('--serial-sample', type=int, default=100,
                         help='nodes the one-thread comparison reads '
                              '(0: skip it)')

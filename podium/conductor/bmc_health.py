@@ -218,6 +218,24 @@ class Registry:
                 record.in_flight -= 1
                 self._lock.notify_all()
 
+    def try_take(self, endpoint: str, driver: str) -> bool:
+        """Take one of ``endpoint``'s request slots (see :meth:`budget`)
+        if one is free, without waiting (the non-blocking reads)."""
+        with self._lock:
+            record = self._record(endpoint, driver)
+            if record.in_flight >= self._limit(record):
+                return False
+            record.in_flight += 1
+            return True
+
+    def give(self, endpoint: str) -> None:
+        """Give back a slot :meth:`try_take` took."""
+        with self._lock:
+            record = self._records.get(endpoint)
+            if record is not None and record.in_flight > 0:
+                record.in_flight -= 1
+            self._lock.notify_all()
+
     @staticmethod
     def _limit(record: Record) -> int:
         if is_suspect(record):

@@ -48,13 +48,20 @@ another conductor starts counting afresh there.
 import dataclasses
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from oslo_log import log
 
 from podium.common import context as podium_context
 from podium.common import exceptions, hash_ring, masking, metrics, states
-from podium.conductor import bmc_health, bmc_recovery, sync_plan, task_manager
+from podium.conductor import (
+    async_reads,
+    bmc_health,
+    bmc_recovery,
+    sync_plan,
+    task_manager,
+)
 from podium.conductor import pool as pool_mod
 from podium.conf import CONF
 from podium.db import api as db_api
@@ -91,15 +98,6 @@ _STABLE_STATES = (states.POWER_ON, states.POWER_OFF)
 
 #: What fails in a failed read, as the log and history name it.
 _READ = 'power state read'
-
-
-@dataclasses.dataclass
-class _ReadTask:
-    """The ``drivers.base.Task`` of one read: a light row, read-only."""
-
-    node: Any
-    timeout: float
-    shared: bool = True
 
 
 @dataclasses.dataclass
@@ -183,8 +181,11 @@ class PowerSync:
         for unit in planned.probes:
             assert unit.endpoint is not None
             self.health.mark_probed(unit.endpoint)
-        self._read(cycle, planned.healthy, planned.probes)
-        self._read(cycle, cycle.take_unanswered(), [])
+        if CONF.conductor.power_read_mode == 'async':
+            self._read_async(cycle, planned.healthy, planned.probes)
+        else:
+            self._read(cycle, planned.healthy, planned.probes)
+            self._read(cycle, cycle.take_unanswered(), [])
         metrics.BMC_SUSPECT.set(sum(
             1 for entry in self.health.snapshot() if entry['suspect']))
         cycle.flush()
@@ -209,18 +210,48 @@ class PowerSync:
         return cycle.stats
 
     def _read(self, cycle: '_Cycle', healthy: list[sync_plan.Unit],
-              probes: list[sync_plan.Unit]) -> None:
+              probes: list[sync_plan.Unit],
+              on_idle: Callable[[], None] | None = None) -> None:
         """Read ``healthy`` on the sync workers and ``probes`` on the
         probe budget, at the same time; a healthy read slower than a
         probe moves to the probe budget while it has room."""
+        if not healthy and not probes:
+            return
         opts = CONF.conductor
         timeout = opts.power_state_read_timeout + TIMEOUT_GRACE
         self.pool.fan_out_lanes(cycle.read, [
             pool_mod.Lane(healthy, opts.sync_power_state_workers, timeout,
                           demote_after=opts.bmc_probe_timeout, overflow=1),
             pool_mod.Lane(probes, opts.bmc_probe_workers, timeout),
-        ], cycle.on_read, on_idle=cycle.flush_if_due,
+        ], cycle.on_read, on_idle=on_idle or cycle.flush_if_due,
             idle_interval=FLUSH_INTERVAL)
+
+    def _read_async(self, cycle: '_Cycle', healthy: list[sync_plan.Unit],
+                    probes: list[sync_plan.Unit]) -> None:
+        """Read on the drivers' read loop what they offer to read there
+        (:mod:`.async_reads`), the rest on threads at the same time, then
+        on threads what the fast path left out."""
+        reads = async_reads.Dispatcher(self.health, TIMEOUT_GRACE)
+        threaded: tuple[list[sync_plan.Unit], list[sync_plan.Unit]] = (
+            [], [])
+        for lane, units in enumerate((healthy, probes)):
+            for unit in units:
+                if base.offers_power_read_start(unit.power):
+                    reads.add(unit)
+                else:
+                    threaded[lane].append(unit)
+
+        def report_and_flush() -> None:
+            reads.run(cycle.on_async_read, block=False)
+            cycle.flush_if_due()
+
+        self._read(cycle, *threaded, on_idle=report_and_flush)
+        reads.run(cycle.on_async_read, on_idle=cycle.flush_if_due,
+                  idle_interval=FLUSH_INTERVAL)
+        left = cycle.take_unanswered() + reads.declined
+        self._read(cycle, [unit for unit in left if not unit.probe],
+                   [unit for unit in left if unit.probe])
+        self._read(cycle, cycle.take_unanswered(), [])
 
     @staticmethod
     def _wanted(row: Any) -> bool:
@@ -265,25 +296,35 @@ class _Cycle:
     def read(self, unit: sync_plan.Unit) -> dict[int, str | Exception]:
         """Read a unit within its BMC's request budget, recording the
         request in the BMC's health record."""
-        rows = unit.rows
-        driver = rows[0].driver
-        health = self.sync.health
         started = time.monotonic()
-        with health.budget(unit.endpoint, driver, unit.timeout):
+        with self.sync.health.budget(unit.endpoint, unit.rows[0].driver,
+                                     unit.timeout):
             timeout = max(0.1, unit.timeout - (time.monotonic() - started))
             began = time.monotonic()
             try:
                 result = self._call(unit, timeout)
             except Exception as exc:
-                seconds = time.monotonic() - began
-                metrics.observe_bmc_request(driver, _operation(unit),
-                                            seconds, failed=True)
-                health.observe(unit.endpoint, driver, seconds, ok=False,
-                               timed_out=isinstance(
-                                   exc, exceptions.BMCTimeout),
-                               sessions=unit.power.open_sessions)
+                self.observe(unit, None, exc, time.monotonic() - began)
                 raise
-        seconds = time.monotonic() - began
+        self.observe(unit, result, None, time.monotonic() - began)
+        return result
+
+    def observe(self, unit: sync_plan.Unit,
+                result: dict[int, str | Exception] | None,
+                error: BaseException | None, seconds: float) -> None:
+        """Record one read that took ``seconds`` in the metrics and the
+        BMC's health record (any thread)."""
+        driver = unit.rows[0].driver
+        health = self.sync.health
+        if error is not None:
+            metrics.observe_bmc_request(driver, _operation(unit),
+                                        seconds, failed=True)
+            health.observe(unit.endpoint, driver, seconds, ok=False,
+                           timed_out=isinstance(
+                               error, exceptions.BMCTimeout),
+                           sessions=unit.power.open_sessions)
+            return
+        assert result is not None
         errors = [value for value in result.values()
                   if isinstance(value, Exception)]
         metrics.observe_bmc_request(driver, _operation(unit), seconds,
@@ -295,7 +336,6 @@ class _Cycle:
                            isinstance(e, exceptions.BMCTimeout)
                            for e in errors),
                        sessions=unit.power.open_sessions)
-        return result
 
     @staticmethod
     def _call(unit: sync_plan.Unit,
@@ -303,9 +343,9 @@ class _Cycle:
         if len(unit.rows) == 1:
             row = unit.rows[0]
             return {row.id: unit.power.get_power_state(
-                _ReadTask(row, timeout))}
+                sync_plan.ReadTask(row, timeout))}
         return unit.power.get_power_states(
-            [_ReadTask(row, timeout) for row in unit.rows])
+            [sync_plan.ReadTask(row, timeout) for row in unit.rows])
 
     def push_back(self, item: tuple[Any, str]) -> str | None:
         """Drive a node back to its recorded state; the state pushed, or
@@ -337,6 +377,16 @@ class _Cycle:
         """Single-node units for the nodes batch reads left out so far."""
         units, self._unanswered = self._unanswered, []
         return units
+
+    def on_async_read(self, unit: sync_plan.Unit,
+                      result: dict[int, str | Exception] | None,
+                      error: BaseException | None, seconds: float) -> None:
+        """A non-blocking read ended (:mod:`.async_reads`): recorded as
+        a threaded read is, unless it never reached its BMC (no free
+        request slot), then reported the same way."""
+        if not isinstance(error, bmc_health.BudgetExhausted):
+            self.observe(unit, result, error, seconds)
+        self.on_read(unit, result, error)
 
     def on_read(self, unit: sync_plan.Unit,
                 result: dict[int, str | Exception] | None,

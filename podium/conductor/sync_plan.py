@@ -10,7 +10,9 @@ The nodes of a cycle are split by the health of their BMC
   timeout, on the separate ``bmc_probe_workers`` budget; at most as many
   suspects as that budget can probe within one sync interval, the least
   recently probed first, so any number of hung BMCs neither delays the
-  healthy reads nor lengthens the cycle;
+  healthy reads nor lengthens the cycle (with ``power_read_mode =
+  async``, every suspect whose driver reads without a thread: such a
+  probe costs a socket, not a worker);
 * the other nodes of a suspect BMC are not read this cycle: they share
   the probe's outcome (:attr:`Plan.siblings`), and are read again with
   the healthy ones once their BMC answers.
@@ -42,6 +44,15 @@ class Unit:
     timeout: float
     #: A probe of a suspect BMC.
     probe: bool = False
+
+
+@dataclasses.dataclass
+class ReadTask:
+    """The ``drivers.base.Task`` of one read: a light row, read-only."""
+
+    node: Any
+    timeout: float
+    shared: bool = True
 
 
 @dataclasses.dataclass
@@ -93,6 +104,12 @@ def plan(rows: list[Any], health: bmc_health.Registry,
     result.healthy = _units(healthy, read_timeout)
     order = sorted(suspects, key=health.last_probe)
     budget = max_probes()
+    if CONF.conductor.power_read_mode == 'async':
+        # Their probes hold no worker (module async_reads): every one.
+        free = [e for e in order
+                if base.offers_power_read_start(suspects[e][0][0])]
+        order = free + [e for e in order if e not in set(free)]
+        budget += len(free)
     for endpoint in order[:budget]:
         members = sorted(suspects[endpoint],
                          key=lambda entry: entry[1].id)

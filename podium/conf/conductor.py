@@ -128,6 +128,20 @@ opts = [
              'bmc_probe_workers times sync_power_state_interval / '
              'bmc_probe_timeout suspects, the least recently probed '
              'first, so hung BMCs never lengthen the cycle.'),
+    cfg.StrOpt(
+        'power_read_mode',
+        default='threads', choices=('threads', 'async'),
+        mutable=True,
+        help='How power sync waits for BMCs. "threads": each read holds '
+             'a worker of sync_power_state_workers (or bmc_probe_workers) '
+             'until it ends. "async": nodes whose power interface offers '
+             'non-blocking reads (Redfish) are read on one event loop '
+             'thread, thousands at once, each within its own timeout, so '
+             'hung BMCs hold no worker and any number of them leaves the '
+             'healthy nodes\' cycle unchanged; every suspect BMC is then '
+             'probed each cycle. Nodes the fast path cannot serve (no '
+             'connection opened yet, a 401, an unusual answer) and other '
+             'drivers are read on threads as with "threads".'),
     cfg.IntOpt(
         'bmc_max_concurrent_requests',
         default=2, min=1,

@@ -195,6 +195,13 @@ class PowerInterface(BaseInterface):
         return None
 
 
+def offers_power_read_start(power: PowerInterface) -> bool:
+    """Whether ``power`` implements
+    :meth:`PowerInterface.start_power_read` at all."""
+    return (type(power).start_power_read
+            is not PowerInterface.start_power_read)
+
+
 class ManagementInterface(BaseInterface):
     """Boot device and mode, persistent boot order, NMI and BMC reset."""
 

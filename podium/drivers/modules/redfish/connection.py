@@ -161,10 +161,17 @@ class Connection:
                 else self._default_system)
 
     def aio_getter(self) -> aio_get.AioGetter:
-        """The non-blocking getter of this BMC (:mod:`.aio_get`)."""
+        """The non-blocking getter of this BMC (:mod:`.aio_get`).
+
+        Opening it closes the lean getter's idle connections: reads go
+        through the new one from now on, and one idle socket per BMC
+        rather than two keeps a large fleet within the process's file
+        descriptors (a fallback read keeps one again).
+        """
         with self._lock:
             if self._aio is None:
                 self._aio = aio_get.AioGetter(self.address, self._verify)
+                self._lean.drop_idle()
             return self._aio
 
     def get_json(self, path: str) -> dict[str, Any]:

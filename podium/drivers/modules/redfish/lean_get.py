@@ -173,6 +173,13 @@ class LeanGetter:
             return response.status, body
         return None
 
+    def drop_idle(self) -> None:
+        """Close the idle connections (later GETs keep theirs again)."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+
     def close(self) -> None:
         """Close every idle connection; later GETs open none to keep."""
         with self._lock:
