@@ -160,6 +160,12 @@ class Registry:
         with self._lock:
             return is_suspect(self._records.get(endpoint or ''))
 
+    def suspect_count(self) -> int:
+        """How many BMCs are suspect now."""
+        with self._lock:
+            return sum(1 for record in self._records.values()
+                       if is_suspect(record))
+
     def mark_probed(self, endpoint: str) -> None:
         with self._lock:
             record = self._records.get(endpoint)

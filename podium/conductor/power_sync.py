@@ -186,8 +186,7 @@ class PowerSync:
         else:
             self._read(cycle, planned.healthy, planned.probes)
             self._read(cycle, cycle.take_unanswered(), [])
-        metrics.BMC_SUSPECT.set(sum(
-            1 for entry in self.health.snapshot() if entry['suspect']))
+        metrics.BMC_SUSPECT.set(self.health.suspect_count())
         cycle.flush()
         for row in cycle.to_recover:
             self.recovery.start(context, row, self.reset_failures)
@@ -234,7 +233,8 @@ class PowerSync:
         reads = async_reads.Dispatcher(self.health, TIMEOUT_GRACE)
         threaded: tuple[list[sync_plan.Unit], list[sync_plan.Unit]] = (
             [], [])
-        for lane, units in enumerate((healthy, probes)):
+        # Probes first: few, and the longest to wait for.
+        for lane, units in ((1, probes), (0, healthy)):
             for unit in units:
                 if base.offers_power_read_start(unit.power):
                     reads.add(unit)

@@ -188,8 +188,8 @@ class AioGetter:
     """
 
     def __init__(self, address: str, verify: bool | str,
-                 limiter: transport.EndpointLimiter = transport.LIMITER
-                 ) -> None:
+                 limiter: transport.EndpointLimiter = transport.LIMITER,
+                 proxied: bool | None = None) -> None:
         parts = urllib.parse.urlsplit(address)
         self.endpoint = address
         self._https = parts.scheme == 'https'
@@ -198,7 +198,10 @@ class AioGetter:
         self._prefix = parts.path.rstrip('/')
         self._context = (lean_get._ssl_context(verify)
                          if self._https else None)
-        self._proxied = bool(requests.utils.get_environ_proxies(address))
+        # Whether requests would use a proxy from the environment (the
+        # lean getter of the same BMC knows it already: costly to find).
+        self._proxied = (bool(requests.utils.get_environ_proxies(address))
+                         if proxied is None else proxied)
         self._host_header = (self._host if parts.port is None
                              else f'{self._host}:{parts.port}')
         if ':' in self._host:  # IPv6 literal

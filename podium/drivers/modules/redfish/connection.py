@@ -170,7 +170,8 @@ class Connection:
         """
         with self._lock:
             if self._aio is None:
-                self._aio = aio_get.AioGetter(self.address, self._verify)
+                self._aio = aio_get.AioGetter(
+                    self.address, self._verify, proxied=self._lean.proxied)
                 self._lean.drop_idle()
             return self._aio
 

@@ -96,7 +96,7 @@ class LeanGetter:
         self._prefix = parts.path.rstrip('/')
         self._context = _ssl_context(verify) if self._https else None
         # requests would send through a proxy from the environment.
-        self._proxied = bool(requests.utils.get_environ_proxies(address))
+        self.proxied = bool(requests.utils.get_environ_proxies(address))
         self._idle: list[http.client.HTTPConnection] = []
         self._lock = threading.Lock()
         self._closed = False
@@ -130,7 +130,7 @@ class LeanGetter:
             within ``timeout`` seconds.
         """
         sent = auth_headers(session)
-        if sent is None or (self._proxied and session.trust_env):
+        if sent is None or (self.proxied and session.trust_env):
             return None
         sent.update(headers)
         conn = self._take()

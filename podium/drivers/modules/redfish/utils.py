@@ -175,6 +175,14 @@ def _optional_str(node: base.NodeView, info: Mapping[str, Any],
     return value
 
 
+#: Parsed ``driver_info`` by its items (and the default auth type): power
+#: sync parses every node several times a cycle (batch key, endpoint,
+#: read), and parsing costs more than the rest of a non-blocking read.
+#: Cleared when full; a CA path is never cached (it is checked to exist).
+_PARSED: dict[tuple[Any, ...], RedfishInfo] = {}
+_PARSED_MAX = 100_000
+
+
 def parse(node: base.NodeView) -> RedfishInfo:
     """Parse and check a node's Redfish ``driver_info``.
 
@@ -182,6 +190,22 @@ def parse(node: base.NodeView) -> RedfishInfo:
     :raises InvalidParameterValue: naming the malformed key and why.
     """
     info = node.driver_info or {}
+    try:
+        key = (CONF.redfish.auth_type, *sorted(info.items()))
+        cached = _PARSED.get(key)
+    except TypeError:  # an unhashable or unorderable value: no caching
+        return _parse(node, info)
+    if cached is not None:
+        return cached
+    parsed = _parse(node, info)
+    if isinstance(parsed.verify, bool):
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[key] = parsed
+    return parsed
+
+
+def _parse(node: base.NodeView, info: Mapping[str, Any]) -> RedfishInfo:
     raw_address = info.get('redfish_address')
     if raw_address in (None, ''):
         raise exceptions.MissingParameterValue(
