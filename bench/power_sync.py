@@ -20,8 +20,10 @@ threads, BMC requests per node per cycle and the simulator's CPU.
 Each size runs once per ``--read-modes`` (``[conductor]
 power_read_mode``), side by side: ``threads`` reads W at a time, ideal
 ceil(N_healthy/W)*L; ``async`` reads every node at once on the
-conductor's read loop (Redfish only; other variants fall back to
-threads), ideal L per request a BMC serves in a row
+conductor's read loop (Redfish only: other variants run ``threads``
+alone), with ``--async-workers`` sync workers for what still reads on
+threads (the first cycle's log-ins), ideal L per request a BMC serves in
+a row
 (ceil(systems per endpoint / per-endpoint limit) without ``$expand``,
 1 with it). ``--systems-per-endpoint`` puts several systems behind one
 simulated BMC (read with ``$expand``): at 25,000 nodes one endpoint
@@ -229,8 +231,13 @@ def run(args: Any) -> None:
                 serial = (serial_row(variant, fleet, sample, hung, args)
                           if args.serial_sample else None)
                 for count in args.nodes:
-                    for mode in args.read_modes:
-                        row = measure(variant, fleet, count, args.workers,
+                    # Other drivers read on threads in either mode.
+                    modes = (args.read_modes if variant == 'redfish'
+                             else ['threads'])
+                    for mode in modes:
+                        workers = (args.async_workers if mode == 'async'
+                                   else args.workers)
+                        row = measure(variant, fleet, count, workers,
                                       hung, args, cycles=args.cycles,
                                       mode=mode)
                         if serial is not None:
@@ -274,9 +281,16 @@ def main(argv: list[str] | None = None) -> int:
                         help='power_state_read_timeout, also the Redfish '
                              'request timeout: what a hung BMC costs')
     parser.add_argument('--cycles', type=int, default=4)
-    parser.add_argument('--read-modes', type=_modes, default=['threads'],
-                        help='power_read_mode values to run each size '
-                             'with, side by side: threads, async')
+    parser.add_argument('--read-modes', type=_modes,
+                        default=['threads', 'async'],
+                        help='power_read_mode values to run each Redfish '
+                             'size with, side by side: threads, async '
+                             '(other variants: threads only)')
+    parser.add_argument('--async-workers', type=int, default=64,
+                        help='sync_power_state_workers with async reads: '
+                             'only the first cycle (opening connections) '
+                             'and fallbacks read on threads, so a small '
+                             'pool does')
     parser.add_argument('--systems-per-endpoint', type=int, default=1,
                         help='Redfish systems behind one simulated BMC '
                              '(read with $expand when more than one)')
