@@ -124,13 +124,18 @@ class NodeSerializer:
         return lambda node: getattr(node, field)
 
     def _render_full(self, node: Any, base: str) -> dict[str, Any]:
-        result = {name: getattr(node, name) for name in COLUMN_FIELDS}
+        if getattr(node, '_fields', None) == ALL_COLUMNS:
+            # A database row of the list path: one C-level zip instead
+            # of an attribute lookup per column, a third of the rendering.
+            result = dict(zip(ALL_COLUMNS, node, strict=True))
+        else:
+            result = {name: getattr(node, name) for name in ALL_COLUMNS}
         for name in MASKED_FIELDS:
-            result[name] = self.mask(getattr(node, name))
+            result[name] = self.mask(result[name])
         for name in TEXT_FIELDS:
             result[name] = self.mask_text(result[name])
         for name in STEP_FIELDS:
-            result[name] = getattr(node, name) or {}
+            result[name] = result[name] or {}
         result.update(CONSTANT_FIELDS)
         result['conductor'] = self._conductor_of(node.uuid,
                                                  node.conductor_group)

@@ -78,17 +78,25 @@ def is_secret_key(key: Any, extra_keys: Collection[str] = ()) -> bool:
     return key in extra_keys or _is_secret_key(key)
 
 
+# Any secret substring or word anywhere in a lowered text: one regex
+# scan instead of a containment test per word (this runs on every
+# string value of every node a list shows).
+_SECRET_HINT = re.compile('|'.join(
+    re.escape(word) for word in sorted(set(SECRET_SUBSTRINGS) | SECRET_WORDS,
+                                       key=len, reverse=True)))
+
+
 def _has_secret_hint(lowered: str) -> bool:
-    return (any(word in lowered for word in SECRET_SUBSTRINGS)
-            or any(word in lowered for word in SECRET_WORDS))
+    return _SECRET_HINT.search(lowered) is not None
 
 
 def mask_text(text: str, secrets: Iterable[str] = ()) -> str:
     """``text`` with secret ``key=value`` pairs and the given secret
     values masked."""
-    for value in sorted(set(secrets), key=len, reverse=True):
-        if len(value) >= MIN_SCRUBBED_LENGTH and value in text:
-            text = text.replace(value, MASK)
+    if secrets:
+        for value in sorted(set(secrets), key=len, reverse=True):
+            if len(value) >= MIN_SCRUBBED_LENGTH and value in text:
+                text = text.replace(value, MASK)
     if '://' in text:
         text = _URL_CREDENTIALS.sub(r'\g<1>' + MASK + '@', text)
     if not _has_secret_hint(text.lower()):

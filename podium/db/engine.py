@@ -6,12 +6,14 @@ and the conductor's writers do not block each other.
 """
 
 import contextlib
+import json
 import os
 import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from oslo_log import log
 from sqlalchemy import event, orm
@@ -94,6 +96,17 @@ def _configure_sqlite(engine: sa.Engine) -> None:
             conn.exec_driver_sql('BEGIN')
 
 
+def _json_loads(text: str) -> Any:
+    """A JSON column's value: orjson, several times faster than the
+    standard library on the list path's five JSON columns per node; the
+    standard library for what orjson refuses (NaN, integers past 64
+    bits), which ``json.dumps`` may have written."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 def _server_connect_args(url: sa.URL) -> dict[str, Any]:
     """Timeouts of a server database's connections: opening one takes
     at most ``connect_timeout``; once open, a server gone silent is given
@@ -125,7 +138,8 @@ def create_engine(url: str | None = None) -> sa.Engine:
         raise exceptions.ConfigInvalid(
             reason=f'[database] connection is not a database URL: '
                    f'{exc}') from None
-    kwargs: dict[str, Any] = {'future': True}
+    kwargs: dict[str, Any] = {'future': True,
+                              'json_deserializer': _json_loads}
     memory = parsed.get_backend_name() == 'sqlite' and \
         parsed.database in (None, '', ':memory:')
     if not memory:

@@ -1,4 +1,4 @@
-"""The connection pool of an SQLite file, as of a server database."""
+"""The database engine: its connection pool and JSON columns."""
 
 import os
 import threading
@@ -39,3 +39,14 @@ class SqlitePoolTest(base.TestCase):
         for thread in threads:
             thread.join(60)
         self.assertEqual(10, len(opened))
+
+
+class JsonColumnTest(base.TestCase):
+
+    def test_values_orjson_refuses_still_read(self) -> None:
+        self.assertEqual({'a': [1, 'x']},
+                         db_engine._json_loads('{"a": [1, "x"]}'))
+        # Written by json.dumps, refused by orjson.
+        self.assertNotEqual(db_engine._json_loads('{"v": NaN}')['v'],
+                            db_engine._json_loads('{"v": NaN}')['v'])
+        self.assertEqual(2 ** 70, db_engine._json_loads(str(2 ** 70)))
