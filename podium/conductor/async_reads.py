@@ -203,12 +203,31 @@ class Dispatcher:
             if event is not None:
                 self._report(event, on_result)
             self._expire(on_result)
-            if on_idle is not None and (time.monotonic() - last_idle
-                                        >= idle_interval):
+            if time.monotonic() - last_idle >= idle_interval:
                 last_idle = time.monotonic()
-                on_idle()
+                self._retry_waiting()
+                if on_idle is not None:
+                    on_idle()
             if event is None and not block:
                 return
+
+    def _retry_waiting(self) -> None:
+        """Start waiting reads whose BMC got a slot back from outside
+        this dispatcher (a threaded read of the same BMC, which releases
+        its slot without telling us)."""
+        started: list[_Read] = []
+        with self._lock:
+            for endpoint, waiting in list(self._waiting.items()):
+                while waiting and (waiting[0].done or self._health.try_take(
+                        endpoint, waiting[0].unit.rows[0].driver)):
+                    read = waiting.pop(0)
+                    if read.done:
+                        continue
+                    started.append(read)
+                if not waiting:
+                    del self._waiting[endpoint]
+        for read in started:
+            self._launch(read)
 
     def _report(self, event: tuple[_Read, dict[int, Any] | None,
                                    BaseException | None, float],

@@ -126,6 +126,20 @@ class DispatcherTest(base.TestCase):
         # It got what was left of its timeout after waiting.
         self.assertLess(quick.timeouts[0], 1.85)
 
+    def test_slot_freed_outside_the_dispatcher_is_used(self) -> None:
+        # A threaded read of the same BMC holds its one slot.
+        self.assertTrue(self.health.try_take('bmc:443', 'stand-in'))
+        power = _Power()
+        reads = async_reads.Dispatcher(self.health, grace=0.2)
+        reads.add(self.unit(power, 1, timeout=5.0))
+        self.assertEqual([], power.futures)  # waits for the slot
+        self.health.give('bmc:443')  # the threaded read ends
+        started = time.monotonic()
+        reads.run(self.on_result, idle_interval=0.05)
+        self.assertLess(time.monotonic() - started, 2)
+        self.assertEqual([(1, {1: 'power on'})],
+                         [(n, r) for n, r, _, _ in self.results])
+
     def test_declined_reads_handed_back(self) -> None:
         power = _Power(decline=True)
         partial = _Power(answer='power on')

@@ -21,7 +21,7 @@ from podium.db import models
 from podium.drivers.modules.redfish import connection
 from podium.simulator import Simulator
 from podium.simulator import resources as sim_resources
-from podium.tests.unit.conductor import utils
+from podium.tests.unit.conductor import test_metrics, utils
 
 PASSWORD = 'Async-Pa55word-q7'
 
@@ -126,6 +126,29 @@ class TestAsyncReads(AsyncSyncTestCase):
         # their last digits.
         self.assertEqual(re.sub(TIMED_OUT, '', error),
                          re.sub(TIMED_OUT, '', threaded))
+
+
+    def test_metrics_like_threaded_reads(self) -> None:
+        self.run_sync()
+        self.sim.set_system_behaviour(0, hang=True)
+        self.sim.set_power(1, 'On')
+        labels = {'driver': 'redfish', 'operation': 'get_power_state'}
+        outcomes = ('read', 'changed', 'timed_out')
+        delta = test_metrics.Deltas(
+            *(('podium_power_sync_nodes_total', {'outcome': name})
+              for name in outcomes),
+            ('podium_bmc_request_duration_seconds_count', labels),
+            ('podium_bmc_request_failures_total', labels))
+        self.threaded_reads_forbidden()
+        self.run_sync()
+        self.assertEqual(
+            {'read': 2, 'changed': 1, 'timed_out': 1},
+            {name: delta('podium_power_sync_nodes_total', outcome=name)
+             for name in outcomes})
+        self.assertEqual(3, delta(
+            'podium_bmc_request_duration_seconds_count', **labels))
+        self.assertEqual(1, delta('podium_bmc_request_failures_total',
+                                  **labels))
 
 
 class TestExpand(AsyncSyncTestCase):
