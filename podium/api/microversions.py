@@ -29,6 +29,7 @@ ROUTES: dict[str, Version] = {
     '/v1/nodes/{node_ident}/management/inject_nmi': (1, 29),
     '/v1/nodes/{node_ident}/history': (1, 78),
     '/v1/nodes/{node_ident}/firmware': (1, 86),
+    '/v1/nodes/{node_ident}/vmedia': (1, 89),
     '/v1/nodes/{node_ident}/history/{event}': (1, 78),
     '/v1/lookup': (1, 22),
     '/v1/heartbeat/{node_ident}': (1, 22),

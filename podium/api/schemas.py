@@ -197,3 +197,12 @@ class BatchRequest(_Strict):
         None = None
     filters: dict[str, Any] | None = None
     policy: BatchPolicy = Field(default_factory=BatchPolicy)
+
+
+class VmediaRequest(_Strict):
+    """``POST /v1/nodes/{id}/vmedia`` (1.89), as Ironic's schema: the
+    values are checked by :mod:`podium.common.vmedia`."""
+
+    device_type: Annotated[str, Field(max_length=64)]
+    image_url: Annotated[str, Field(max_length=2048)]
+    image_download_source: Annotated[str, Field(max_length=64)] | None = None

@@ -1,6 +1,6 @@
 """Per-node actions of the hardware commands: BIOS settings, boot
-mode, boot order, NMI and BMC reset, as step generators for the bulk
-runner.
+mode, boot order, NMI, BMC reset, firmware and virtual media, as step
+generators for the bulk runner.
 
 Reading BIOS settings is one ``GET bios`` (the cache the conductor keeps
 fresh on inspection and cleaning); changing them is manual cleaning with
@@ -10,7 +10,8 @@ why cleaning failed); the boot mode is one ``PUT states/boot_mode``;
 the boot order one vendor passthru call (``get_boot_order``,
 ``set_boot_order``, ``check_boot_order``); an NMI one
 ``PUT management/inject_nmi`` and a BMC reset one
-``POST bmc_reset``.
+``POST bmc_reset``; virtual media one ``POST`` or ``DELETE vmedia``
+(answered once the BMC took or ejected the image).
 """
 
 from collections.abc import Callable, Mapping, Sequence
@@ -166,3 +167,29 @@ def bmc_reset(client: ApiClient) -> Action:
     """``POST bmc_reset`` (a Podium extension)."""
     return management_put(client, 'POST', ('bmc_reset',),
                           'BMC reset requested')
+
+
+def vmedia_attach(client: ApiClient, device_type: str,
+                  image_url: str) -> Action:
+    """``POST vmedia``: insert ``image_url`` into the node's device."""
+    def action(ident: str, note: Note) -> Steps[Outcome]:
+        yield from busy_retries(lambda: client.request(
+            'POST', node_path(ident, 'vmedia'),
+            body={'device_type': device_type, 'image_url': image_url}))
+        return Outcome(True, f'{device_type} attached',
+                       {'device_type': device_type, 'image': image_url})
+    return action
+
+
+def vmedia_detach(client: ApiClient,
+                  device_types: Sequence[str] = ()) -> Action:
+    """``DELETE vmedia``: eject ``device_types`` (every type if none)."""
+    named = ','.join(device_types)
+
+    def action(ident: str, note: Note) -> Steps[Outcome]:
+        yield from busy_retries(lambda: client.request(
+            'DELETE', node_path(ident, 'vmedia'),
+            params={'device_types': named} if named else None))
+        return Outcome(True, f'{named or "all"} detached',
+                       {'device_type': named or 'all'})
+    return action

@@ -17,7 +17,7 @@ from typing import Any
 from oslo_log import log
 
 from podium.common import context as podium_context
-from podium.common import exceptions, hash_ring, metrics, states
+from podium.common import exceptions, hash_ring, metrics, states, vmedia
 from podium.conductor import (
     batches,
     callbacks,
@@ -353,6 +353,67 @@ class ConductorManager(management_actions.ManagementActions):
             'secure_boot', states.INFO, self.host, user=context.user_id)
         LOG.info('Node %s: secure boot %s', task.node.ident,
                  'on' if state else 'off')
+
+    # Virtual media ---------------------------------------------------------
+
+    def attach_virtual_media(self, context: podium_context.RequestContext,
+                             node_id: str, device_type: str,
+                             image_url: str) -> None:
+        """Insert ``image_url`` into the node's virtual media device of
+        ``device_type``; returns once the BMC took it.
+
+        :raises InvalidParameterValue: a bad device type or URL.
+        :raises UnsupportedDriverExtension: no virtual media.
+        :raises NodeNotFound, NodeLocked, Conflict, DriverError:
+        """
+        device_type = vmedia.device_type(device_type)
+        vmedia.check_image_url(image_url)
+
+        def body(task: task_manager.TaskManager) -> None:
+            management = task.driver.management
+            management.validate(task.node)
+            self._call_driver(
+                task, f'attach {device_type} virtual media',
+                lambda: management.attach_virtual_media(
+                    task, device_type, image_url))
+
+        with self._acquire(context, node_id,
+                           'attaching virtual media') as task:
+            self._on_pool(task, body)
+        self._wait(task)
+        db_api.add_node_history(
+            task.node.id, f'Virtual media {device_type} attached: '
+                          f'{image_url}.',
+            'vmedia', states.INFO, self.host, user=context.user_id)
+
+    def detach_virtual_media(self, context: podium_context.RequestContext,
+                             node_id: str,
+                             device_types: list[str] | None = None) -> None:
+        """Eject the node's virtual media of ``device_types`` (every
+        type when None); returns once the BMC ejected them.
+
+        :raises InvalidParameterValue: an unknown device type.
+        :raises UnsupportedDriverExtension: no virtual media.
+        :raises NodeNotFound, NodeLocked, DriverError:
+        """
+        wanted = (None if not device_types
+                  else vmedia.device_types(device_types))
+
+        def body(task: task_manager.TaskManager) -> None:
+            management = task.driver.management
+            management.validate(task.node)
+            self._call_driver(
+                task, 'detach virtual media',
+                lambda: management.detach_virtual_media(task, wanted))
+
+        with self._acquire(context, node_id,
+                           'detaching virtual media') as task:
+            self._on_pool(task, body)
+        self._wait(task)
+        db_api.add_node_history(
+            task.node.id, 'Virtual media detached: '
+                          f'{", ".join(wanted or ["all"])}.',
+            'vmedia', states.INFO, self.host, user=context.user_id)
 
     # Maintenance -----------------------------------------------------------
 

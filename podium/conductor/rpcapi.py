@@ -26,7 +26,8 @@ from podium.db import api as db_api
 #: set_secure_boot. 1.4: get_node_with_token, heartbeat (installer
 #: call-backs). 1.5: start_batch. 1.6: get_sensors_data. 1.7:
 #: inject_nmi, reset_bmc, vendor_passthru, get_vendor_passthru_methods.
-RPC_API_VERSION = '1.7'
+#: 1.8: attach_virtual_media, detach_virtual_media.
+RPC_API_VERSION = '1.8'
 
 #: The version management actions (NMI, BMC reset, vendor passthru)
 #: are sent at.
@@ -48,6 +49,7 @@ RPC_METHODS = frozenset({
     'set_secure_boot', 'get_node_with_token', 'heartbeat',
     'start_batch', 'get_sensors_data', 'inject_nmi', 'reset_bmc',
     'vendor_passthru', 'get_vendor_passthru_methods',
+    'attach_virtual_media', 'detach_virtual_media',
 })
 
 _local_lock = threading.Lock()
@@ -285,6 +287,19 @@ class ConductorAPI:
         (RPC 1.6)."""
         return dict(self._call(context, 'get_sensors_data', node_id,
                                topic, '1.6'))
+
+    def attach_virtual_media(self, context: podium_context.RequestContext,
+                             node_id: str, device_type: str, image_url: str,
+                             topic: str | None = None) -> None:
+        self._call(context, 'attach_virtual_media', node_id, topic, '1.8',
+                   device_type=device_type, image_url=image_url)
+
+    def detach_virtual_media(self, context: podium_context.RequestContext,
+                             node_id: str,
+                             device_types: list[str] | None = None,
+                             topic: str | None = None) -> None:
+        self._call(context, 'detach_virtual_media', node_id, topic, '1.8',
+                   device_types=device_types)
 
     def set_maintenance(self, context: podium_context.RequestContext,
                         node_id: str, maintenance: bool,

@@ -310,6 +310,26 @@ class ManagementInterface(BaseInterface):
         """
         raise self._unsupported(task, 'Secure boot')
 
+    def attach_virtual_media(self, task: Task, device_type: str,
+                             image_url: str) -> None:
+        """Insert the image at ``image_url`` into the node's virtual
+        media device of ``device_type`` (Ironic's ``cdrom``, ``disk``,
+        ``floppy``; already checked by :mod:`podium.common.vmedia`).
+
+        :raises UnsupportedDriverExtension: by default.
+        :raises Conflict: every such device holds another image.
+        """
+        raise self._unsupported(task, 'Virtual media')
+
+    def detach_virtual_media(self, task: Task,
+                             device_types: Sequence[str] | None = None
+                             ) -> None:
+        """Eject the images of ``device_types`` (every type when None).
+
+        :raises UnsupportedDriverExtension: by default.
+        """
+        raise self._unsupported(task, 'Virtual media')
+
     def check_boot_device(self, task: Task, device: str) -> None:
         """Refuse a device the node does not support, naming both."""
         supported = self.get_supported_boot_devices(task)

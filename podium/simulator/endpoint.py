@@ -27,6 +27,7 @@ from urllib.parse import unquote
 from podium.simulator import bios as sim_bios
 from podium.simulator import resources as rf
 from podium.simulator import sensors as sim_sensors
+from podium.simulator import vmedia as sim_vmedia
 from podium.simulator.behaviour import NO_LATENCY, Behaviour
 from podium.simulator.http import HttpConnection, Request, Response
 from podium.simulator.state import (
@@ -277,6 +278,11 @@ class Endpoint:
             return self._systems_query(req.query)
         if path == rf.MANAGER_RESET:
             return self._reset_manager(req)
+        if (path == rf.MANAGER_VMEDIA or path.startswith(
+                rf.MANAGER_VMEDIA + "/")) and len(self.systems) == 1:
+            only = self.systems[0]
+            return _vmedia_route(req, rf.MANAGER_VMEDIA,
+                                 path[len(rf.MANAGER_VMEDIA) + 1:], only)
         static = self._static.get(path)
         if static is not None:
             return Response(200, static) if method == "GET" \
@@ -390,6 +396,10 @@ class Endpoint:
             return self._reset(req, system, behaviour)
         if rest == "Bios" or rest.startswith("Bios/"):
             return _bios_route(req, rest, system)
+        collection = sim_vmedia.COLLECTION
+        if rest == collection or rest.startswith(collection + "/"):
+            return _vmedia_route(req, f"{system.path}/{collection}",
+                                 rest[len(collection) + 1:], system)
         if method != "GET":
             return _not_allowed("GET")
         doc = _sub_resource(system, rest)
@@ -538,6 +548,21 @@ def _bios_route(req: Request, rest: str, system: SimSystem) -> Response:
         return _NO_CONTENT
     return error_response(404, f"No resource at {system.path}/{rest}.",
                           _NOT_FOUND_ID)
+
+
+def _vmedia_route(req: Request, path: str, rest: str,
+                  system: SimSystem) -> Response:
+    """The system's virtual media, at ``path`` (:mod:`.vmedia`)."""
+    answer = sim_vmedia.route(
+        system.vmedia, req.method, path, rest,
+        f"{system.path}/{sim_vmedia.COLLECTION}", _json_object(req.body))
+    if answer.message is not None:
+        headers = (("Allow", answer.allow),) if answer.allow else ()
+        return error_response(answer.status, answer.message,
+                              answer.message_id, headers=headers)
+    if answer.doc is None:
+        return _NO_CONTENT
+    return json_response(answer.status, answer.doc)
 
 
 _SUB_RESOURCES: dict[str, Callable[[SimSystem], dict[str, Any]]] = {

@@ -323,6 +323,15 @@ class Simulator:
         """BIOS ``{"attributes", "pending", "not_kept"}``."""
         return self._call(lambda: self._system(system).bios.describe())
 
+    def get_vmedia(self, system: str | int | SystemInfo) -> dict[str, Any]:
+        """Virtual media ``{"images": {device: url}, "booted_image"}``:
+        what is inserted, and the image the system last booted."""
+        def read() -> dict[str, Any]:
+            s = self._system(system)
+            return {"images": s.vmedia.describe(),
+                    "booted_image": s.booted_image}
+        return self._call(read)
+
     def set_bios_not_kept(self, system: str | int | SystemInfo,
                           names: Sequence[str]) -> None:
         """Make the BIOS drop, at boot, the pending values of ``names``

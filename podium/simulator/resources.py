@@ -20,6 +20,7 @@ SYSTEMS = ROOT + "/Systems"
 SESSIONS = ROOT + "/SessionService/Sessions"
 MANAGER_ID = "BMC"
 MANAGER_RESET = f"{ROOT}/Managers/{MANAGER_ID}/Actions/Manager.Reset"
+MANAGER_VMEDIA = f"{ROOT}/Managers/{MANAGER_ID}/VirtualMedia"
 #: Reset types the simulated BMC takes (it restarts either way).
 MANAGER_RESET_TYPES = ("GracefulRestart", "ForceRestart")
 
@@ -205,6 +206,7 @@ def computer_system(system: SimSystem) -> dict[str, Any]:
         "EthernetInterfaces": _link(path + "/EthernetInterfaces"),
         "SimpleStorage": _link(path + "/SimpleStorage"),
         "Bios": _link(path + "/Bios"),
+        "VirtualMedia": _link(path + "/VirtualMedia"),
         "Links": {
             "Chassis": [_link(f"{ROOT}/Chassis/{system.uuid}")],
             "ManagedBy": [_link(f"{ROOT}/Managers/{MANAGER_ID}")],
@@ -310,8 +312,9 @@ def managers_collection() -> dict[str, Any]:
 
 
 def manager(systems: Sequence[SimSystem]) -> dict[str, Any]:
-    """``/redfish/v1/Managers/BMC``."""
-    return {
+    """``/redfish/v1/Managers/BMC``. With a single system, the system's
+    virtual media are also the manager's (:mod:`.vmedia`)."""
+    doc = {
         "@odata.type": "#Manager.v1_10_0.Manager",
         "@odata.id": f"{ROOT}/Managers/{MANAGER_ID}",
         "Id": MANAGER_ID,
@@ -325,6 +328,9 @@ def manager(systems: Sequence[SimSystem]) -> dict[str, Any]:
             "ResetType@Redfish.AllowableValues": list(MANAGER_RESET_TYPES),
         }},
     }
+    if len(systems) == 1:
+        doc["VirtualMedia"] = _link(MANAGER_VMEDIA)
+    return doc
 
 
 def chassis_collection(systems: Sequence[SimSystem]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from podium.simulator.behaviour import Behaviour, apply_overrides
 from podium.simulator.bios import SimBios
 from podium.simulator.boot_order import SimBootOrder
 from podium.simulator.sensors import SimSensors
+from podium.simulator.vmedia import SimVirtualMedia
 
 #: ``hook(system, powered_on, boot_target)``, see ``SimSystem.power_hook``.
 PowerHook = Callable[["SimSystem", bool, "str | None"], None]
@@ -66,7 +67,8 @@ class SimSystem:
     __slots__ = ("uuid", "name", "index", "endpoint", "macs", "inventory",
                  "power_state", "boot_target", "boot_enabled", "boot_mode",
                  "overrides", "behaviour", "requests", "doc", "pending",
-                 "bios", "sensors", "power_hook", "boot_order", "nmis")
+                 "bios", "sensors", "power_hook", "boot_order", "nmis",
+                 "vmedia", "booted_image")
 
     def __init__(self, uuid: str, name: str, index: int, endpoint: int,
                  inventory: Inventory, power_state: str,
@@ -95,6 +97,10 @@ class SimSystem:
         self.boot_order = SimBootOrder(self.macs)
         #: NMIs received (ComputerSystem.Reset with ResetType Nmi).
         self.nmis = 0
+        self.vmedia = SimVirtualMedia()
+        #: The virtual media image the system last booted, None if its
+        #: last boot was not from virtual media (or it never booted).
+        self.booted_image: str | None = None
         # Told when the system boots (with what it boots) and when it is
         # switched off: the simulated installer. None: the simulator
         # models the BMC only, and a one-time boot override stays as it
@@ -120,19 +126,29 @@ class SimSystem:
 
     def boot(self) -> None:
         """The system starts (powered on, or restarted): pending BIOS
-        settings take effect, and the power hook learns what it boots."""
+        settings take effect, it boots the virtual media image the
+        override points at (if one is inserted), and the power hook
+        learns what it boots."""
         self.bios.boot()
+        source = self._boot_source()
+        self.booted_image = self.vmedia.image_for_boot(source)
+        self.doc = None
         if self.power_hook is not None:
-            self.power_hook(self, True, self._boot_source())
+            self.power_hook(self, True, source)
 
     def _boot_source(self) -> str | None:
         """What a system coming on boots: the override target if one
-        is set (a one-time override is spent by the boot, as on a real
-        BMC); None for the normal boot order."""
+        is set; None for the normal boot order. A one-time override is
+        spent by the boot, as on a real BMC, when the installer hook
+        watches or the boot is from an inserted virtual media image;
+        otherwise (the simulator modelling the BMC only) it stays as it
+        was set."""
         if self.boot_enabled == "Disabled":
             return None
         target = self.boot_target
-        if self.boot_enabled == "Once":
+        if self.boot_enabled == "Once" and (
+                self.power_hook is not None
+                or self.vmedia.image_for_boot(target) is not None):
             self.boot_enabled = "Disabled"
         return target
 
@@ -178,6 +194,8 @@ class SimSystem:
             "sensors": self.sensors.describe(),
             "boot_order": self.boot_order.describe(),
             "nmis": self.nmis,
+            "vmedia": self.vmedia.describe(),
+            "booted_image": self.booted_image,
             "behaviour": self.behaviour.to_dict(),
             "overrides": {k: (v.spec() if hasattr(v, "spec") else v)
                           for k, v in self.overrides.items()},

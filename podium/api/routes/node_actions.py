@@ -7,6 +7,7 @@ the conductor's pool after the 202. Requests that wait for a BMC's
 answer wait outside the request threads (see ``bmc_requests``).
 """
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request
@@ -14,7 +15,7 @@ from starlette.responses import Response
 
 from podium.api import links, responses, schemas
 from podium.common import context as podium_context
-from podium.common import exceptions, provision
+from podium.common import exceptions, provision, vmedia
 from podium.db import api as db_api
 
 router = APIRouter(tags=['node actions'])
@@ -136,6 +137,63 @@ async def get_supported_boot_devices(request: Request,
     devices = await _call_waiting_on_bmc(request, node_ident,
                                          'get_supported_boot_devices')
     return responses.JSONResponse({'supported_boot_devices': devices})
+
+
+@router.post('/v1/nodes/{node_ident}/vmedia', status_code=204,
+             summary='Attach virtual media',
+             description='device_type (cdrom, disk or floppy), image_url '
+                         '(http or https) and image_download_source '
+                         '(http only: the BMC fetches the URL) (1.89). '
+                         'Answers 204 once the BMC took the image; 400 '
+                         'for a bad request before any BMC is asked.')
+async def attach_vmedia(request: Request, node_ident: str,
+                        body: schemas.VmediaRequest) -> Response:
+    device_type = vmedia.device_type(body.device_type)
+    image_url = vmedia.check_image_url(body.image_url)
+    vmedia.check_download_source(body.image_download_source)
+    await _call_waiting_on_bmc(request, node_ident, 'attach_virtual_media',
+                               device_type=device_type, image_url=image_url)
+    return responses.empty(204)
+
+
+async def _device_types(request: Request) -> list[str] | None:
+    """The device types a detach names: the ``device_types`` query
+    parameter or JSON body field (openstacksdk sends the body), a comma
+    separated string or a list; None (every type) when absent."""
+    value: Any = request.query_params.get('device_types')
+    raw = await request.body()
+    if value is None and raw:
+        try:
+            doc = json.loads(raw)
+        except ValueError:
+            raise exceptions.InvalidParameterValue(
+                err='The request body is not JSON.') from None
+        if not isinstance(doc, dict) or set(doc) - {'device_types'}:
+            raise exceptions.InvalidParameterValue(
+                err='The body may only hold device_types.')
+        value = doc.get('device_types')
+    if value is None or value == '' or value == []:
+        return None
+    if isinstance(value, str):
+        value = value.split(',')
+    if not isinstance(value, list) or not all(
+            isinstance(item, str) for item in value):
+        raise exceptions.InvalidParameterValue(
+            err='device_types must be a comma separated string or a list '
+                'of strings.')
+    return vmedia.device_types(value)
+
+
+@router.delete('/v1/nodes/{node_ident}/vmedia', status_code=204,
+               summary='Detach virtual media',
+               description='Every device, or the device_types given '
+                           '(query parameter or body, comma separated) '
+                           '(1.89). Answers 204 once the BMC ejected them.')
+async def detach_vmedia(request: Request, node_ident: str) -> Response:
+    device_types = await _device_types(request)
+    await _call_waiting_on_bmc(request, node_ident, 'detach_virtual_media',
+                               device_types=device_types)
+    return responses.empty(204)
 
 
 @router.put('/v1/nodes/{node_ident}/maintenance', status_code=202,

@@ -1,5 +1,5 @@
-"""Bulk hardware commands: ``node bios show|set|reset`` and
-``node boot-mode set``.
+"""Bulk hardware commands: ``node bios show|set|reset``,
+``node boot-mode set`` and ``node vmedia attach|detach``.
 
 Like every bulk command they take several nodes or ``--host-list``, run
 concurrently and end with the summary table; the exit status is 1 when
@@ -14,6 +14,7 @@ from podium.cli.context import Context
 from podium.cli.errors import CliError
 from podium.cli.output import Column, columns
 from podium.cli.values import parse_key_values
+from podium.common import exceptions, vmedia
 
 BOOT_MODES = ('uefi', 'bios')
 _HOSTS = 'node-1 node-2'
@@ -34,6 +35,43 @@ def register(nodes: common.Subparsers) -> None:
                     'reports the new mode.')
     common.add_bulk_options(parser)
     parser.set_defaults(usage_error=parser.error)
+    _register_vmedia(nodes)
+
+
+def _register_vmedia(nodes: common.Subparsers) -> None:
+    group = common.add_group(nodes, 'vmedia', 'attach or detach virtual '
+                                              'media')
+    device_types = (*vmedia.DEVICE_TYPES, *vmedia.ALIASES)
+    parser = common.add_command(
+        group, 'attach', 'insert an image into a virtual media device',
+        ['podium node vmedia attach node-1 --image-url '
+         'http://images.example.com/rescue.iso',
+         'podium node vmedia attach --host-list rack-7.txt --device-type '
+         'disk --image-url https://images.example.com/fw.img'],
+        _vmedia_attach,
+        description='Insert the image at --image-url (http or https: the '
+                    'BMC fetches it)\ninto each node\'s virtual media '
+                    'device. Each node answers once its\nBMC took the '
+                    'image; a device holding another image fails the\n'
+                    'node (detach it first).')
+    parser.add_argument('--image-url', required=True, metavar='URL',
+                        help='the image, an http or https URL')
+    parser.add_argument('--device-type', default=vmedia.CDROM,
+                        choices=device_types,
+                        help='the device (default cdrom; cd and usb are '
+                             'Podium\'s names for cdrom and disk)')
+    common.add_bulk_options(parser)
+    parser = common.add_command(
+        group, 'detach', 'eject virtual media',
+        ['podium node vmedia detach node-1 node-2',
+         'podium node vmedia detach --host-list rack-7.txt --device-type '
+         'cdrom'], _vmedia_detach,
+        description='Eject the images of every virtual media device of '
+                    'each node, or of\nthe --device-type ones.')
+    parser.add_argument('--device-type', action='append', default=[],
+                        choices=device_types,
+                        help='eject only this device (repeatable)')
+    common.add_bulk_options(parser)
 
 
 def _register_bios(nodes: common.Subparsers) -> None:
@@ -115,3 +153,23 @@ def _boot_mode_set(args: argparse.Namespace, ctx: Context) -> int:
         ctx, args, f'boot mode {mode}',
         hardware_actions.boot_mode_set(ctx.client, mode),
         columns(('Boot Mode', 'boot_mode')))
+
+
+def _vmedia_attach(args: argparse.Namespace, ctx: Context) -> int:
+    try:
+        url = vmedia.check_image_url(args.image_url, '--image-url')
+    except exceptions.InvalidParameterValue as exc:
+        raise CliError(str(exc)) from None
+    device_type = vmedia.device_type(args.device_type)
+    return common.run_bulk(
+        ctx, args, f'vmedia attach {device_type}',
+        hardware_actions.vmedia_attach(ctx.client, device_type, url),
+        columns(('Device Type', 'device_type'), ('Image', 'image')))
+
+
+def _vmedia_detach(args: argparse.Namespace, ctx: Context) -> int:
+    device_types = vmedia.device_types(args.device_type)
+    return common.run_bulk(
+        ctx, args, 'vmedia detach',
+        hardware_actions.vmedia_detach(ctx.client, device_types),
+        columns(('Device Type', 'device_type')))

@@ -28,12 +28,13 @@ out-of-band change. ``driver_info`` steers behaviour:
 """
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from oslo_utils import strutils
 
 from podium.common import exceptions, network, states
+from podium.common import vmedia as common_vmedia
 from podium.db import api as db_api
 from podium.drivers import base, boot_order, sensor_readings, steps
 from podium.drivers.modules import fake_sensors
@@ -274,20 +275,44 @@ class FakeManagement(FakeBase, base.ManagementInterface):
         store(task, fake_boot_device=states.BOOT_DEVICE_DISK,
                fake_boot_persistent=True)
 
-    @steps.clean_step(priority=70, argsinfo={
-        'boot_device': {'description': 'Eject only this device (cd, '
-                                       'usb); every device when not given.',
-                        'required': False}})
-    def eject_vmedia(self, task: base.Task,
-                     boot_device: str | None = None) -> None:
-        """Clean step: eject the (fake) virtual media."""
+    def attach_virtual_media(self, task: base.Task, device_type: str,
+                             image_url: str) -> None:
+        """Record ``image_url`` as inserted in the (fake) device; a
+        device holding another image is a conflict, as on a BMC."""
+        behave(task)
+        inserted = dict((task.node.driver_internal_info or {})
+                        .get('fake_vmedia') or {})
+        if inserted.get(device_type) not in (None, image_url):
+            raise exceptions.Conflict(
+                reason=f'Node {base.node_label(task.node)}: the '
+                       f'{device_type} virtual media device holds an '
+                       f'image already; detach it first.')
+        inserted[device_type] = image_url
+        store(task, fake_vmedia=inserted)
+
+    def detach_virtual_media(self, task: base.Task,
+                             device_types: Sequence[str] | None = None
+                             ) -> None:
+        """Forget the (fake) images of ``device_types`` (all if None)."""
         behave(task)
         inserted = dict((task.node.driver_internal_info or {})
                         .get('fake_vmedia') or {})
         for device in list(inserted):
-            if boot_device in (None, device):
+            if device_types is None or device in device_types:
                 del inserted[device]
         store(task, fake_vmedia=inserted)
+
+    @steps.clean_step(priority=70, argsinfo={
+        'boot_device': {'description': 'Eject only this device (cdrom '
+                                       'or cd, disk or usb, floppy); '
+                                       'every device when not given.',
+                        'required': False}})
+    def eject_vmedia(self, task: base.Task,
+                     boot_device: str | None = None) -> None:
+        """Clean step: eject the (fake) virtual media."""
+        self.detach_virtual_media(
+            task, None if boot_device is None
+            else [common_vmedia.device_type(boot_device)])
 
 
 class FakeInspect(FakeBase, base.InspectInterface):

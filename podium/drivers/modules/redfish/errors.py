@@ -68,10 +68,12 @@ def _root_cause(exc: BaseException) -> str:
 @contextlib.contextmanager
 def translated(node: base.NodeView, action: str,
                address: str) -> Iterator[None]:
-    """Re-raise any failure in the block as a Podium driver error."""
+    """Re-raise any failure in the block as a Podium driver error; a
+    refused request (Invalid: 400) or a conflict with the BMC's state
+    (Conflict: 409) the driver raised stays what it is."""
     try:
         yield
-    except exceptions.Invalid:
+    except (exceptions.Invalid, exceptions.Conflict):
         raise
     except Exception as exc:
         raise describe(node, action, address, exc) from None

@@ -11,6 +11,7 @@ persistent one ``Continuous``. The devices a node supports are the ones
 its BMC lists in ``BootSourceOverrideTarget@Redfish.AllowableValues``.
 """
 
+from collections.abc import Sequence
 from typing import Any
 
 import sushy
@@ -18,6 +19,7 @@ from oslo_log import log
 from sushy import exceptions as sushy_exc
 
 from podium.common import exceptions, states
+from podium.common import vmedia as common_vmedia
 from podium.drivers import base, boot_order, sensor_readings, steps
 from podium.drivers.modules.redfish import boot_order as redfish_boot_order
 from podium.drivers.modules.redfish import (
@@ -25,6 +27,7 @@ from podium.drivers.modules.redfish import (
     power_read,
     sensors,
     utils,
+    vmedia,
 )
 
 BOOT_DEVICE_MAP = {
@@ -41,13 +44,6 @@ BOOT_MODE_MAP = {
     states.BOOT_MODE_BIOS: sushy.BootSourceOverrideMode.LEGACY,
 }
 BOOT_MODE_MAP_REV = {value: key for key, value in BOOT_MODE_MAP.items()}
-
-#: Ironic's names of virtual media devices and the Redfish media types.
-VMEDIA_TYPES = {
-    'cd': (sushy.VirtualMediaType.CD, sushy.VirtualMediaType.DVD),
-    'usb': (sushy.VirtualMediaType.USB_STICK,),
-    'floppy': (sushy.VirtualMediaType.FLOPPY,),
-}
 
 LOG = log.getLogger(__name__)
 
@@ -250,42 +246,38 @@ class RedfishManagement(base.ManagementInterface):
                 system.set_system_boot_options(target=target,
                                                enabled=disabled)
 
-    @steps.clean_step(priority=70, argsinfo={
-        'boot_device': {'description': 'Eject only this kind of media: '
-                                       'cd, usb or floppy; all when not '
-                                       'given.',
-                        'required': False}})
-    def eject_vmedia(self, task: base.Task,
-                     boot_device: str | None = None) -> None:
-        """Clean step: eject the virtual media of the system's managers.
+    def attach_virtual_media(self, task: base.Task, device_type: str,
+                             image_url: str) -> None:
+        """``VirtualMedia.InsertMedia`` of a free device of the type
+        (:func:`.vmedia.insert`)."""
+        with power_read.connected(task, f'attaching {device_type} '
+                                        f'virtual media') as (info, conn):
+            system = conn.root.get_system(conn.system_path(info))
+            vmedia.insert(task, system, device_type, image_url)
 
-        A BMC without virtual media has nothing to eject.
-        """
-        if boot_device is not None and boot_device not in VMEDIA_TYPES:
-            raise exceptions.InvalidParameterValue(
-                err=f'Node {base.node_label(task.node)}: unknown virtual '
-                    f'media device {boot_device}; known: '
-                    f'{", ".join(VMEDIA_TYPES)}.')
-        wanted = (VMEDIA_TYPES[boot_device] if boot_device
-                  else tuple(t for ts in VMEDIA_TYPES.values() for t in ts))
+    def detach_virtual_media(self, task: base.Task,
+                             device_types: Sequence[str] | None = None
+                             ) -> None:
+        """``VirtualMedia.EjectMedia`` of the inserted devices of the
+        types (all when None); a BMC without virtual media has nothing
+        to eject."""
         with power_read.connected(task, 'ejecting virtual media') \
                 as (info, conn):
             system = conn.root.get_system(conn.system_path(info))
-            try:
-                managers = system.managers
-            except sushy_exc.MissingAttributeError:
-                managers = []
-            for manager in managers:
-                try:
-                    media = manager.virtual_media.get_members()
-                except sushy_exc.MissingAttributeError:
-                    continue
-                for item in media:
-                    if item.inserted and set(item.media_types or ()) \
-                            & set(wanted):
-                        item.eject_media()
-                        LOG.info('Node %s: ejected virtual media %s',
-                                 base.node_label(task.node), item.identity)
+            vmedia.eject(task, system, device_types)
+
+    @steps.clean_step(priority=70, argsinfo={
+        'boot_device': {'description': 'Eject only this kind of media: '
+                                       'cdrom (or cd), disk (or usb) or '
+                                       'floppy; all when not given.',
+                        'required': False}})
+    def eject_vmedia(self, task: base.Task,
+                     boot_device: str | None = None) -> None:
+        """Clean step: eject the node's virtual media
+        (:meth:`detach_virtual_media`)."""
+        self.detach_virtual_media(
+            task, None if boot_device is None
+            else [common_vmedia.device_type(boot_device)])
 
     @steps.clean_step(priority=50)
     def reset_bios_to_default(self, task: base.Task) -> None:

@@ -2,9 +2,13 @@
 ``podium serve`` on fake-hardware: ``baremetal node bios setting
 list|show`` (with ``--long``, the registry fields of 1.74), ``baremetal
 node clean`` with the bios step, ``baremetal node boot mode set`` and
-``secure boot on|off``, and openstacksdk's ``set_node_boot_mode``."""
+``secure boot on|off``, openstacksdk's ``set_node_boot_mode`` and its
+virtual media calls (``attach_vmedia_to_node``,
+``detach_vmedia_from_node``)."""
 
 from typing import Any
+
+from openstack import exceptions as sdk_exceptions
 
 from podium.tests import base
 from podium.tests.functional import fixtures as podium_fixtures
@@ -65,4 +69,27 @@ class TestStockClientsHardware(_Clients, base.TestCase):
         self.assertIs(True, bm.get_node(node.id).is_secure_boot)
         self.cli('node', 'secure', 'boot', 'off', 'hw-cli')
         self.assertIs(False, bm.get_node(node.id).is_secure_boot)
+        self.assertEqual(0, self.deployment.stop())
+
+    def test_sdk_virtual_media(self) -> None:
+        bm = self.sdk().baremetal
+        node = bm.create_node(driver='fake-hardware', name='vm-sdk')
+        iso = 'http://images.example.com/boot.iso'
+        bm.attach_vmedia_to_node(node, 'cdrom', iso)
+        bm.attach_vmedia_to_node(node, 'disk', iso + '.img',
+                                 image_download_source='http')
+        internal = bm.get_node(node.id).driver_internal_info
+        self.assertEqual({'cdrom': iso, 'disk': iso + '.img'},
+                         internal['fake_vmedia'])
+        bm.detach_vmedia_from_node(node, ['disk'])
+        internal = bm.get_node(node.id).driver_internal_info
+        self.assertEqual({'cdrom': iso}, internal['fake_vmedia'])
+        bm.detach_vmedia_from_node(node)
+        internal = bm.get_node(node.id).driver_internal_info
+        self.assertEqual({}, internal['fake_vmedia'])
+        # A URL the BMC cannot fetch is refused before any BMC call.
+        exc = self.assertRaises(
+            sdk_exceptions.BadRequestException, bm.attach_vmedia_to_node,
+            node, 'cdrom', 'file:///boot.iso')
+        self.assertIn('http or https URL', str(exc))
         self.assertEqual(0, self.deployment.stop())

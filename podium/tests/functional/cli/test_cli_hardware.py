@@ -1,4 +1,5 @@
-"""``podium node bios show|set|reset`` and ``node boot-mode set`` as a
+"""``podium node bios show|set|reset``, ``node boot-mode set`` and
+``node vmedia attach|detach`` as a
 subprocess against a running all-in-one Podium on fake-hardware: bulk
 over several nodes, a bad one failing alone, non-zero exit, -f json
 and table."""
@@ -73,6 +74,48 @@ class HardwareCommandsTest(CliTestCase):
         _, _, err = self.cli('node', 'boot-mode', 'set', 'bm-1', 'legacy',
                              expect=2)
         self.assertIn('must be the boot mode, one of: uefi, bios', err)
+
+    def test_vmedia_attach_detach(self) -> None:
+        self.create('vm-1')
+        self.create('vm-2')
+        self.create('vm-bad', '--driver-info', 'fake_fail=BMC on fire')
+        iso = 'http://images.example.com/rescue.iso'
+        host_list = self.write('vm.txt', 'vm-1\nvm-2\nvm-bad\n')
+        code, out, err = self.cli('node', 'vmedia', 'attach', '--host-list',
+                                  host_list, '--image-url', iso, expect=1)
+        self.assertIn('vm-1: ', err)
+        self.assertIn('| vm-1   | vmedia attach cdrom | cdrom       | '
+                      f'{iso} | SUCCESSFUL |', out)
+        self.assertIn('FAILED', out)
+        self.assertIn('BMC on fire', out)
+        rows = self.by_host(self.cli_json(
+            'node', 'vmedia', 'attach', 'vm-1', '--device-type', 'usb',
+            '--image-url', iso + '.img'))
+        self.assertEqual(('SUCCESSFUL', 'disk'),
+                         (rows['vm-1']['Result'],
+                          rows['vm-1']['Device Type']))
+        internal = self.cli_json('node', 'show', 'vm-1')[
+            'driver_internal_info']
+        self.assertEqual({'cdrom': iso, 'disk': iso + '.img'},
+                         internal['fake_vmedia'])
+        # Another image in a full device fails that node.
+        rows = self.by_host(self.cli_json(
+            'node', 'vmedia', 'attach', 'vm-1', 'vm-2', '--image-url',
+            iso + '2', expect=1))
+        self.assertIn('detach it first', rows['vm-1']['Reason'])
+        rows = self.by_host(self.cli_json(
+            'node', 'vmedia', 'detach', 'vm-1', 'vm-2', '--device-type',
+            'cdrom'))
+        self.assertEqual({'SUCCESSFUL'},
+                         {row['Result'] for row in rows.values()})
+        internal = self.cli_json('node', 'show', 'vm-1')[
+            'driver_internal_info']
+        self.assertEqual({'disk': iso + '.img'}, internal['fake_vmedia'])
+        self.cli('node', 'vmedia', 'detach', 'vm-1')
+        # A URL the BMC cannot fetch: one error line, no request.
+        _, _, err = self.cli('node', 'vmedia', 'attach', 'vm-1',
+                             '--image-url', 'nfs://h/x.iso', expect=1)
+        self.assertIn('--image-url must be an http or https URL', err)
 
     def test_firmware_show_and_compare(self) -> None:
         self.create('fw-1')

@@ -1,4 +1,5 @@
-"""BIOS and boot mode bulk actions against a scripted client."""
+"""BIOS, boot mode and virtual media bulk actions against a scripted
+client."""
 
 from podium.cli import hardware_actions
 from podium.cli.bulk import Outcome
@@ -53,3 +54,24 @@ class BiosActionsTest(base.TestCase):
         self.assertEqual(1, len(delays))
         self.assertEqual(('PUT', '/v1/nodes/n1/states/boot_mode',
                           {'body': {'target': 'uefi'}}), client.sent[-1])
+
+    def test_vmedia_attach_and_detach(self) -> None:
+        client = ScriptedClient(ApiError(409, 'locked'), None, None, None)
+        delays, outcome = finish(hardware_actions.vmedia_attach(
+            client, 'cdrom', 'http://h/x.iso')('n1', note))
+        self.assertEqual(Outcome(True, 'cdrom attached', {
+            'device_type': 'cdrom', 'image': 'http://h/x.iso'}), outcome)
+        self.assertEqual(1, len(delays))
+        self.assertEqual(('POST', '/v1/nodes/n1/vmedia', {'body': {
+            'device_type': 'cdrom', 'image_url': 'http://h/x.iso'}}),
+            client.sent[-1])
+        _delays, outcome = finish(hardware_actions.vmedia_detach(
+            client, ['cdrom', 'disk'])('n1', note))
+        self.assertEqual((True, 'cdrom,disk detached'),
+                         (outcome.ok, outcome.reason))
+        self.assertEqual(('DELETE', '/v1/nodes/n1/vmedia', {
+            'params': {'device_types': 'cdrom,disk'}}), client.sent[-1])
+        _delays, outcome = finish(hardware_actions.vmedia_detach(
+            client)('n1', note))
+        self.assertEqual(('DELETE', '/v1/nodes/n1/vmedia',
+                          {'params': None}), client.sent[-1])

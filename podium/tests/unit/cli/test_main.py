@@ -50,6 +50,7 @@ class CommandTreeTest(base.TestCase):
                          'node sensors', 'node boot-order show',
                          'node boot-order set', 'node inject-nmi',
                          'node bmc-reset', 'conductor list', 'driver list',
+                         'node vmedia attach', 'node vmedia detach',
                          'serve', 'demo'):
             self.assertIn(expected, names)
         for path, _ in leaves:
