@@ -107,7 +107,30 @@ def transition(task: task_manager.TaskManager, event: str,
         s.ERROR_SEVERITY if error is not None else s.INFO, task.host,
         user=user)
     LOG.info('Node %s: %s', node.ident, text)
+    if new == s.DEPLOYFAIL and event == 'fail' \
+            and CONF.deploy.power_off_after_deploy_failure:
+        power_off_after_failure(task)
     return new
+
+
+def power_off_after_failure(task: task_manager.TaskManager) -> None:
+    """Switch a node whose deploy failed off (``[deploy]
+    power_off_after_deploy_failure``), whatever failed it: the deploy
+    itself, its installer, a timeout or an interrupted conductor. A
+    failure to do so is added to ``last_error``, not raised: the node
+    is in ``deploy failed`` either way."""
+    node = task.node
+    try:
+        task.driver.power.set_power_state(task, s.POWER_OFF)
+    except Exception as exc:
+        message = (f'{node.last_error or "Deploy failed."} Powering the '
+                   f'node off afterwards failed: {error_text(exc, node)}')
+        LOG.error('Node %s: %s', node.ident, message)
+        task.save(last_error=message)
+        return
+    task.save(power_state=s.POWER_OFF)
+    LOG.info('Node %s: powered off after the deploy failure',
+             node.ident)
 
 
 def refresh_bios_cache(task: task_manager.TaskManager, when: str) -> None:

@@ -37,8 +37,9 @@ opts = [
              'an external installer).'),
     cfg.ListOpt(
         'enabled_deploy_interfaces',
-        default=['fake', 'anaconda'],
+        default=['fake', 'anaconda', 'ramdisk'],
         help='Deploy interfaces this conductor loads (anaconda: an '
              'external installer reports its progress with heartbeats, '
-             'as Ironic\'s anaconda deploy does).'),
+             'as Ironic\'s anaconda deploy does; ramdisk: the node boots '
+             'instance_info/boot_iso from virtual media).'),
 ]

@@ -7,6 +7,7 @@ from podium.conf import (
     conductor,
     database,
     default,
+    deploy,
     drivers,
     ipmi,
     redfish,
@@ -18,6 +19,7 @@ def list_opts() -> list[tuple[str | cfg.OptGroup, list[cfg.Opt]]]:
     return [
         ('DEFAULT', [*default.opts, *drivers.opts]),
         (conductor.group, conductor.opts),
+        (deploy.group, deploy.opts),
         (database.group, database.opts),
         (api.group, api.opts),
         (redfish.group, redfish.opts),

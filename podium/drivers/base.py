@@ -330,6 +330,16 @@ class ManagementInterface(BaseInterface):
         """
         raise self._unsupported(task, 'Virtual media')
 
+    def virtual_media_booted(self, task: Task, device_type: str,
+                             image_url: str) -> bool:
+        """Whether the node is on and booted ``image_url`` from its
+        ``device_type`` virtual media: the image is inserted and the
+        one-time boot override to the device was spent by a boot.
+
+        :raises UnsupportedDriverExtension: by default.
+        """
+        raise self._unsupported(task, 'Virtual media')
+
     def check_boot_device(self, task: Task, device: str) -> None:
         """Refuse a device the node does not support, naming both."""
         supported = self.get_supported_boot_devices(task)

@@ -16,4 +16,4 @@ class FakeHardware(base.HardwareType):
     # As in Ironic, the real network-boot deploy works on fake hardware
     # too (not by default): tests drive it without a BMC.
     supported_boot_interfaces = ('fake', 'pxe')
-    supported_deploy_interfaces = ('fake', 'anaconda')
+    supported_deploy_interfaces = ('fake', 'anaconda', 'ramdisk')

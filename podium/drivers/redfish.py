@@ -9,4 +9,4 @@ class RedfishHardware(base.HardwareType):
     supported_bios_interfaces = ('redfish', 'no-bios')
     supported_inspect_interfaces = ('redfish', 'no-inspect')
     supported_boot_interfaces = ('pxe',)
-    supported_deploy_interfaces = ('anaconda',)
+    supported_deploy_interfaces = ('anaconda', 'ramdisk')

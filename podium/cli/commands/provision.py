@@ -18,6 +18,7 @@ from podium.cli.context import Context
 from podium.cli.errors import CliError
 from podium.cli.output import columns
 from podium.cli.values import parse_key_values
+from podium.common import exceptions, vmedia
 
 _HOSTS = 'node-1 node-2'
 
@@ -56,6 +57,9 @@ def register(nodes: common.Subparsers) -> None:
         if name in ('deploy', 'rebuild'):
             examples.append(f'podium node {name} node-1 --instance-info '
                             f'kickstart=rhel9.ks --wait')
+            examples.append(f'podium node {name} --host-list rack-7.txt '
+                            f'--boot-iso https://images.example.com/'
+                            f'live.iso --wait')
         parser = common.add_command(nodes, name, summary, examples,
                                     _provision)
         parser.set_defaults(provision_target=target)
@@ -66,6 +70,11 @@ def register(nodes: common.Subparsers) -> None:
                 help='set this instance_info key on each node before '
                      'the request (repeatable; values typed as for '
                      '"node set --property")')
+            parser.add_argument(
+                '--boot-iso', metavar='URL',
+                help='the ISO the ramdisk deploy interface boots from '
+                     'virtual media (http or https; sets '
+                     'instance_info/boot_iso)')
         if name == 'clean':
             parser.add_argument(
                 '--clean-steps', required=True, metavar='STEPS',
@@ -105,6 +114,13 @@ def _provision(args: argparse.Namespace, ctx: Context) -> int:
         steps = load_clean_steps(args.clean_steps)
     instance_info = parse_key_values(getattr(args, 'instance_info', ()),
                                      '--instance-info', typed=True)
+    boot_iso = getattr(args, 'boot_iso', None)
+    if boot_iso is not None:
+        try:
+            instance_info['boot_iso'] = vmedia.check_image_url(
+                boot_iso, '--boot-iso')
+        except exceptions.InvalidParameterValue as exc:
+            raise CliError(str(exc)) from None
     wait = getattr(args, 'wait', False)
     action = provision_actions.provision(
         ctx.client, target, wait, getattr(args, 'timeout', 0.0), steps,

@@ -302,6 +302,14 @@ class FakeManagement(FakeBase, base.ManagementInterface):
                 del inserted[device]
         store(task, fake_vmedia=inserted)
 
+    def virtual_media_booted(self, task: base.Task, device_type: str,
+                             image_url: str) -> bool:
+        """On, with the image in the (fake) device."""
+        internal = task.node.driver_internal_info or {}
+        return (internal.get('fake_power_state') == states.POWER_ON
+                and (internal.get('fake_vmedia') or {}).get(device_type)
+                == image_url)
+
     @steps.clean_step(priority=70, argsinfo={
         'boot_device': {'description': 'Eject only this device (cdrom '
                                        'or cd, disk or usb, floppy); '

@@ -45,6 +45,12 @@ BOOT_MODE_MAP = {
 }
 BOOT_MODE_MAP_REV = {value: key for key, value in BOOT_MODE_MAP.items()}
 
+#: The boot device that boots each virtual media device type.
+_BOOT_DEVICE_OF = {
+    common_vmedia.CDROM: states.BOOT_DEVICE_CDROM,
+    common_vmedia.DISK: states.BOOT_DEVICE_USB,
+}
+
 LOG = log.getLogger(__name__)
 
 
@@ -265,6 +271,27 @@ class RedfishManagement(base.ManagementInterface):
                 as (info, conn):
             system = conn.root.get_system(conn.system_path(info))
             vmedia.eject(task, system, device_types)
+
+    def virtual_media_booted(self, task: base.Task, device_type: str,
+                             image_url: str) -> bool:
+        """On, the override still pointing at the device but no longer
+        ``Once`` (a BMC spends a one-time override when the system boots
+        from it), and the image inserted. A BMC that keeps a spent
+        override shows no boot here."""
+        if device_type not in _BOOT_DEVICE_OF:
+            raise exceptions.InvalidParameterValue(
+                err=f'No boot device boots {device_type} virtual media.')
+        source = BOOT_DEVICE_MAP[_BOOT_DEVICE_OF[device_type]]
+        with power_read.connected(task, 'reading the virtual media boot') \
+                as (info, conn):
+            system = conn.root.get_system(conn.system_path(info))
+            boot = system.boot
+            if (system.power_state != sushy.PowerState.ON
+                    or boot.target != source
+                    or boot.enabled != sushy.BootSourceOverrideEnabled
+                    .DISABLED):
+                return False
+            return vmedia.holds(system, device_type, image_url)
 
     @steps.clean_step(priority=70, argsinfo={
         'boot_device': {'description': 'Eject only this kind of media: '

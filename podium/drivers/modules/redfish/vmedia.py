@@ -94,3 +94,10 @@ def eject(task: base.Task, system: Any,
             device.eject_media()
             LOG.info('Node %s: ejected virtual media %s',
                      base.node_label(task.node), device.identity)
+
+
+def holds(system: Any, device_type: str, image_url: str) -> bool:
+    """Whether a ``device_type`` device of ``system`` holds the image."""
+    return any(d.inserted and d.image == image_url
+               for d in devices(system)
+               if _serves(d, MEDIA_TYPES[device_type]))

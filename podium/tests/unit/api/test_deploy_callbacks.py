@@ -129,6 +129,10 @@ class DeployCallbackTest(base.APITestCase):
         self.assertEqual('deploy failed', node['provision_state'])
         self.assertEqual('Deploy failed: the installer reported an error: '
                          'disk /dev/sda not found', node['last_error'])
+        # [deploy] power_off_after_deploy_failure: the node is off.
+        self.assertEqual('power off', node['power_state'])
+        self.assertEqual('power off', db_api.get_node('n1')
+                         .driver_internal_info['fake_power_state'])
         # deploy again from deploy failed works.
         self.assertEqual(202, self.provision('active').status_code)
         node = self.settle('wait call-back')

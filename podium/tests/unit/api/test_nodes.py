@@ -62,7 +62,7 @@ class TestCreate(base.APITestCase):
              'raid_interface'),
             # An interface the hardware type does not support.
             ({'driver': 'fake-hardware',
-              'deploy_interface': 'ramdisk'}, 'deploy interface ramdisk'),
+              'deploy_interface': 'direct'}, 'deploy interface direct'),
             ({'driver': 'fake-hardware', 'driver_info': 'x'}, 'driver_info'),
             ({'driver': 'fake-hardware', 'name': 'a b'}, 'name'),
             ({'driver': 'fake-hardware',

@@ -54,7 +54,10 @@ class TestStartStop(ServiceTestCase):
                           'ConductorManager._check_batches',
                           'ConductorManager._check_provision_timeouts',
                           'ConductorManager._manage_node_history',
-                          'ConductorService._heartbeat'}, names)
+                          'ConductorService._heartbeat',
+                          # The ramdisk deploy's boot check.
+                          'deploy.ramdisk.RamdiskDeploy.check_booted'},
+                         names)
         self.assertIs(conductor.manager, rpcapi._local_manager)
         conductor.stop()
         self.assertTrue(conductor.wait(0))
@@ -66,7 +69,7 @@ class TestStartStop(ServiceTestCase):
                     group='conductor')
         conductor = service.ConductorService()
         error = self.assertRaises(exceptions.ConfigInvalid, conductor.start)
-        self.assertIn('5 periodic tasks', str(error))
+        self.assertIn('6 periodic tasks', str(error))
 
     def test_heartbeat_keeps_conductor_alive(self) -> None:
         self.make_stale(self.HOST)
