@@ -77,14 +77,6 @@ async def _arguments(request: Request) -> dict[str, Any]:
             if key != 'method'}
 
 
-@router.api_route('/v1/nodes/{node_ident}/vendor_passthru',
-                  methods=_PASSTHRU_METHODS,
-                  summary='Call a vendor passthru method',
-                  description='?method=get_boot_order (GET), '
-                              'set_boot_order (POST, body {"devices": '
-                              '[...]} or {"mac": ...}), check_boot_order '
-                              '(GET with query parameters, or POST). See '
-                              'vendor_passthru/methods.')
 async def vendor_passthru(request: Request, node_ident: str,
                           method: str | None = None) -> Response:
     if not method:
@@ -94,11 +86,6 @@ async def vendor_passthru(request: Request, node_ident: str,
     return await _passthru(request, node_ident, method)
 
 
-@router.api_route('/v1/nodes/{node_ident}/vendor_passthru/{method_name}',
-                  methods=_PASSTHRU_METHODS,
-                  summary='Call a vendor passthru method (named in the path)',
-                  description='As ?method=..., with the method in the path, '
-                              'which python-ironicclient sends.')
 async def vendor_passthru_by_path(request: Request, node_ident: str,
                                   method_name: str) -> Response:
     return await _passthru(request, node_ident, method_name)
@@ -111,3 +98,27 @@ async def _passthru(request: Request, node_ident: str,
         request, node_ident, 'vendor_passthru', driver_method=method,
         http_method=request.method, info=info)
     return responses.JSONResponse(result)
+
+
+def _add_passthru_routes() -> None:
+    """One route per HTTP method (each with its own OpenAPI operation
+    id), for both ways of naming the method."""
+    for verb in _PASSTHRU_METHODS:
+        router.add_api_route(
+            '/v1/nodes/{node_ident}/vendor_passthru', vendor_passthru,
+            methods=[verb], operation_id=f'vendor_passthru_{verb.lower()}',
+            summary='Call a vendor passthru method',
+            description='?method=get_boot_order (GET), set_boot_order '
+                        '(POST, body {"devices": [...]} or {"mac": ...}), '
+                        'check_boot_order (GET with query parameters, or '
+                        'POST). See vendor_passthru/methods.')
+        router.add_api_route(
+            '/v1/nodes/{node_ident}/vendor_passthru/{method_name}',
+            vendor_passthru_by_path, methods=[verb],
+            operation_id=f'vendor_passthru_by_path_{verb.lower()}',
+            summary='Call a vendor passthru method (named in the path)',
+            description='As ?method=..., with the method in the path, '
+                        'which python-ironicclient sends.')
+
+
+_add_passthru_routes()
