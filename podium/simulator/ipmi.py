@@ -1,7 +1,8 @@
 """Simulated IPMI BMCs built on pyghmi's BMC server.
 
 :class:`IpmiSimulator` runs ``count`` BMCs on loopback UDP ports in this
-process: power get/set, boot device get/set, out-of-band power flips, and
+process: power get/set, boot device get/set, out-of-band power flips,
+sensors with an SDR repository (:mod:`podium.simulator.ipmi_sdr`), and
 the same :class:`~podium.simulator.behaviour.Behaviour` knobs as the
 Redfish simulator (latency, hang, injected failures, power delay).
 
@@ -33,6 +34,7 @@ import pyghmi.ipmi.command as ipmi_command
 import pyghmi.ipmi.private.session as ipmi_session
 
 from podium.common import pyghmi_io
+from podium.simulator import ipmi_sdr
 from podium.simulator.behaviour import (
     NO_LATENCY,
     Behaviour,
@@ -125,6 +127,7 @@ class SimulatedBmc(pyghmi_bmc.Bmc):
         self.boot_valid = False
         self.overrides: dict[str, Any] = {}
         self.behaviour = behaviour
+        self.sdr = ipmi_sdr.SimSdr()
         self.requests = 0
         self.errors = 0
         self.hung = 0
@@ -169,6 +172,12 @@ class SimulatedBmc(pyghmi_bmc.Bmc):
             self.errors += 1
             session.send_ipmi_response(
                 code=_FAULT_CODES[behaviour.error_status])
+            return
+        sensors = self.sdr.answer(request, self.power_state == "on",
+                                  self.index)
+        if sensors is not None:
+            code, data = sensors
+            session.send_ipmi_response(code=code, data=list(data))
             return
         super().handle_raw_request(request, session)
 
@@ -432,6 +441,12 @@ class IpmiSimulator:
         target = self._bmc(bmc)
         target.boot_device = _BOOT_NAMES[num >> 2]
         target.boot_persistent = persistent
+
+    def set_sensors(self, bmc: int | str | IpmiBmcInfo,
+                    readings: dict[str, float | None]) -> None:
+        """Set sensor readings by name (None: follow the power state
+        again); see :mod:`podium.simulator.ipmi_sdr`."""
+        self._bmc(bmc).sdr.set_readings(readings)
 
     def set_behaviour(self, bmc: int | str | IpmiBmcInfo | None = None,
                       **changes: Any) -> None:

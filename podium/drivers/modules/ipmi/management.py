@@ -1,6 +1,6 @@
 """IPMI management interface: the boot device and boot mode (the boot
-flags of Set System Boot Options), NMI (a diagnostic interrupt) and BMC
-reset (``mc reset cold``).
+flags of Set System Boot Options), NMI (a diagnostic interrupt), BMC
+reset (``mc reset cold``) and the sensors (the SDR repository).
 
 IPMI has no boot order: :meth:`IPMIManagement.set_boot_order` sets the
 persistent boot device (one device, never a NIC by MAC) and the order
@@ -15,8 +15,14 @@ override with the new boot type. Secure boot is not in IPMI.
 from typing import Any
 
 from podium.common import exceptions, states
-from podium.drivers import base, boot_order
-from podium.drivers.modules.ipmi import client, commands, reactor, utils
+from podium.drivers import base, boot_order, sensor_readings
+from podium.drivers.modules.ipmi import (
+    client,
+    commands,
+    reactor,
+    sensors,
+    utils,
+)
 
 
 class IPMIManagement(base.ManagementInterface):
@@ -44,6 +50,12 @@ class IPMIManagement(base.ManagementInterface):
         client.run(task, info, f'setting boot device {device}',
                    lambda cmd: commands.set_boot_device(
                        cmd, device, persistent, bridge, uefi))
+
+    def get_sensors_data(self, task: base.Task
+                         ) -> list[sensor_readings.SensorReading]:
+        """The threshold sensors of the BMC's SDR repository
+        (:mod:`podium.drivers.modules.ipmi.sensors`)."""
+        return sensors.read(task)
 
     def reset_bmc(self, task: base.Task) -> None:
         """``mc reset cold`` through the IPMI reactor; the session is

@@ -125,6 +125,31 @@ class IpmiSimulatorTest(unittest.TestCase):
         client.set_power("off")
         self.assertEqual("Off", self.sim.get_power(0))
 
+    def test_sensors_through_pyghmi_sdr(self):
+        # pyghmi's own sensor API: SDR repository, readings, states.
+        client = self.client(3)
+        self.sim.set_power(3, "On")
+        self.addCleanup(self.sim.set_sensors, 3, {"CPU1 Temp": None})
+        readings = {r.name: r for r in client.get_sensor_data()}
+        self.assertEqual(
+            {"System Power": ("Power", 183.0, "W"),
+             "CPU1 Temp": ("Temperature", 51.0, "\u00b0C"),
+             "Inlet Temp": ("Temperature", 22.0, "\u00b0C"),
+             "Fan1": ("Fan", 6000.0, "RPM"),
+             "VRM1 12V": ("Voltage", 12.1, "V")},
+            {name: (r.type, round(r.value, 4), r.units)
+             for name, r in readings.items()})
+        self.sim.set_sensors(3, {"CPU1 Temp": 97})
+        self.sim.set_power(3, "Off")
+        readings = {r.name: r for r in client.get_sensor_data()}
+        cpu = readings["CPU1 Temp"]
+        self.assertEqual(97.0, cpu.value)
+        self.assertIn("upper critical threshold", cpu.states)
+        self.assertTrue(readings["Fan1"].unavailable)
+        self.assertEqual(8.0, readings["System Power"].value)
+        self.assertRaises(ValueError, self.sim.set_sensors, 3,
+                          {"Humidity": 1})
+
     def test_out_of_band_flip(self):
         client = self.client(1)
         self.sim.set_power(1, "On")
