@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import json
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -293,9 +294,13 @@ def measure(name: str, make: Callable[[], Any], fleet: sim.SimFleet,
         print(f'{name}: {label} workloads', flush=True)
         service = make()
         try:
-            results.update(side(service))
+            measured = side(service)
         finally:
             service.cleanup()
+        results.update(measured)
+        # Printed as soon as known: a long run stopped later still shows
+        # what it measured.
+        print(f'{name}: {label} results {json.dumps(measured)}', flush=True)
     return results
 
 
