@@ -56,6 +56,21 @@ CONSTANT_FIELDS: dict[str, Any] = {
 ALL_FIELDS = frozenset(COLUMN_FIELDS + MASKED_FIELDS + STEP_FIELDS) | \
     frozenset(CONSTANT_FIELDS) | {'links', 'conductor'}
 
+#: Podium extension fields of one node's document (``GET`` of the node
+#: without ``fields``, and the answer to its ``PATCH``),
+#: as ``bmc_health`` is: lists do not carry them and ``fields`` cannot
+#: name them, so stock clients' requests are unchanged. The first is
+#: PATCHable; the others are read-only.
+EXTENSION_FIELDS = ('intended_settings', 'drift', 'bmc_health')
+
+
+def settings_fields(node: Any) -> dict[str, Any]:
+    """A node's intended settings and drift, as its document shows them
+    (:mod:`podium.common.intended`)."""
+    return {'intended_settings': node.intended_settings,
+            'drift': node.drift}
+
+
 #: Finds the conductor managing a node from its UUID and conductor
 #: group; None when no alive conductor serves the group.
 ConductorLookup = Callable[[str, str | None], str | None]

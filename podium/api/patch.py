@@ -16,7 +16,7 @@ import jsonpointer
 import pydantic
 
 from podium.api import errors, node_view, schemas
-from podium.common import exceptions
+from podium.common import exceptions, intended
 from podium.drivers import base as drivers_base
 from podium.drivers import driver_factory
 
@@ -120,9 +120,16 @@ def apply(node: Any, operations: Sequence[schemas.PatchOperation]
         at fault; nothing is changed then.
     """
     document = {name: getattr(node, name) for name in schemas.PATCHABLE}
+    document['intended_settings'] = intended.patch_document(
+        node.intended_settings)
     values = apply_to_document(document, operations, schemas.NodeFields,
-                               node_view.ALL_FIELDS)
+                               node_view.ALL_FIELDS |
+                               set(node_view.EXTENSION_FIELDS))
     changes = {name: value for name, value in values.items()
                if getattr(node, name) != value}
     _resolve_interfaces(node, values, changes)
+    if 'intended_settings' in changes:
+        drift = intended.prune(node.drift, changes['intended_settings'])
+        if drift != node.drift:
+            changes['drift'] = drift
     return changes

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from oslo_utils import uuidutils
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from podium.common import names, states
+from podium.common import intended, names, states
 
 
 def _uuid_like(value: str | None) -> str | None:
@@ -69,6 +69,11 @@ class NodeFields(_Strict):
     bios_interface: InterfaceName | None = None
     boot_interface: InterfaceName | None = None
     deploy_interface: InterfaceName | None = None
+    #: A Podium extension: what the hardware should keep
+    #: (:mod:`podium.common.intended`).
+    intended_settings: Annotated[
+        dict[str, Any] | None,
+        AfterValidator(intended.normalise)] = None
 
 
 class NodeCreate(NodeFields):

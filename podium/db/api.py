@@ -27,7 +27,7 @@ SORT_KEYS = ('id', 'uuid', 'name', 'driver', 'power_state',
 NODE_FILTERS = ('maintenance', 'driver', 'provision_state',
                 'conductor_group', 'associated', 'resource_class', 'owner',
                 'fault', 'power_state', 'reserved', 'uuid_in', 'name_in',
-                'id_in')
+                'id_in', 'has_intended_settings')
 
 #: What power sync and other per-node periodic work read of each node.
 SYNC_COLUMNS = ('id', 'uuid', 'name', 'driver', 'driver_info',
@@ -122,6 +122,9 @@ def _apply_node_filters(query: sa.Select[Any],
             query = query.where(node.name.in_(list(value)))
         elif key == 'id_in':
             query = query.where(node.id.in_(list(value)))
+        elif key == 'has_intended_settings':
+            query = query.where(node.intended_settings.isnot(None) if value
+                                else node.intended_settings.is_(None))
         elif key == 'conductor_group':
             query = query.where(sa.func.lower(node.conductor_group)
                                 == str(value).lower())

@@ -157,6 +157,13 @@ class Node(TimestampMixin, Base):
     reservation: Mapped[str | None] = mapped_column(String(255))
     conductor_group: Mapped[str] = mapped_column(String(255), default='')
     last_error: Mapped[str | None] = mapped_column(MaskedText())
+    #: What the operator wants the hardware to keep, and the settings
+    #: the BMC reports otherwise (:mod:`podium.common.intended`); NULL
+    #: when there are none, which power sync tests for nothing more.
+    intended_settings: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON(none_as_null=True), nullable=True)
+    drift: Mapped[list[dict[str, Any]] | None] = mapped_column(
+        JSON(none_as_null=True), nullable=True)
 
     @property
     def ident(self) -> str:

@@ -121,7 +121,8 @@ def get_node(request: Request, node_ident: str,
     microversions.check_request_fields('nodes', request, shown)
     node = db_api.get_node(node_ident)
     extra = ({} if shown is not None else
-             {bmcs.NODE_FIELD: bmcs.node_bmc_health(request, node)})
+             dict(node_view.settings_fields(node), **{
+                 bmcs.NODE_FIELD: bmcs.node_bmc_health(request, node)}))
     return _node_response(request, node, shown, extra=extra)
 
 
@@ -188,7 +189,8 @@ def update_node(request: Request, node_ident: str,
         except exceptions.NodeChanged:
             if attempt == PATCH_ATTEMPTS:
                 raise
-    return _node_response(request, updated)
+    return _node_response(request, updated,
+                          extra=node_view.settings_fields(updated))
 
 
 @router.delete('/v1/nodes/{node_ident}', status_code=204,

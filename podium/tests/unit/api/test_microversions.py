@@ -67,8 +67,10 @@ class TestNodes(VersionedTestCase):
         self.assertIn('conductor', self.get(path, '1.49').json())
         detail = self.get('/v1/nodes/detail', '1.41').json()['nodes'][0]
         self.assertNotIn('fault', detail)
-        # Plus Podium's bmc_health extension (a show, not a field).
-        self.assertEqual(node_view.ALL_FIELDS | {'bmc_health'},
+        # Plus Podium's extensions (bmc_health, intended_settings,
+        # drift: a show, not fields).
+        self.assertEqual(node_view.ALL_FIELDS |
+                         set(node_view.EXTENSION_FIELDS),
                          set(self.get(path, '1.115').json()))
 
     def test_old_state_names(self) -> None:
