@@ -131,6 +131,17 @@ class SimBios:
                 self.current[name] = value
         self.pending = {}
 
+    def set_current(self, attributes: dict[str, Any]) -> None:
+        """Change current values at once, out of band (someone in the
+        BIOS setup).
+
+        :raises ValueError: naming attributes the BIOS does not have.
+        """
+        unknown = sorted(set(attributes) - set(self.current))
+        if unknown:
+            raise ValueError(f"unknown BIOS attribute(s) {unknown}")
+        self.current.update(attributes)
+
     def describe(self) -> dict[str, Any]:
         return {"attributes": dict(self.current),
                 "pending": dict(self.pending),

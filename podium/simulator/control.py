@@ -15,6 +15,10 @@ Routes (JSON bodies):
   "behaviour": {"latency": "uniform:0.1,0.3", "hang": true,
   "error_fraction": 0.2, "error_status": 503, "power_delay": 2},
   "sensors": {"style": "sensors", "readings": {"CPU1 Temp": 99}}}``;
+  ``boot`` may also hold ``"mode_not_kept": true`` (the BMC accepts a
+  new boot mode and keeps the old one), and ``{"bios": {"attributes":
+  {...}}}`` changes BIOS values out of band, ``{"bios": {"not_kept":
+  [...]}}`` names attributes whose pending values are dropped at boot;
   a behaviour field set to ``null`` inherits the endpoint's value again,
   a sensor reading set to ``null`` follows the power state again
 - ``GET|PATCH /simulator/endpoint`` (the one addressed) and
@@ -102,7 +106,7 @@ class ControlApi:
         if req.method == "PATCH":
             body = _body(req)
             unknown = set(body) - {"power_state", "boot", "behaviour",
-                                   "sensors"}
+                                   "sensors", "bios"}
             if unknown:
                 raise ValueError(f"unknown fields {sorted(unknown)}")
             if "sensors" in body:
@@ -115,6 +119,15 @@ class ControlApi:
                 boot = _mapping(body["boot"], "boot")
                 system.set_boot(**{k: boot.get(k)
                                    for k in ("target", "enabled", "mode")})
+                if "mode_not_kept" in boot:
+                    system.boot_mode_not_kept = bool(boot["mode_not_kept"])
+            if "bios" in body:
+                bios = _mapping(body["bios"], "bios")
+                if "attributes" in bios:
+                    system.bios.set_current(
+                        _mapping(bios["attributes"], "bios.attributes"))
+                if "not_kept" in bios:
+                    system.bios.not_kept = set(bios["not_kept"])
             if "power_state" in body:
                 system.set_power(body["power_state"])
         elif req.method != "GET":

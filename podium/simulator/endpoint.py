@@ -443,6 +443,8 @@ class Endpoint:
             if refused:
                 return error_response(400, refused,
                                       "Base.1.8.PropertyValueNotInList")
+        if system.boot_mode_not_kept:
+            changes.pop("mode", None)  # accepted, and silently dropped
         system.set_boot(**changes)
         return _NO_CONTENT
 

@@ -319,6 +319,29 @@ class Simulator:
         and NMIs received included)."""
         return self._call(lambda: self._system(system).describe())
 
+    def set_boot(self, system: str | int | SystemInfo,
+                 target: str | None = None, enabled: str | None = None,
+                 mode: str | None = None) -> None:
+        """Change the boot override out of band (someone in the BIOS
+        setup, another tool); None leaves a field as it is."""
+        self._call(lambda: self._system(system).set_boot(target, enabled,
+                                                         mode))
+
+    def set_boot_mode_not_kept(self, system: str | int | SystemInfo,
+                               not_kept: bool = True) -> None:
+        """Make the BMC accept a new BootSourceOverrideMode and keep the
+        old one (a BMC that does not keep a setting)."""
+        def apply() -> None:
+            self._system(system).boot_mode_not_kept = not_kept
+        self._call(apply)
+
+    def set_bios_attributes(self, system: str | int | SystemInfo,
+                            attributes: dict[str, Any]) -> None:
+        """Change current BIOS values out of band, at once (someone in
+        the BIOS setup); unknown names are refused with ValueError."""
+        self._call(lambda: self._system(system).bios.set_current(
+            dict(attributes)))
+
     def get_bios(self, system: str | int | SystemInfo) -> dict[str, Any]:
         """BIOS ``{"attributes", "pending", "not_kept"}``."""
         return self._call(lambda: self._system(system).bios.describe())

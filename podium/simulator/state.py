@@ -68,7 +68,7 @@ class SimSystem:
                  "power_state", "boot_target", "boot_enabled", "boot_mode",
                  "overrides", "behaviour", "requests", "doc", "pending",
                  "bios", "sensors", "power_hook", "boot_order", "nmis",
-                 "vmedia", "booted_image")
+                 "vmedia", "booted_image", "boot_mode_not_kept")
 
     def __init__(self, uuid: str, name: str, index: int, endpoint: int,
                  inventory: Inventory, power_state: str,
@@ -84,6 +84,9 @@ class SimSystem:
         self.boot_target = "None"
         self.boot_enabled = "Disabled"
         self.boot_mode = "UEFI"
+        # A BMC that accepts a new BootSourceOverrideMode and keeps the
+        # old one (for the drift tests).
+        self.boot_mode_not_kept = False
         self.overrides: dict[str, Any] = {}
         self.behaviour = behaviour
         self.requests = 0
@@ -189,7 +192,8 @@ class SimSystem:
             "power_state": self.power_state,
             "boot": {"target": self.boot_target,
                      "enabled": self.boot_enabled,
-                     "mode": self.boot_mode},
+                     "mode": self.boot_mode,
+                     "mode_not_kept": self.boot_mode_not_kept},
             "bios": self.bios.describe(),
             "sensors": self.sensors.describe(),
             "boot_order": self.boot_order.describe(),

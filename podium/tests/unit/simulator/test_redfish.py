@@ -192,6 +192,29 @@ class RedfishSimulatorTest(unittest.TestCase):
                 self.assertEqual(400, reply.status_code)
                 self.assertIn("error", reply.json())
 
+    def test_boot_mode_not_kept_and_changed_out_of_band(self):
+        system = client(self.info).get_system(self.info.system_id)
+        self.sim.set_boot(self.info, mode="Legacy")
+        system.refresh()
+        self.assertEqual(sushy.BootSourceOverrideMode.LEGACY,
+                         system.boot.mode)
+        self.sim.set_boot_mode_not_kept(self.info)
+        system.set_system_boot_options(
+            mode=sushy.BootSourceOverrideMode.UEFI)  # accepted...
+        self.assertEqual("Legacy", self.sim.get_boot(self.info)["mode"])
+        self.sim.set_boot_mode_not_kept(self.info, False)
+        system.set_system_boot_options(
+            mode=sushy.BootSourceOverrideMode.UEFI)  # ...and kept
+        self.assertEqual("UEFI", self.sim.get_boot(self.info)["mode"])
+
+    def test_bios_changed_out_of_band(self):
+        self.sim.set_bios_attributes(self.info, {"ProcTurboMode": "Disabled"})
+        bios = client(self.info).get_system(self.info.system_id).bios
+        self.assertEqual("Disabled", bios.attributes["ProcTurboMode"])
+        self.assertRaises(ValueError, self.sim.set_bios_attributes,
+                          self.info, {"NoSuchThing": 1})
+        self.sim.set_bios_attributes(self.info, {"ProcTurboMode": "Enabled"})
+
     def test_out_of_band_flip(self):
         system = client(self.info).get_system(self.info.system_id)
         self.sim.set_power(self.info, "On")
@@ -351,6 +374,24 @@ class RedfishSimulatorTest(unittest.TestCase):
         self.assertEqual(404, missing.status_code)
         self.assertEqual(200, requests.post(base + "stats/reset",
                                             timeout=2).status_code)
+        reply = requests.patch(base + "systems/" + self.info.uuid, json={
+            "boot": {"mode": "Legacy", "mode_not_kept": True},
+            "bios": {"attributes": {"MemFrequency": 2400},
+                     "not_kept": ["ProcTurboMode"]}}, timeout=2)
+        self.assertEqual(200, reply.status_code, reply.text)
+        self.assertEqual(("Legacy", True),
+                         (reply.json()["boot"]["mode"],
+                          reply.json()["boot"]["mode_not_kept"]))
+        self.assertEqual(2400,
+                         reply.json()["bios"]["attributes"]["MemFrequency"])
+        self.assertEqual(["ProcTurboMode"],
+                         reply.json()["bios"]["not_kept"])
+        # The simulator is shared by this class's tests: as it was.
+        reply = requests.patch(base + "systems/" + self.info.uuid, json={
+            "boot": {"mode": "UEFI", "mode_not_kept": False},
+            "bios": {"attributes": {"MemFrequency": 3200},
+                     "not_kept": []}}, timeout=2)
+        self.assertEqual(200, reply.status_code, reply.text)
 
 
 class RawHttpTest(unittest.TestCase):
