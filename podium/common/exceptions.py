@@ -194,6 +194,12 @@ class DriverError(PodiumException):
     code = 500
 
 
+class SettingNotKept(DriverError):
+    """The BMC accepted a setting and then reported another value: the
+    change is not to be trusted (drift detection reports it as ``not
+    kept``)."""
+
+
 class BMCTimeout(DriverError):
     msg_fmt = 'BMC did not answer within %(timeout)s seconds: %(reason)s'
 

@@ -32,7 +32,7 @@ import itertools
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from oslo_log import log
@@ -62,9 +62,14 @@ class _Read:
 class Dispatcher:
     """The non-blocking reads of one sync cycle (module doc)."""
 
-    def __init__(self, health: bmc_health.Registry, grace: float) -> None:
+    def __init__(self, health: bmc_health.Registry, grace: float,
+                 observed: Mapping[int, dict[str, Any]] | None = None
+                 ) -> None:
         self._health = health
         self._grace = grace
+        #: Where reads put the settings they see, by node id (nodes
+        #: with intended settings; :mod:`.drift`).
+        self._observed: Mapping[int, dict[str, Any]] = observed or {}
         self._lock = threading.Lock()
         #: Per thread: reads to start once the current start returns.
         self._local = threading.local()
@@ -127,7 +132,7 @@ class Dispatcher:
         read.started = now
         try:
             future = unit.power.start_power_read(
-                [sync_plan.ReadTask(row, timeout) for row in unit.rows])
+                sync_plan.read_tasks(unit.rows, timeout, self._observed))
         except Exception as exc:
             self._finish(read, None, exc)
             return

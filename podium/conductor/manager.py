@@ -21,6 +21,7 @@ from podium.common import exceptions, hash_ring, metrics, states, vmedia
 from podium.conductor import (
     batches,
     callbacks,
+    drift,
     management_actions,
     periodics,
     power_sync,
@@ -58,6 +59,7 @@ class ConductorManager(management_actions.ManagementActions):
         self.provisioner = provisioning.Provisioner(self.pool)
         self.batches = batches.BatchKeeper(host, self.pool)
         self.sensors = sensor_cache.SensorCache()
+        self.drift_check = drift.DriftCheck(host, self.pool, self.ring)
 
     def _acquire(self, context: podium_context.RequestContext,
                  node_id: str, purpose: str, shared: bool = False,
@@ -315,7 +317,9 @@ class ConductorManager(management_actions.ManagementActions):
                     task, 'read the secure boot state',
                     lambda: management.get_secure_boot_state(task))
             task.save(**values)
+            recorded.append(drift.record_applied(task, boot_mode=mode))
 
+        recorded: list[str | None] = []
         with self._acquire(context, node_id, 'setting boot mode') as task:
             supported = task.driver.management.get_supported_boot_modes(task)
             if mode not in supported:
@@ -326,6 +330,10 @@ class ConductorManager(management_actions.ManagementActions):
         db_api.add_node_history(task.node.id, f'Boot mode set to {mode}.',
                                 'boot_mode', states.INFO, self.host,
                                 user=context.user_id)
+        for event in filter(None, recorded):
+            db_api.add_node_history(task.node.id, event, drift.EVENT_TYPE,
+                                    states.INFO, self.host,
+                                    user=context.user_id)
         LOG.info('Node %s: boot mode set to %s', task.node.ident, mode)
 
     def set_secure_boot(self, context: podium_context.RequestContext,
@@ -567,6 +575,12 @@ class ConductorManager(management_actions.ManagementActions):
     def _sync_power_states(self,
                            context: podium_context.RequestContext) -> None:
         self.power_sync.run(context)
+
+    @periodics.periodic('conductor.drift_check_interval')
+    def _check_drift(self, context: podium_context.RequestContext) -> None:
+        """Compare intended settings power sync does not see with the
+        BMCs' (see ``conductor.drift``)."""
+        self.drift_check.run(context)
 
     @periodics.periodic('conductor.node_history_cleanup_interval')
     def _manage_node_history(self,

@@ -33,7 +33,13 @@ Every ``[conductor] sync_power_state_interval`` seconds a cycle:
    push-backs of a node still in the wrong state) put the node in
    maintenance with fault ``power failure``; the first good answer
    afterwards clears both;
-4. writes only the nodes that changed, in batches (every
+4. compares, for nodes with intended settings, what the read saw on
+   the way (the Redfish boot mode) with what is intended, at no extra
+   request (:mod:`podium.conductor.drift`): nodes without intended
+   settings get nothing more than a test of a NULL column; a drift is
+   written with the node's changes and, with
+   ``enforce_intended_settings``, put back after the writes;
+5. writes only the nodes that changed, in batches (every
    :data:`FLUSH_BATCH` changes or :data:`FLUSH_INTERVAL` seconds, so a
    cycle slowed down by hung BMCs still records the others promptly).
    Writes are compare-and-set on what was read and on the node being
@@ -59,6 +65,7 @@ from podium.conductor import (
     async_reads,
     bmc_health,
     bmc_recovery,
+    drift,
     sync_plan,
     task_manager,
 )
@@ -70,7 +77,7 @@ from podium.drivers import base
 LOG = log.getLogger(__name__)
 
 #: Columns a cycle reads: what drivers need, plus what the sync compares.
-COLUMNS = db_api.SYNC_COLUMNS + ('last_error',)
+COLUMNS = db_api.SYNC_COLUMNS + ('last_error', 'intended_settings', 'drift')
 
 #: ``event_type`` of the node history entries power sync writes.
 EVENT_TYPE = 'power sync'
@@ -112,6 +119,7 @@ class CycleStats:
     written: int = 0
     probed: int = 0
     deferred: int = 0
+    drift_put_back: int = 0
 
 
 def _operation(unit: sync_plan.Unit) -> str:
@@ -172,7 +180,8 @@ class PowerSync:
                 if self._wanted(row) and not self.recovery.running(row.id)]
         planned = sync_plan.plan(rows, self.health, self.failure_count)
         self.health.forget(planned.endpoints)
-        cycle = _Cycle(self, context, planned.siblings)
+        cycle = _Cycle(self, context, planned.siblings, observed={
+            row.id: {} for row in rows if row.intended_settings})
         cycle.stats.nodes = len(rows)
         cycle.stats.probed = len(planned.probes)
         cycle.stats.deferred = planned.deferred
@@ -196,6 +205,9 @@ class PowerSync:
                 CONF.conductor.sync_power_state_workers, cycle.on_pushed,
                 timeout=cycle.push_timeout + TIMEOUT_GRACE)
             cycle.flush()
+        if cycle.to_enforce:
+            cycle.stats.drift_put_back = drift.put_back(
+                context, self.host, self.pool, cycle.to_enforce)
         elapsed = time.monotonic() - started
         metrics.SYNC_CYCLE_DURATION.observe(elapsed)
         metrics.SYNC_LAST_CYCLE.set(elapsed)
@@ -203,7 +215,8 @@ class PowerSync:
                   'changed, %(forced)d pushed back, %(push_failed)d '
                   'push-back(s) failed, %(failed)d failed, %(probed)d '
                   'suspect BMC(s) probed, %(deferred)d node(s) of '
-                  'suspect BMCs deferred, %(written)d written in '
+                  'suspect BMCs deferred, %(written)d written, '
+                  '%(drift_put_back)d drifted setting(s) put back in '
                   '%(secs).2fs',
                   dict(dataclasses.asdict(cycle.stats), secs=elapsed))
         return cycle.stats
@@ -230,7 +243,8 @@ class PowerSync:
         """Read on the drivers' read loop what they offer to read there
         (:mod:`.async_reads`), the rest on threads at the same time, then
         on threads what the fast path left out."""
-        reads = async_reads.Dispatcher(self.health, TIMEOUT_GRACE)
+        reads = async_reads.Dispatcher(self.health, TIMEOUT_GRACE,
+                                       cycle.observed)
         threaded: tuple[list[sync_plan.Unit], list[sync_plan.Unit]] = (
             [], [])
         # Probes first: few, and the longest to wait for.
@@ -269,9 +283,17 @@ class _Cycle:
 
     def __init__(self, sync: PowerSync,
                  context: podium_context.RequestContext,
-                 siblings: dict[str, list[Any]] | None = None) -> None:
+                 siblings: dict[str, list[Any]] | None = None,
+                 observed: dict[int, dict[str, Any]] | None = None
+                 ) -> None:
         self.sync = sync
         self.context = context
+        #: What reads saw of the settings of nodes with intended ones,
+        #: by node id; each dict is filled by one read, on a worker,
+        #: and read here after that read ended.
+        self.observed = observed or {}
+        #: Nodes whose drift is to be put back after the writes.
+        self.to_enforce: list[int] = []
         #: Nodes sharing the outcome of their BMC's probe.
         self.siblings = siblings or {}
         self.stats = CycleStats()
@@ -337,15 +359,16 @@ class _Cycle:
                            for e in errors),
                        sessions=unit.power.open_sessions)
 
-    @staticmethod
-    def _call(unit: sync_plan.Unit,
+    def _call(self, unit: sync_plan.Unit,
               timeout: float) -> dict[int, str | Exception]:
+        observed = self.observed
         if len(unit.rows) == 1:
             row = unit.rows[0]
             return {row.id: unit.power.get_power_state(
-                sync_plan.ReadTask(row, timeout))}
+                sync_plan.ReadTask(row, timeout,
+                                   observed=observed.get(row.id)))}
         return unit.power.get_power_states(
-            [sync_plan.ReadTask(row, timeout) for row in unit.rows])
+            sync_plan.read_tasks(unit.rows, timeout, observed))
 
     def push_back(self, item: tuple[Any, str]) -> str | None:
         """Drive a node back to its recorded state; the state pushed, or
@@ -501,6 +524,17 @@ class _Cycle:
                         f'{row.power_state} to {power_state}.',
                         states.WARNING))
         self._queue(row, expected, values, history)
+        observed = self.observed.get(row.id)
+        if observed:
+            self._compare_settings(row, observed)
+
+    def _compare_settings(self, row: Any, observed: dict[str, Any]) -> None:
+        """Record the drift of a node whose read saw intended settings."""
+        record = drift.compare(row, observed)
+        self._queue(row, {}, record.values, record.events,
+                    event_type=drift.EVENT_TYPE)
+        if record.enforce:
+            self.to_enforce.append(row.id)
 
     def _failed(self, row: Any, error: BaseException) -> None:
         """A read failed: count it, and record it in ``last_error``."""
@@ -556,13 +590,14 @@ class _Cycle:
 
     def _queue(self, row: Any, expected: dict[str, Any],
                values: dict[str, Any],
-               history: list[tuple[str, str]]) -> None:
+               history: list[tuple[str, str]],
+               event_type: str = EVENT_TYPE) -> None:
         if not values and not history:
             return
         if values:
             expected['reservation'] = None
             self._changes.append((row.id, expected, values))
-        self._history.extend((row.id, event, EVENT_TYPE, severity)
+        self._history.extend((row.id, event, event_type, severity)
                              for event, severity in history)
         if self._oldest is None:
             self._oldest = time.monotonic()

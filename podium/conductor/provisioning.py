@@ -17,13 +17,13 @@ from oslo_log import log
 
 from podium.common import exceptions, masking, provision
 from podium.common import states as s
-from podium.conductor import concurrency, inspection, task_manager
+from podium.conductor import concurrency, drift, inspection, task_manager
 from podium.conductor import pool as pool_mod
 from podium.conf import CONF
 from podium.db import api as db_api
 from podium.db import firmware as db_firmware
 from podium.db import models
-from podium.drivers import base, steps
+from podium.drivers import base, bios_settings, steps
 
 LOG = log.getLogger(__name__)
 
@@ -322,6 +322,7 @@ class Provisioner:
             task.save(clean_step=step)
             try:
                 steps.run_step(interfaces, task, step)
+                self._record_applied(task, user, step)
             except Exception as exc:
                 self._fail(task, user,
                            f'run clean step {step["interface"]}.'
@@ -330,6 +331,24 @@ class Provisioner:
                 return False
         self._record_power_state(task)
         return True
+
+    def _record_applied(self, task: task_manager.TaskManager,
+                        user: str | None, step: dict[str, Any]) -> None:
+        """BIOS settings a clean step applied become intended ones
+        (``conductor.drift.record_applied``)."""
+        if step['interface'] != 'bios':
+            return
+        if step['step'] == 'apply_configuration':
+            event = drift.record_applied(
+                task, bios=bios_settings.normalise_request(
+                    task.node.ident, (step.get('args') or {}).get('settings')))
+        elif step['step'] == 'factory_reset':
+            event = drift.record_applied(task, bios_reset=True)
+        else:
+            return
+        if event:
+            db_api.add_node_history(task.node.id, event, drift.EVENT_TYPE,
+                                    s.INFO, task.host, user=user)
 
     def _clean(self, task: task_manager.TaskManager, user: str | None,
                plan: list[dict[str, Any]], manual: bool) -> None:

@@ -20,7 +20,7 @@ The nodes of a cycle are split by the health of their BMC
 
 import dataclasses
 import math
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
 from oslo_log import log
@@ -53,6 +53,17 @@ class ReadTask:
     node: Any
     timeout: float
     shared: bool = True
+    #: Settings the read saw, for nodes with intended settings
+    #: (``drivers.base.observed_settings``); None for the others.
+    observed: dict[str, Any] | None = None
+
+
+def read_tasks(rows: list[Any], timeout: float,
+               observed: Mapping[int, dict[str, Any]]) -> list[ReadTask]:
+    """The read tasks of ``rows``, each with its node's ``observed``
+    dict where power sync wants the settings the read sees."""
+    return [ReadTask(row, timeout, observed=observed.get(row.id))
+            for row in rows]
 
 
 @dataclasses.dataclass

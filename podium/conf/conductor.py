@@ -372,4 +372,50 @@ opts = [
         default=64, min=1,
         help='Virtual nodes per conductor on the consistent hash ring. '
              'More spread nodes more evenly.'),
+    cfg.IntOpt(
+        'drift_check_interval',
+        default=600, min=0,
+        help='Seconds between two drift checks of the intended settings '
+             'that power sync does not see (BIOS settings; the boot mode '
+             'of drivers whose power read does not show it). Only nodes '
+             'with intended settings are read. 0 disables the check; '
+             'what power sync sees is checked every sync all the same.'),
+    cfg.IntOpt(
+        'drift_check_workers',
+        default=8, min=1,
+        mutable=True,
+        help='Nodes a drift check reads (and puts back) in parallel.'),
+    cfg.FloatOpt(
+        'drift_check_timeout',
+        default=30.0, min=0.1,
+        mutable=True,
+        help='Seconds the BMC calls of one node\'s drift check may take in '
+             'all; a BMC that takes longer counts as a failed check of '
+             'that node (logged), not as a drift.'),
+    cfg.BoolOpt(
+        'enforce_intended_settings',
+        default=False,
+        mutable=True,
+        help='Put a drifted setting back to its intended value (under the '
+             'node lock, never while an action is in flight; BIOS '
+             'settings only on nodes that are manageable or available, '
+             'as applying them restarts the node), then read it again: '
+             'a setting the BMC accepted and did not keep is reported as '
+             '"not kept". Off: drift is only reported.'),
+    cfg.IntOpt(
+        'drift_put_back_attempts',
+        default=3, min=1,
+        mutable=True,
+        help='Times a drifted setting is put back before Podium gives up '
+             'and only reports it; a new drift of the setting (another '
+             'value, or a change of the intended value) starts afresh.'),
+    cfg.BoolOpt(
+        'intend_applied_settings',
+        default=True,
+        mutable=True,
+        help='A boot mode set through Podium, or BIOS settings applied '
+             'through the bios.apply_configuration clean step, become the '
+             'node\'s intended settings (a bios.factory_reset drops its '
+             'intended BIOS settings). Off: intended settings change only '
+             'by PATCH (podium node set --intended-...).'),
 ]

@@ -57,6 +57,13 @@ class DriverInfoProperty:
     required: bool = False
 
 
+def observed_settings(task: Task) -> dict[str, Any] | None:
+    """Where a power read puts the settings it sees on the way (see
+    ``PowerInterface.observed_settings``); None when nobody asked."""
+    observed: dict[str, Any] | None = getattr(task, 'observed', None)
+    return observed
+
+
 def node_label(node: NodeView) -> str:
     """How messages name a node: its name, else its UUID."""
     return node.name or node.uuid
@@ -107,6 +114,16 @@ class PowerInterface(BaseInterface):
     """Reads and changes a node's power state."""
 
     interface_type = 'power'
+
+    #: Intended settings (:mod:`podium.common.intended` names) that a
+    #: power read sees in the same BMC answer. For a node with intended
+    #: settings, power sync gives its read task an ``observed`` dict;
+    #: a driver listing a setting here puts that setting's current value
+    #: in it (see :func:`observed_settings`), at no extra request. Drift
+    #: checks read the settings not listed here on their own, slower
+    #: periodic. A task without ``observed`` (every other caller, and
+    #: nodes without intended settings) costs nothing.
+    observed_settings: ClassVar[frozenset[str]] = frozenset()
 
     @abc.abstractmethod
     def get_power_state(self, task: Task) -> str:
@@ -441,14 +458,21 @@ class BiosInterface(BaseInterface):
         """Every BIOS attribute the BMC reports, with its registry entry
         where the BMC serves a registry."""
 
+    def get_values(self, task: Task) -> dict[str, Any]:
+        """Every attribute's current value, by name: what drift checks
+        compare. The default reads :meth:`get_settings`; a driver that
+        can read the values alone, without the registry, does so."""
+        return {setting.name: setting.value
+                for setting in self.get_settings(task)}
+
     @abc.abstractmethod
     def apply_settings(self, task: Task, settings: Mapping[str, Any]
                        ) -> None:
         """Set ``{name: value}`` and return once the BMC reports the new
         values in effect.
 
-        :raises DriverError: naming the attributes the BMC accepted but
-            did not keep.
+        :raises SettingNotKept: naming the attributes the BMC accepted
+            but did not keep.
         """
 
     @abc.abstractmethod

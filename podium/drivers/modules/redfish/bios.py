@@ -90,6 +90,14 @@ class RedfishBios(base.BiosInterface):
             system = conn.root.get_system(conn.system_path(info))
             return _read(task, _bios(task, system))
 
+    def get_values(self, task: base.Task) -> dict[str, Any]:
+        """The attributes' values alone: the Bios resource, without the
+        registry (what drift checks compare)."""
+        with power_read.connected(task, 'reading the BIOS values') \
+                as (info, conn):
+            system = conn.root.get_system(conn.system_path(info))
+            return dict(_bios(task, system).attributes or {})
+
     def apply_settings(self, task: base.Task,
                        settings: Mapping[str, Any]) -> None:
         names = ', '.join(sorted(settings))
@@ -143,7 +151,7 @@ def _wait_applied(task: base.Task, pending: Callable[[], list[str]],
             return
         left = until - time.monotonic()
         if left <= 0:
-            raise exceptions.DriverError(
+            raise exceptions.SettingNotKept(
                 reason=f'Node {base.node_label(task.node)}: the BMC '
                        f'accepted {what} but did not keep '
                        f'{", ".join(left_over)}: after a restart it '

@@ -187,7 +187,7 @@ class RedfishManagement(base.ManagementInterface):
             system.refresh(force=True)
             now = BOOT_MODE_MAP_REV.get(system.boot.mode)
             if now != mode:
-                raise exceptions.DriverError(
+                raise exceptions.SettingNotKept(
                     reason=f'Node {base.node_label(task.node)}: the BMC '
                            f'accepted boot mode {mode} but reports '
                            f'{now or "none"}.')

@@ -40,6 +40,7 @@ class RedfishPower(base.PowerInterface):
     """Power control of a Redfish ComputerSystem."""
 
     properties = utils.PROPERTIES
+    observed_settings = power_read.OBSERVED_SETTINGS
 
     def validate(self, node: base.NodeView) -> None:
         utils.parse(node)

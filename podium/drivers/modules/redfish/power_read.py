@@ -40,6 +40,12 @@ POWER_STATE_MAP = {
 
 EXPAND_QUERY = '?$expand=.($levels=1)'
 
+#: Redfish BootSourceOverrideMode -> Podium boot mode.
+BOOT_MODES = {'UEFI': states.BOOT_MODE_UEFI, 'Legacy': states.BOOT_MODE_BIOS}
+
+#: What :func:`observe` can see in a system document.
+OBSERVED_SETTINGS = frozenset({'boot_mode'})
+
 
 def power_state_of(node: base.NodeView, doc: dict[str, Any]) -> str:
     """The Podium power state of a ComputerSystem document.
@@ -54,6 +60,20 @@ def power_state_of(node: base.NodeView, doc: dict[str, Any]) -> str:
             reason=f'node {base.node_label(node)}: the BMC reports an '
                    f'unknown PowerState {value!r} for '
                    f'{doc.get("@odata.id", "the system")}') from None
+
+
+def observe(task: base.Task, doc: dict[str, Any]) -> None:
+    """Put the settings the system document shows into the task's
+    ``observed`` dict, when power sync gave it one (a node with intended
+    settings); nothing otherwise."""
+    observed = base.observed_settings(task)
+    if observed is None:
+        return
+    boot = doc.get('Boot')
+    mode = BOOT_MODES.get(str(boot.get('BootSourceOverrideMode'))) \
+        if isinstance(boot, dict) else None
+    if mode is not None:
+        observed['boot_mode'] = mode
 
 
 @contextlib.contextmanager
@@ -85,7 +105,10 @@ def read_document(conn: connection.Connection, info: utils.RedfishInfo
 def read_power_state(task: base.Task) -> str:
     """The power state of one node."""
     with connected(task, 'reading the power state') as (info, conn):
-        return power_state_of(task.node, read_document(conn, info))
+        doc = read_document(conn, info)
+        state = power_state_of(task.node, doc)
+        observe(task, doc)
+        return state
 
 
 def wait_for_power_state(task: base.Task, conn: connection.Connection,
@@ -169,6 +192,7 @@ def read_power_states(tasks: Sequence[base.Task]
             doc = members.get(conn.system_path(info))
             if doc is not None and 'PowerState' in doc:
                 result[task.node.id] = power_state_of(task.node, doc)
+                observe(task, doc)
         except Exception as exc:
             result[task.node.id] = exc
     return result

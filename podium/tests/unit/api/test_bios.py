@@ -148,9 +148,15 @@ class BiosApplyTest(BiosTestBase):
                                 headers=LATEST).json()['ProcTurboMode']
         self.assertEqual(before['created_at'], after['created_at'])
         self.assertIsNotNone(after['updated_at'])
-        self.move('clean', 'manageable', clean_steps=[
+        # Applied through Podium: now intended (intended settings page).
+        self.assertEqual({'bios': {'ProcTurboMode': 'Disabled',
+                                   'NumaNodesPerSocket': 2,
+                                   'SriovGlobalEnable': True}},
+                         node['intended_settings'])
+        node = self.move('clean', 'manageable', clean_steps=[
             {'interface': 'bios', 'step': 'factory_reset'}])
         self.assertEqual('Enabled', self.settings()['ProcTurboMode'])
+        self.assertIsNone(node['intended_settings'])
         self.assertEqual('1', self.settings()['NumaNodesPerSocket'])
 
     def test_bad_settings_are_refused_before_the_bmc(self) -> None:

@@ -52,6 +52,7 @@ class TestStartStop(ServiceTestCase):
         names = {task.name for task in conductor.periodic_tasks}
         self.assertEqual({'ConductorManager._sync_power_states',
                           'ConductorManager._check_batches',
+                          'ConductorManager._check_drift',
                           'ConductorManager._check_provision_timeouts',
                           'ConductorManager._manage_node_history',
                           'ConductorService._heartbeat',
@@ -69,7 +70,7 @@ class TestStartStop(ServiceTestCase):
                     group='conductor')
         conductor = service.ConductorService()
         error = self.assertRaises(exceptions.ConfigInvalid, conductor.start)
-        self.assertIn('6 periodic tasks', str(error))
+        self.assertIn('7 periodic tasks', str(error))
 
     def test_heartbeat_keeps_conductor_alive(self) -> None:
         self.make_stale(self.HOST)
