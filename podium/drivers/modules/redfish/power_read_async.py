@@ -130,9 +130,11 @@ async def _read(getter: aio_get.AioGetter, path: str,
     if len(tasks) == 1:
         task = tasks[0]
         try:
-            return {task.node.id: power_read.power_state_of(task.node, doc)}
+            state = power_read.power_state_of(task.node, doc)
         except exceptions.DriverError as exc:
             return {task.node.id: exc}
+        power_read.observe(task, doc)
+        return {task.node.id: state}
     members = power_read.member_index(doc)
     result: Result = {}
     if not any('PowerState' in m for m in members.values()):
@@ -144,6 +146,7 @@ async def _read(getter: aio_get.AioGetter, path: str,
             if member is not None and 'PowerState' in member:
                 result[task.node.id] = power_read.power_state_of(
                     task.node, member)
+                power_read.observe(task, member)
         except Exception as exc:
             result[task.node.id] = exc
     return result

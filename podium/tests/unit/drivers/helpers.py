@@ -36,6 +36,9 @@ class Task:
     node: Node
     timeout: float = 10.0
     shared: bool = False
+    #: Where a power read puts the settings it sees (power sync gives
+    #: one to nodes with intended settings).
+    observed: dict[str, Any] | None = None
 
 
 def task_for(driver_info: dict[str, Any], timeout: float = 10.0,

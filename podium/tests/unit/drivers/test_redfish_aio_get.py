@@ -277,6 +277,20 @@ class PowerReadTestCase(lean_tests.LeanTestCase):
             {t.node.id: states.POWER_ON if i == 2 else states.POWER_OFF
              for i, t in enumerate(tasks)}, result)
 
+    def test_boot_mode_observed_on_the_way(self) -> None:
+        tasks = [self.warm(index) for index in range(2)]
+        self.sim.set_boot(1, mode='Legacy')
+        seen: dict[str, Any] = {}
+        helpers_task = cast(helpers.Task, tasks[1])
+        helpers_task.observed = seen
+        self.start(tasks).result(WAIT)  # a batch: $expand
+        self.assertEqual({'boot_mode': 'bios'}, seen)
+        self.assertIsNone(cast(helpers.Task, tasks[0]).observed)
+        alone = cast(helpers.Task, self.warm(2))
+        alone.observed = {}
+        self.start([alone]).result(WAIT)
+        self.assertEqual({'boot_mode': 'uefi'}, alone.observed)
+
     def test_rejected_session_left_to_the_threaded_path(self) -> None:
         task = self.warm(auth_type='session')
         self.drop_sessions()
