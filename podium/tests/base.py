@@ -21,6 +21,7 @@ from podium.conf import CONF
 from podium.db import engine as db_engine
 from podium.db import migration
 from podium.drivers import driver_factory
+from podium.drivers.modules.redfish import transport as redfish_transport
 from podium.tests import watchdog
 
 #: Set to 1 (as CI does) to make a missing service fail a test instead
@@ -75,7 +76,8 @@ class TestCase(testtools.TestCase):
         # drivers or database into the next.
         for reset in (driver_factory.reset_registry, db_engine.dispose,
                       hash_ring.HashRingManager.reset,
-                      task_manager.reset_holdings):
+                      task_manager.reset_holdings,
+                      redfish_transport.LIMITER.reset):
             reset()
             self.addCleanup(reset)
 

@@ -64,6 +64,13 @@ class EndpointLimiter:
                     self._semaphores[endpoint] = semaphore
         return semaphore
 
+    def reset(self) -> None:
+        """Forget every endpoint's semaphore (for tests: each keeps the
+        limit configured when it was made, and a test reusing a port
+        would otherwise get an earlier test's limit)."""
+        with self._lock:
+            self._semaphores = {}
+
     def try_take(self, endpoint: str) -> bool:
         """Take one of ``endpoint``'s slots if one is free, without
         waiting (the non-blocking reads; see :mod:`.aio_get`)."""
