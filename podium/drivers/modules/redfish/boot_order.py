@@ -3,7 +3,8 @@ its ``BootOptions`` collection.
 
 The installed sushy models neither, so both are read as JSON over the
 node's cached connection and the order is changed by a PATCH of
-``{"Boot": {"BootOrder": [...]}}`` to the system, which every BMC
+``{"Boot": {"BootOrder": [...]}}`` to the system (with the system's
+ETag as If-Match, as sushy sends its own PATCHes), which every BMC
 implementing BootOrder takes. Each option's device kind comes from its
 ``Alias`` where the BMC gives one, else from its name and
 ``UefiDevicePath``; a NIC's MAC from the device path's ``MAC(...)`` node
@@ -46,7 +47,13 @@ def _options_by_ref(conn: connection.Connection,
 
 def _read(task: base.Task, conn: connection.Connection,
           info: utils.RedfishInfo) -> list[boot_order.BootOption]:
-    boot = power_read.read_document(conn, info).get('Boot') or {}
+    return _order_of(task, conn, power_read.read_document(conn, info))
+
+
+def _order_of(task: base.Task, conn: connection.Connection,
+              system: dict[str, Any]) -> list[boot_order.BootOption]:
+    """The boot order of a system document, with each option read."""
+    boot = system.get('Boot') or {}
     order = boot.get('BootOrder')
     if not isinstance(order, list):
         raise exceptions.UnsupportedDriverExtension(
@@ -72,12 +79,17 @@ def set_boot_order(task: base.Task, request: boot_order.OrderRequest
     label = base.node_label(task.node)
     with power_read.connected(task, 'setting the boot order') \
             as (info, conn):
-        current = _read(task, conn, info)
+        path = conn.system_path(info)
+        # Through sushy's connector, for the system's ETag: BMCs that
+        # want If-Match on a PATCH get it (sushy retries without it
+        # where the BMC refuses the tag).
+        response = conn.connector.get(path)
+        current = _order_of(task, conn, response.json())
         wanted = boot_order.reorder(current, request, label)
         refs = [option.ref for option in wanted]
         if refs != [option.ref for option in current]:
-            conn.connector.patch(conn.system_path(info),
-                                 data={'Boot': {'BootOrder': refs}})
+            conn.connector.patch(path, data={'Boot': {'BootOrder': refs}},
+                                 etag=response.headers.get('ETag'))
         now = _read(task, conn, info)
     if [option.ref for option in now] != refs:
         raise exceptions.DriverError(

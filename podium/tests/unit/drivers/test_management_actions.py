@@ -3,13 +3,14 @@ shared reordering rules, Redfish against the BMC simulator, IPMI
 against the IPMI simulator, and fake-hardware."""
 
 from typing import Any
+from unittest import mock
 
 from podium.common import exceptions, states
 from podium.db import api as db_api
 from podium.drivers import boot_order
 from podium.drivers.modules import fake
 from podium.drivers.modules.ipmi import management as ipmi_management
-from podium.drivers.modules.redfish import inspect, management
+from podium.drivers.modules.redfish import inspect, management, transport
 from podium.simulator.ipmi import IpmiSimulator
 from podium.tests import base
 from podium.tests.unit.drivers import helpers
@@ -148,6 +149,25 @@ class RedfishManagementActionsTest(SimulatorTestCase):
         self.assertEqual(before, self.system()['boot_order']['order'])
         self.assertEqual(patches,
                          self.sim.stats()['status_counts'].get('204', 0))
+
+    def test_patch_carries_the_system_etag(self) -> None:
+        real_op = transport.BoundedConnector._op
+        patched: list[dict[str, Any]] = []
+
+        def op(conn: Any, method: str, path: str = '', data: Any = None,
+               headers: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+            response = real_op(conn, method, path, data=data,
+                               headers=headers, **kwargs)
+            if method == 'GET':
+                response.headers['ETag'] = 'W/"42"'
+            elif method == 'PATCH':
+                patched.append(dict(headers or {}))
+            return response
+
+        with mock.patch.object(transport.BoundedConnector, '_op', op):
+            self.mgmt.set_boot_order(self.task(0), boot_order.OrderRequest(
+                devices=('cdrom',)))
+        self.assertEqual(['W/"42"'], [h.get('If-Match') for h in patched])
 
     def test_inject_nmi(self) -> None:
         self.mgmt.inject_nmi(self.task(0))
