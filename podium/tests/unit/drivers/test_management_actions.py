@@ -1,6 +1,8 @@
 """Boot order, NMI and BMC reset of the management interfaces: the
-shared reordering rules, Redfish against the BMC simulator, IPMI
-against the IPMI simulator, and fake-hardware."""
+shared reordering rules, Redfish against the BMC simulator and
+fake-hardware (IPMI against the IPMI simulator is a functional test:
+pyghmi's process-wide session state is shared with the simulator's own
+unit tests)."""
 
 from typing import Any
 from unittest import mock
@@ -9,16 +11,10 @@ from podium.common import exceptions, states
 from podium.db import api as db_api
 from podium.drivers import boot_order
 from podium.drivers.modules import fake
-from podium.drivers.modules.ipmi import management as ipmi_management
 from podium.drivers.modules.redfish import inspect, management, transport
-from podium.simulator.ipmi import IpmiSimulator
 from podium.tests import base
 from podium.tests.unit.drivers import helpers
 from podium.tests.unit.drivers.test_redfish_driver import SimulatorTestCase
-from podium.tests.unit.simulator.test_ipmi import (
-    stop_ipmi_reactor,
-    unique_password,
-)
 
 Option = boot_order.BootOption
 MAC_A, MAC_B = '52:54:00:00:00:0a', '52:54:00:00:00:0b'
@@ -173,56 +169,6 @@ class RedfishManagementActionsTest(SimulatorTestCase):
         self.mgmt.inject_nmi(self.task(0))
         self.mgmt.inject_nmi(self.task(0))
         self.assertEqual(2, self.system()['nmis'])
-
-
-class IPMIManagementActionsTest(base.TestCase):
-
-    def setUp(self) -> None:
-        super().setUp()
-        stop_ipmi_reactor()
-        self.sim = IpmiSimulator(count=1, seed=5,
-                                 password=unique_password()).start()
-        self.addCleanup(self.sim.stop)
-        # First (cleanups run last in, first out): the reactor logs its
-        # sessions out while the BMC still answers, so pyghmi keeps no
-        # session registered for the BMC's address and port, which a
-        # later test's BMC may get again (its packets would go to ours).
-        self.addCleanup(stop_ipmi_reactor)
-        self.config(command_timeout=3, group='ipmi')
-        info = self.sim.bmcs[0]
-        self.task = helpers.task_for(
-            {'ipmi_address': info.address, 'ipmi_port': info.port,
-             'ipmi_username': info.username,
-             'ipmi_password': info.password}, 10.0, driver='ipmi')
-        self.mgmt = ipmi_management.IPMIManagement()
-
-    def bmc(self) -> dict[str, Any]:
-        return dict(self.sim.stats()['bmcs'][0])
-
-    def test_nmi_and_cold_reset(self) -> None:
-        self.mgmt.inject_nmi(self.task)
-        self.assertEqual(1, self.bmc()['nmis'])
-        self.mgmt.reset_bmc(self.task)
-        self.assertEqual(1, self.bmc()['cold_resets'])
-
-    def test_boot_order_is_the_persistent_boot_device(self) -> None:
-        self.assertEqual([], self.mgmt.get_boot_order(self.task))
-        now = self.mgmt.set_boot_order(
-            self.task, boot_order.OrderRequest(devices=('pxe',)))
-        self.assertEqual(['pxe'], refs(now))
-        self.assertEqual(('network', True), (self.bmc()['boot_device'],
-                                             self.bmc()['boot_persistent']))
-        self.assertTrue(self.mgmt.check_boot_order(
-            self.task, boot_order.OrderRequest(devices=('pxe',))).matches)
-        self.assertFalse(self.mgmt.check_boot_order(
-            self.task, boot_order.OrderRequest(devices=('disk',))).matches)
-        for request in (boot_order.OrderRequest(devices=('pxe', 'disk')),
-                        boot_order.OrderRequest(mac=MAC_A)):
-            exc = self.assertRaises(exceptions.InvalidParameterValue,
-                                    self.mgmt.set_boot_order, self.task,
-                                    request)
-            self.assertIn('IPMI sets only a persistent boot device',
-                          str(exc))
 
 
 class FakeManagementActionsTest(base.DbTestCase):
