@@ -18,6 +18,7 @@ from podium.cli.commands import (
     firmware,
     node,
     node_actions,
+    node_drift,
     node_hardware,
     node_history,
     node_management,
@@ -83,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     firmware.register_node(nodes)
     node_sensors.register(nodes)
     node_management.register(nodes)
+    node_drift.register(nodes)
     provision.register(nodes)
     node_history.register(nodes)
     port.register(subparsers)

@@ -7,7 +7,7 @@ from typing import Any
 from podium.cli import actions, enroll, provision_actions
 from podium.cli.bulk import BulkRunner, any_failed, summary_columns
 from podium.cli.client import json_pointer, node_path
-from podium.cli.commands import common
+from podium.cli.commands import common, node_drift
 from podium.cli.context import Context
 from podium.cli.errors import CliError
 from podium.cli.output import Column, add_output_options, columns
@@ -331,19 +331,23 @@ def _register_set(nodes: common.Subparsers) -> None:
         ['podium node set node-1 --name rack7-u12',
          'podium node set node-1 --driver-info redfish_password=new '
          '--property cpus=64',
-         'podium node set node-1 --extra owner_team=storage'], _set)
+         'podium node set node-1 --extra owner_team=storage',
+         'podium node set node-1 --intended-boot-mode uefi '
+         '--intended-bios ProcTurboMode=Enabled'], _set)
     parser.add_argument('node', metavar='NODE', help='node name or UUID')
     for field in _SETTABLE:
         parser.add_argument('--' + field.replace('_', '-'),
                             help=_FIELD_HELP[field])
     _add_dict_options(parser, 'KEY=VALUE', 'set')
+    node_drift.add_set_options(parser)
 
 
 def _register_unset(nodes: common.Subparsers) -> None:
     parser = common.add_command(
         nodes, 'unset', 'remove fields of a node',
         ['podium node unset node-1 --description',
-         'podium node unset node-1 --property cpus --extra owner_team'],
+         'podium node unset node-1 --property cpus --extra owner_team',
+         'podium node unset node-1 --intended-bios ProcTurboMode'],
         _unset)
     parser.add_argument('node', metavar='NODE', help='node name or UUID')
     for field in _SETTABLE:
@@ -352,6 +356,7 @@ def _register_unset(nodes: common.Subparsers) -> None:
                                 action='store_true',
                                 help=f'reset {field}')
     _add_dict_options(parser, 'KEY', 'remove')
+    node_drift.add_unset_options(parser)
 
 
 def _check_name(name: str | None) -> None:
@@ -370,6 +375,7 @@ def _set(args: argparse.Namespace, ctx: Context) -> int:
         values = parse_key_values(getattr(args, field), option, typed)
         patch += [{'op': 'add', 'path': json_pointer(field, k), 'value': v}
                   for k, v in values.items()]
+    patch += node_drift.set_patch(args)
     return _patch(ctx, args.node, patch)
 
 
@@ -379,6 +385,7 @@ def _unset(args: argparse.Namespace, ctx: Context) -> int:
     for field, _, _ in _DICTS:
         patch += [{'op': 'remove', 'path': json_pointer(field, k)}
                   for k in getattr(args, field)]
+    patch += node_drift.unset_patch(args)
     return _patch(ctx, args.node, patch)
 
 

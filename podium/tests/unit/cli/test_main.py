@@ -49,7 +49,8 @@ class CommandTreeTest(base.TestCase):
                          'node firmware show', 'firmware compare',
                          'node sensors', 'node boot-order show',
                          'node boot-order set', 'node inject-nmi',
-                         'node bmc-reset', 'conductor list', 'driver list',
+                         'node bmc-reset', 'node drift', 'conductor list',
+                         'driver list',
                          'node vmedia attach', 'node vmedia detach',
                          'serve', 'demo'):
             self.assertIn(expected, names)
