@@ -17,7 +17,7 @@ from futurist import periodics as futurist_periodics
 from oslo_log import log
 
 from podium.common import context as podium_context
-from podium.common import exceptions, hash_ring, metrics
+from podium.common import exceptions, hash_ring, metrics, open_files
 from podium.conductor import manager as manager_mod
 from podium.conductor import periodics, recovery, task_manager
 from podium.conductor import pool as pool_mod
@@ -58,6 +58,9 @@ class ConductorService:
         :raises ConfigInvalid: (``PeriodicTaskInvalid`` included) for a
             driver, periodic task or pool size that cannot work.
         """
+        LOG.info('Conductor %s may open %d files (RLIMIT_NOFILE): each '
+                 'BMC connection it keeps uses one or two', self.host,
+                 open_files.raise_limit())
         registry = driver_factory.get_registry()
         pool = pool_mod.WorkerPool.from_config()
         try:

@@ -30,7 +30,12 @@ opts = [
         'connection_cache_size',
         default=10000, min=1,
         help='Redfish connections (and sessions) kept for reuse; the '
-             'least recently used are closed beyond this.'),
+             'least recently used are closed beyond this. Keep it above '
+             'the number of Redfish BMCs one conductor reads (and the '
+             'open files limit above twice that): power sync visits '
+             'them all every cycle, so a smaller cache closes each '
+             'connection before its next use and every read logs in '
+             'again.'),
     cfg.IntOpt(
         'connection_cache_ttl',
         default=3600, min=0,

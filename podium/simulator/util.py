@@ -7,26 +7,13 @@ import logging
 import resource
 import socket
 
+from podium.common import open_files
+
 LOG = logging.getLogger(__name__)
 
-
-def raise_nofile_limit() -> int:
-    """Raise the soft RLIMIT_NOFILE to the hard limit; return the new soft
-    limit.
-
-    Thousands of endpoints each hold a listening socket plus their clients'
-    connections, far past the usual soft limit of 1024.
-    """
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard == resource.RLIM_INFINITY or soft < hard:
-        target = hard if hard != resource.RLIM_INFINITY else 1 << 20
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-            soft = target
-        except (ValueError, OSError) as exc:
-            LOG.warning("Could not raise RLIMIT_NOFILE to %s: %s",
-                        target, exc)
-    return soft
+#: Thousands of simulated BMCs each hold a listening socket plus their
+#: clients' connections.
+raise_nofile_limit = open_files.raise_limit
 
 
 def process_cpu_seconds() -> float:

@@ -28,6 +28,9 @@ from podium.drivers.modules.redfish import aio_get, lean_get, transport, utils
 
 LOG = log.getLogger(__name__)
 
+#: Seconds between two warnings that the connection cache is too small.
+EVICTION_WARNING_SECONDS = 600.0
+
 # Seconds an evicted connection may spend logging its session out.
 _CLOSE_TIMEOUT = 2.0
 
@@ -239,6 +242,7 @@ class ConnectionCache:
         self._entries: collections.OrderedDict[
             utils.ConnectionKey, Connection] = collections.OrderedDict()
         self._lock = threading.Lock()
+        self._warn_after = 0.0
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -326,6 +330,18 @@ class ConnectionCache:
         while len(self._entries) > CONF.redfish.connection_cache_size:
             _key, conn = self._entries.popitem(last=False)
             evicted.append(conn)
+        if evicted and time.monotonic() >= self._warn_after:
+            # Power sync visits every BMC once a cycle, in the same order:
+            # with more BMCs than the cache holds, every connection is
+            # evicted before its next use and every read logs in again.
+            self._warn_after = time.monotonic() + EVICTION_WARNING_SECONDS
+            LOG.warning(
+                'The Redfish connection cache is full (%d connections): '
+                'the least recently used, to %s, was closed. If this '
+                'conductor reads more BMCs than that, raise [redfish] '
+                'connection_cache_size above their number, or every '
+                'power sync cycle logs in to every BMC again.',
+                CONF.redfish.connection_cache_size, evicted[0].address)
         return evicted
 
     @staticmethod

@@ -97,6 +97,13 @@ class ConnectionCacheTestCase(SimulatorTestCase):
         other = self.systems_per_endpoint  # on the second endpoint
         self.power.get_power_state(self.task(other))
         self.assertEqual(1, len(connection.CACHE))
+        # Said once, not at every eviction: a too small cache evicts on
+        # every read of a power sync cycle.
+        self.power.get_power_state(self.task(0))
+        self.power.get_power_state(self.task(other))
+        warned = [record for record in self.secrets.logger.output.splitlines()
+                  if 'raise [redfish] connection_cache_size' in record]
+        self.assertEqual(1, len(warned), warned)
         self.config(connection_cache_size=10, connection_cache_ttl=60,
                     group='redfish')
         self.power.get_power_state(self.task(0))
