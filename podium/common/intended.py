@@ -5,13 +5,17 @@ column, NULL when it has none): what an operator wants the hardware to
 keep, whatever happens to it out of band::
 
     {"boot_mode": "uefi",
+     "boot_order": {"devices": ["pxe", "disk"]},
      "bios": {"ProcTurboMode": "Enabled", "BootTimeout": 5}}
+
+(``boot_order`` as a boot order request takes it: ``devices`` first,
+or ``{"mac": "..."}``, that NIC first.)
 
 The conductor compares them with what the BMC reports
 (:mod:`podium.conductor.drift`); the settings that differ are the node's
 **drift** (the ``drift`` column, NULL when there is none), a list of::
 
-    {"setting": "boot_mode" or "bios:<attribute>",
+    {"setting": "boot_mode", "boot_order" or "bios:<attribute>",
      "intended": ..., "actual": ..., "since": "<ISO 8601 UTC>",
      "state": "drifted" | "not kept" | "put back failed",
      "attempts": <put-backs tried>, "error": "<message>" (if any)}
@@ -25,6 +29,7 @@ API (validation) and the conductor (comparison).
 
 import dataclasses
 import datetime
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -34,15 +39,18 @@ from podium.common import states
 EVENT_TYPE = 'drift'
 
 BOOT_MODE = 'boot_mode'
+BOOT_ORDER = 'boot_order'
 BIOS = 'bios'
 #: What ``intended_settings`` may hold.
-KEYS = (BOOT_MODE, BIOS)
+KEYS = (BOOT_MODE, BOOT_ORDER, BIOS)
 #: How a BIOS attribute is named in a drift entry.
 BIOS_PREFIX = 'bios:'
 
 DRIFTED = 'drifted'
 NOT_KEPT = 'not kept'
 PUT_BACK_FAILED = 'put back failed'
+
+_MAC = re.compile(r'^(?:[0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}$')
 
 #: BIOS attributes a node may intend, at most.
 MAX_BIOS = 500
@@ -70,6 +78,9 @@ def normalise(value: Any) -> dict[str, Any] | None:
             raise ValueError(f'intended boot_mode {mode!r} is not one of '
                              f'{", ".join(states.BOOT_MODES)}')
         result[BOOT_MODE] = mode
+    order = value.get(BOOT_ORDER)
+    if order is not None:
+        result[BOOT_ORDER] = _boot_order(order)
     bios = value.get(BIOS)
     if bios:
         if not isinstance(bios, dict):
@@ -88,6 +99,34 @@ def normalise(value: Any) -> dict[str, Any] | None:
     return result or None
 
 
+def _boot_order(order: Any) -> dict[str, Any]:
+    """An intended boot order in its stored shape: ``{"devices": [...]}``
+    or ``{"mac": "..."}`` (the node's own options are checked when it is
+    compared, by the conductor).
+
+    :raises ValueError: naming what is wrong.
+    """
+    if not isinstance(order, dict) or len(order) != 1 or not (
+            set(order) <= {'devices', 'mac'}):
+        raise ValueError('intended boot_order must be {"devices": [...]} '
+                         'or {"mac": "<NIC MAC>"}')
+    if 'mac' in order:
+        mac = order['mac']
+        if not isinstance(mac, str) or not _MAC.match(mac):
+            raise ValueError(f'intended boot_order mac {mac!r} is not a '
+                             f'MAC address')
+        return {'mac': mac.lower().replace('-', ':')}
+    devices = order['devices']
+    if not isinstance(devices, list) or not devices or not all(
+            isinstance(item, str) and item.strip() for item in devices):
+        raise ValueError('intended boot_order devices must be a non-empty '
+                         'list of boot devices or option references')
+    names = [item.strip() for item in devices]
+    if len(set(names)) != len(names):
+        raise ValueError('intended boot_order devices name a device twice')
+    return {'devices': names}
+
+
 def patch_document(value: dict[str, Any] | None) -> dict[str, Any]:
     """What a JSON patch of ``intended_settings`` works on: the stored
     value with an empty ``bios`` object, so that
@@ -104,6 +143,8 @@ def flatten(intended: Mapping[str, Any] | None) -> dict[str, Any]:
     flat: dict[str, Any] = {}
     if intended.get(BOOT_MODE) is not None:
         flat[BOOT_MODE] = intended[BOOT_MODE]
+    if intended.get(BOOT_ORDER) is not None:
+        flat[BOOT_ORDER] = intended[BOOT_ORDER]
     for name, value in (intended.get(BIOS) or {}).items():
         flat[BIOS_PREFIX + name] = value
     return flat
@@ -111,13 +152,16 @@ def flatten(intended: Mapping[str, Any] | None) -> dict[str, Any]:
 
 def with_applied(intended: Mapping[str, Any] | None,
                  boot_mode: str | None = None,
-                 bios: Mapping[str, Any] | None = None
+                 bios: Mapping[str, Any] | None = None,
+                 boot_order: Mapping[str, Any] | None = None
                  ) -> dict[str, Any] | None:
-    """``intended`` with a boot mode or BIOS values applied through
-    Podium recorded as intended."""
+    """``intended`` with a boot mode, boot order or BIOS values applied
+    through Podium recorded as intended."""
     result = dict(intended or {})
     if boot_mode is not None:
         result[BOOT_MODE] = boot_mode
+    if boot_order is not None:
+        result[BOOT_ORDER] = dict(boot_order)
     if bios:
         result[BIOS] = dict(result.get(BIOS) or {}, **bios)
     return normalise(result)

@@ -11,8 +11,9 @@ Two sources of observations, one way of recording them
   cost nothing more (:mod:`podium.conductor.power_sync`);
 * :class:`DriftCheck`, every ``[conductor] drift_check_interval``
   seconds, for the settings power sync does not see: BIOS values (one
-  read of the values, without the registry) and the boot mode of
-  drivers whose power read does not show it. Only nodes with intended
+  read of the values, without the registry), the persistent boot order
+  (one read of the options) and the boot mode of drivers whose power
+  read does not show it. Only nodes with intended
   settings are listed (one query); ``drift_check_workers`` at a time,
   each node's BMC calls bounded by ``drift_check_timeout``.
 
@@ -113,7 +114,8 @@ def write(host: str, rows_and_records: list[tuple[Any, Recorded]]) -> int:
 
 def record_applied(task: Any, boot_mode: str | None = None,
                    bios: dict[str, Any] | None = None,
-                   bios_reset: bool = False) -> str | None:
+                   bios_reset: bool = False,
+                   boot_order: dict[str, Any] | None = None) -> str | None:
     """Make what an operator just applied through Podium the node's
     intended value (``[conductor] intend_applied_settings``), under the
     caller's exclusive lock; the settings just applied and read back
@@ -131,9 +133,10 @@ def record_applied(task: Any, boot_mode: str | None = None,
         what = 'intended BIOS settings dropped (factory reset)'
     else:
         after = intended.with_applied(before, boot_mode=boot_mode,
-                                      bios=bios)
+                                      bios=bios, boot_order=boot_order)
         applied = set(intended.flatten(
-            {intended.BOOT_MODE: boot_mode, intended.BIOS: bios or {}}))
+            {intended.BOOT_MODE: boot_mode, intended.BOOT_ORDER: boot_order,
+             intended.BIOS: bios or {}}))
         what = 'recorded as intended: ' + ', '.join(sorted(applied))
     remaining = [entry for entry in intended.prune(node.drift, after) or ()
                  if entry.get('setting') not in applied] or None
@@ -250,6 +253,15 @@ class DriftCheck:
                 prefix = len(intended.BIOS_PREFIX)
                 observed.update({name: values.get(name[prefix:])
                                  for name in bios_names})
+        if intended.BOOT_ORDER in wanted_names:
+            try:
+                observed[intended.BOOT_ORDER] = \
+                    drift_enforce.observed_boot_order(
+                        driver.management, task,
+                        wanted_names[intended.BOOT_ORDER])
+            except exceptions.UnsupportedDriverExtension as exc:
+                LOG.debug('Node %s: boot order drift not checked: %s',
+                          row.name or row.uuid, exc)
         if (intended.BOOT_MODE in wanted_names and intended.BOOT_MODE
                 not in driver.power.observed_settings):
             mode = driver.management.get_boot_mode(task)

@@ -4,7 +4,9 @@ A node whose drift (:mod:`podium.common.intended`) has entries still
 worth a try (fewer than ``drift_put_back_attempts`` put-backs) is locked
 like any action (an action in flight keeps the lock, and the node is
 left for the next check), and only in a stable provision state with no
-power or provision target. Each setting is then set to its intended
+power or provision target. A boot mode and a boot order are put back in
+``manageable``, ``available`` and ``active`` (they take effect at the
+next boot). Each setting is then set to its intended
 value and read back:
 
 * the BMC reports the intended value: the entry is cleared (history:
@@ -31,6 +33,7 @@ from podium.common import exceptions, intended, masking, states
 from podium.conductor import task_manager
 from podium.conf import CONF
 from podium.db import api as db_api
+from podium.drivers import boot_order
 
 LOG = log.getLogger(__name__)
 
@@ -46,6 +49,16 @@ def due(drift: list[dict[str, Any]] | None) -> bool:
         return False
     limit = CONF.conductor.drift_put_back_attempts
     return any(int(entry.get('attempts') or 0) < limit for entry in drift)
+
+
+def observed_boot_order(management: Any, task: Any,
+                        wanted: dict[str, Any]) -> dict[str, Any]:
+    """The node's boot order as a drift observation: the intended value
+    itself when the order already is what it asks for, else
+    ``{"order": [option references, first first]}``."""
+    check = management.check_boot_order(
+        task, boot_order.OrderRequest.from_dict(wanted))
+    return dict(wanted) if check.matches else {'order': check.actual}
 
 
 def _may_act(node: Any) -> bool:
@@ -97,6 +110,9 @@ class Enforcer:
                              management.get_boot_mode(task)})
                 if intended.BOOT_MODE in cleared:
                     values['boot_mode'] = boot[0]['intended']
+            order = [e for e in todo if e['setting'] == intended.BOOT_ORDER]
+            if order:
+                cleared |= self._put_boot_order(task, order[0], events)
             bios = [e for e in todo
                     if e['setting'].startswith(intended.BIOS_PREFIX)]
             if bios and node.provision_state in BIOS_STATES:
@@ -117,6 +133,17 @@ class Enforcer:
                 [(node_id, event, intended.EVENT_TYPE, severity)
                  for event, severity in events], conductor=self.host)
         return len(cleared)
+
+    def _put_boot_order(self, task: Any, entry: dict[str, Any],
+                        events: list[tuple[str, str]]) -> set[str]:
+        management = task.driver.management
+        wanted = entry['intended']
+        return self._put(
+            task, [entry], events,
+            lambda _values: management.set_boot_order(
+                task, boot_order.OrderRequest.from_dict(wanted)),
+            lambda: {intended.BOOT_ORDER: observed_boot_order(
+                management, task, wanted)})
 
     def _put_bios(self, task: Any, entries: list[dict[str, Any]],
                   events: list[tuple[str, str]]) -> set[str]:

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 from oslo_log import log
 
 from podium.common import context as podium_context
-from podium.common import exceptions, states
-from podium.conductor import task_manager
+from podium.common import exceptions, intended, states
+from podium.conductor import drift, task_manager
 from podium.db import api as db_api
 from podium.drivers import base, boot_order
 
@@ -223,13 +223,23 @@ class ManagementActions:
     def _set_boot_order(self, context: podium_context.RequestContext,
                         node_id: str, request: boot_order.OrderRequest
                         ) -> list[dict[str, Any]]:
+        recorded: list[str | None] = []
+
+        def set_and_record(task: task_manager.TaskManager,
+                           management: base.ManagementInterface
+                           ) -> list[boot_order.BootOption]:
+            options = management.set_boot_order(task, request)
+            recorded.append(drift.record_applied(
+                task, boot_order=request.to_dict()))
+            return options
+
         options = self._management_call(
             context, node_id, 'setting the boot order',
-            f'set the boot order ({request.describe()})',
-            lambda task, management: management.set_boot_order(
-                task, request))
+            f'set the boot order ({request.describe()})', set_and_record)
         refs = ', '.join(option.ref for option in options)
         self._history(context, node_id,
                       f'Boot order set ({request.describe()}): {refs}.',
                       'boot_order')
+        for event in filter(None, recorded):
+            self._history(context, node_id, event, intended.EVENT_TYPE)
         return [option.to_dict() for option in options]

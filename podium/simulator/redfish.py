@@ -342,6 +342,22 @@ class Simulator:
         self._call(lambda: self._system(system).bios.set_current(
             dict(attributes)))
 
+    def get_boot_order(self, system: str | int | SystemInfo) -> list[str]:
+        """The persistent boot order, option references first first."""
+        return self._call(lambda: list(self._system(system).boot_order.order))
+
+    def set_boot_order(self, system: str | int | SystemInfo,
+                       order: list[str]) -> None:
+        """Change the persistent boot order out of band (someone in the
+        boot manager); a bad order is refused with ValueError."""
+        def apply() -> None:
+            target = self._system(system)
+            refused = target.boot_order.set_order(order)
+            if refused:
+                raise ValueError(refused)
+            target.doc = None  # the cached document shows the order
+        self._call(apply)
+
     def get_bios(self, system: str | int | SystemInfo) -> dict[str, Any]:
         """BIOS ``{"attributes", "pending", "not_kept"}``."""
         return self._call(lambda: self._system(system).bios.describe())

@@ -31,7 +31,7 @@ def register(nodes: common.Subparsers) -> None:
          'podium node drift --host-list rack-7.txt -f json'], _drift,
         description='Show, per node, the intended settings the BMC reports '
                     'otherwise (the node\'s\ndrift: power sync checks the '
-                    'boot mode, a slower periodic the BIOS).\nA node with '
+                    'boot mode, a slower periodic the BIOS and boot order).\nA node with '
                     'drift fails, so the exit status is 1 when any node\n'
                     'drifted; a node without intended settings succeeds.')
     common.add_bulk_options(parser)
@@ -41,6 +41,14 @@ def add_set_options(parser: argparse.ArgumentParser) -> None:
     """``node set``: intended settings to add or change."""
     parser.add_argument('--intended-boot-mode', choices=BOOT_MODES,
                         help='the boot mode the node should keep')
+    order = parser.add_mutually_exclusive_group()
+    order.add_argument('--intended-boot-order', metavar='DEVICE[,DEVICE]',
+                       help='the persistent boot order the node should '
+                            'keep: these devices (pxe, disk, cdrom, usb, '
+                            'bios or option references) first')
+    order.add_argument('--intended-boot-order-mac', metavar='MAC',
+                       help='the persistent boot order the node should '
+                            'keep: this NIC first')
     parser.add_argument('--intended-bios', action='append', default=[],
                         metavar='NAME=VALUE',
                         help='a BIOS setting the node should keep '
@@ -51,6 +59,8 @@ def add_unset_options(parser: argparse.ArgumentParser) -> None:
     """``node unset``: intended settings to drop."""
     parser.add_argument('--intended-boot-mode', action='store_true',
                         help='no intended boot mode')
+    parser.add_argument('--intended-boot-order', action='store_true',
+                        help='no intended boot order')
     parser.add_argument('--intended-bios', action='append', default=[],
                         metavar='NAME', help='no intended value for this '
                                              'BIOS setting (repeatable)')
@@ -65,6 +75,16 @@ def set_patch(args: argparse.Namespace) -> list[dict[str, Any]]:
         patch.append({'op': 'add', 'path': json_pointer(_FIELD,
                                                         'boot_mode'),
                       'value': args.intended_boot_mode})
+    order: dict[str, Any] | None = None
+    if args.intended_boot_order:
+        order = {'devices': [item.strip() for item in
+                             args.intended_boot_order.split(',')]}
+    elif args.intended_boot_order_mac:
+        order = {'mac': args.intended_boot_order_mac}
+    if order is not None:
+        patch.append({'op': 'add', 'path': json_pointer(_FIELD,
+                                                        'boot_order'),
+                      'value': order})
     values = parse_key_values(args.intended_bios, '--intended-bios', True)
     patch += [{'op': 'add', 'path': json_pointer(_FIELD, 'bios', name),
                'value': value} for name, value in values.items()]
@@ -79,6 +99,9 @@ def unset_patch(args: argparse.Namespace) -> list[dict[str, Any]]:
     if args.intended_boot_mode:
         patch.append({'op': 'remove',
                       'path': json_pointer(_FIELD, 'boot_mode')})
+    if args.intended_boot_order:
+        patch.append({'op': 'remove',
+                      'path': json_pointer(_FIELD, 'boot_order')})
     patch += [{'op': 'remove', 'path': json_pointer(_FIELD, 'bios', name)}
               for name in args.intended_bios]
     return patch

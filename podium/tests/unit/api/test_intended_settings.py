@@ -67,14 +67,19 @@ class TestIntendedSettings(base.APITestCase):
     def test_bad_values_refused(self) -> None:
         for value, fragment in (
                 ({'boot_mode': 'efi'}, "intended boot_mode 'efi'"),
-                ({'boot_order': ['pxe']}, 'unknown intended setting(s) '
-                                          'boot_order'),
+                ({'boot_order': ['pxe']}, 'intended boot_order must be'),
+                ({'colour': 'red'}, 'unknown intended setting(s) colour'),
                 ({'bios': {'A': [1]}}, 'intended BIOS attribute A'),
                 ('uefi', 'Input should be a valid dictionary')):
             self.assertError(
                 self.patch({'op': 'add', 'path': '/intended_settings',
                             'value': value}), 400, fragment)
         self.assertIsNone(db_api.get_node('n1').intended_settings)
+        response = self.patch({'op': 'add',
+                               'path': '/intended_settings/boot_order',
+                               'value': {'devices': ['pxe']}})
+        self.assertEqual({'boot_order': {'devices': ['pxe']}},
+                         response.json()['intended_settings'])
 
     def test_drift_is_read_only(self) -> None:
         self.assertError(self.patch({'op': 'remove', 'path': '/drift'}),

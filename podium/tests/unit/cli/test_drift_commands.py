@@ -82,6 +82,34 @@ class DriftCommandsTest(base.TestCase):
         self.assertEqual([{'op': 'remove', 'path': '/intended_settings'}],
                          self.api.api_requests()[-1].body)
 
+    def test_intended_boot_order(self) -> None:
+        status, _, err = self.cli('node', 'set', 'n1',
+                                  '--intended-boot-order', 'pxe, disk')
+        self.assertEqual(0, status, err)
+        self.assertEqual([
+            {'op': 'add', 'path': '/intended_settings/boot_order',
+             'value': {'devices': ['pxe', 'disk']}}],
+            self.api.api_requests()[-1].body)
+        status, _, err = self.cli('node', 'set', 'n1',
+                                  '--intended-boot-order-mac',
+                                  '52:54:00:aa:bb:cc')
+        self.assertEqual(0, status, err)
+        self.assertEqual([
+            {'op': 'add', 'path': '/intended_settings/boot_order',
+             'value': {'mac': '52:54:00:aa:bb:cc'}}],
+            self.api.api_requests()[-1].body)
+        status, _, err = self.cli('node', 'unset', 'n1',
+                                  '--intended-boot-order')
+        self.assertEqual(0, status, err)
+        self.assertEqual([
+            {'op': 'remove', 'path': '/intended_settings/boot_order'}],
+            self.api.api_requests()[-1].body)
+        status, _, err = self.cli('node', 'set', 'n1',
+                                  '--intended-boot-order', 'pxe',
+                                  '--intended-boot-order-mac', 'x')
+        self.assertEqual(2, status)
+        self.assertIn('not allowed with', err)
+
     def test_bad_boot_mode_is_a_usage_error(self) -> None:
         status, _, err = self.cli('node', 'set', 'n1',
                                   '--intended-boot-mode', 'efi')

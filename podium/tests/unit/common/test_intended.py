@@ -17,8 +17,24 @@ class TestNormalise(testtools.TestCase):
 
     def test_refused(self) -> None:
         for value in ({'boot_mode': 'UEFI'}, {'other': 1},
-                      {'bios': {'A': None}}, {'bios': ['A']}, []):
+                      {'bios': {'A': None}}, {'bios': ['A']}, [],
+                      {'boot_order': ['pxe']},
+                      {'boot_order': {'devices': []}},
+                      {'boot_order': {'devices': ['pxe', 'pxe']}},
+                      {'boot_order': {'devices': ['pxe'], 'mac': 'x'}},
+                      {'boot_order': {'mac': 'not-a-mac'}}):
             self.assertRaises(ValueError, intended.normalise, value)
+
+    def test_boot_order(self) -> None:
+        self.assertEqual(
+            {'boot_order': {'devices': ['pxe', 'disk']}},
+            intended.normalise({'boot_order': {'devices': [' pxe', 'disk']}}))
+        self.assertEqual(
+            {'boot_order': {'mac': '52:54:00:aa:bb:cc'}},
+            intended.normalise({'boot_order': {'mac': '52-54-00-AA-BB-CC'}}))
+        order = {'devices': ['pxe']}
+        self.assertEqual({'boot_order': order},
+                         intended.flatten({'boot_order': order}))
 
 
 class TestSame(testtools.TestCase):

@@ -246,6 +246,53 @@ class TestBiosDriftCheck(DriftTestCase):
         self.assertEqual(2, len(self.events(node)))  # not said twice
 
 
+class TestBootOrderDriftCheck(DriftTestCase):
+
+    def order(self) -> list[str]:
+        return self.sim.get_boot_order(0)
+
+    def test_detected_put_back_and_changed_out_of_band(self) -> None:
+        node, other = self.nodes
+        original = self.order()
+        self.assertEqual('Boot0000', original[0])  # the disk first
+        self.intend(node, boot_order={'devices': ['pxe']})
+        stats = self.manager.drift_check.run(self.context)
+        self.assertEqual((1, 1, 0), (stats.nodes, stats.drifted,
+                                     stats.put_back))
+        entry = self.row(node).drift[0]
+        self.assertEqual(('boot_order', {'devices': ['pxe']}),
+                         (entry['setting'], entry['intended']))
+        self.assertEqual(original, entry['actual']['order'])
+        self.assertEqual(original, self.order())  # only read
+        self.config(enforce_intended_settings=True, group='conductor')
+        stats = self.manager.drift_check.run(self.context)
+        self.assertEqual(1, stats.put_back)
+        self.assertIsNone(self.row(node).drift)
+        put_back = self.order()
+        self.assertEqual('Boot0001', put_back[0])  # the first NIC
+        # Someone puts the disk first again in the boot manager.
+        self.sim.set_boot_order(0, original)
+        stats = self.manager.drift_check.run(self.context)
+        self.assertEqual(put_back, self.order())
+        self.assertIsNone(self.row(node).drift)
+        self.assertIsNone(self.row(other).drift)
+        events = self.events(node)
+        self.assertEqual(4, len(events), events)
+        self.assertIn('Drift put back: boot_order', events[-1])
+
+    def test_order_set_through_podium_becomes_intended(self) -> None:
+        node, _other = self.nodes
+        request = {'mac': self.sim.systems[0].macs[1]}  # the second NIC
+        self.manager.vendor_passthru(self.context, node.uuid,
+                                     'set_boot_order', 'POST', request)
+        stored = self.row(node)
+        self.assertEqual({'boot_order': request}, stored.intended_settings)
+        self.assertIn('Applied through Podium, recorded as intended: '
+                      'boot_order.', self.events(node))
+        stats = self.manager.drift_check.run(self.context)
+        self.assertEqual(0, stats.drifted)
+
+
 class TestFakeHardware(utils.ConductorTestCase):
     """Power sync's part for a driver whose read shows no setting, and
     the drift check reading the boot mode through management instead."""
