@@ -31,9 +31,10 @@ def register(nodes: common.Subparsers) -> None:
          'podium node drift --host-list rack-7.txt -f json'], _drift,
         description='Show, per node, the intended settings the BMC reports '
                     'otherwise (the node\'s\ndrift: power sync checks the '
-                    'boot mode, a slower periodic the BIOS and boot order).\nA node with '
-                    'drift fails, so the exit status is 1 when any node\n'
-                    'drifted; a node without intended settings succeeds.')
+                    'boot mode, a slower periodic the BIOS and the\nboot '
+                    'order). A node with drift fails, so the exit status '
+                    'is 1 when any\nnode drifted; a node without intended '
+                    'settings succeeds.')
     common.add_bulk_options(parser)
 
 
