@@ -130,10 +130,10 @@ opts = [
              'first, so hung BMCs never lengthen the cycle.'),
     cfg.StrOpt(
         'power_read_mode',
-        default='async', choices=('threads', 'async'),
+        default='threads', choices=('threads', 'async'),
         mutable=True,
-        help='How power sync waits for BMCs. "async" (the default) or '
-             '"threads". "threads": each read holds '
+        help='How power sync waits for BMCs: "threads" (the default) or '
+             '"async". "threads": each read holds '
              'a worker of sync_power_state_workers (or bmc_probe_workers) '
              'until it ends. "async": nodes whose power interface offers '
              'non-blocking reads (Redfish) are read on one event loop '
@@ -142,7 +142,10 @@ opts = [
              'healthy nodes\' cycle unchanged; every suspect BMC is then '
              'probed each cycle. Nodes the fast path cannot serve (no '
              'connection opened yet, a 401, an unusual answer) and other '
-             'drivers are read on threads as with "threads".'),
+             'drivers are read on threads as with "threads". Not the '
+             'default: at 10,000 Redfish nodes on one conductor every '
+             '"async" read of the steady cycles ended at its deadline '
+             '(a defect not yet found).'),
     cfg.IntOpt(
         'bmc_max_concurrent_requests',
         default=2, min=1,
