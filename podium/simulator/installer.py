@@ -151,6 +151,12 @@ class SimulatedInstaller:
             await self._heartbeat(node, token, "start",
                                   "Simulated installation started")
             await asyncio.sleep(config.install_time.sample(self._rng))
+            # The install is over; only its report is left. A conductor
+            # may power the node off as soon as it reads the report (a
+            # failed deploy is powered off) while the call still waits
+            # for its answer: that must not count as stopped.
+            if self._tasks.get(system.uuid) is asyncio.current_task():
+                del self._tasks[system.uuid]
             if planned == "silent":
                 outcome = "silent"
             elif planned == "error":
