@@ -11,8 +11,9 @@ the node's history (event type ``bmc recovery``):
 2. reset the BMC (the management interface's ``reset_bmc``: Redfish
    ``Manager.Reset``, IPMI ``mc reset cold``), under the node's
    exclusive lock and only when no action is in flight on it, and at
-   most once every ``bmc_reset_interval`` seconds per conductor group
-   (counted by each conductor);
+   most once every ``bmc_reset_interval`` seconds per conductor group,
+   whichever of the group's conductors resets (the group's last reset
+   is a row of the database, taken atomically: ``db.bmc_resets``);
 3. wait up to ``bmc_recovery_wait`` seconds for the BMC to answer;
 4. only then maintenance with fault ``power failure``, as without the
    ladder.
@@ -39,6 +40,7 @@ from podium.conductor import pool as pool_mod
 from podium.conductor import task_manager
 from podium.conf import CONF
 from podium.db import api as db_api
+from podium.db import bmc_resets as db_bmc_resets
 from podium.drivers import base, driver_factory
 
 LOG = log.getLogger(__name__)
@@ -76,7 +78,6 @@ class Ladder:
         self.pool = pool
         self._lock = threading.Lock()
         self._running: set[int] = set()
-        self._last_reset: dict[str, float] = {}
 
     def running(self, node_id: int) -> bool:
         with self._lock:
@@ -164,14 +165,7 @@ class Ladder:
                                     'starts again after its next failed '
                                     'reads.', states.WARNING)
                     return 'busy'
-                with self._lock:
-                    last = self._last_reset.get(group)
-                    now = time.monotonic()
-                    if last is not None and now - last < interval:
-                        limited = now - last
-                    else:
-                        limited = None
-                        self._last_reset[group] = now
+                limited = db_bmc_resets.claim_reset(group, interval)
                 if limited is not None:
                     self._note(row, f'BMC reset not attempted: a BMC of '
                                     f'conductor group "{group}" was reset '

@@ -170,8 +170,9 @@ opts = [
         default=300, min=0,
         mutable=True,
         help='Least seconds between two BMC resets of the recovery '
-             'ladder in one conductor group, counted by each conductor. '
-             'A node whose reset the limit refuses goes into '
+             'ladder in one conductor group, across all conductors of '
+             'the group (the last reset of each group is kept in the '
+             'database). A node whose reset the limit refuses goes into '
              'maintenance as without bmc_recovery.'),
     cfg.FloatOpt(
         'bmc_recovery_wait',

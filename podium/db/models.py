@@ -1,5 +1,6 @@
 """SQLAlchemy models: nodes, ports, conductors, node history, the
-cached BIOS settings and firmware versions of nodes, and batches.
+cached BIOS settings and firmware versions of nodes, batches, and the
+last BMC reset of each conductor group.
 
 Column names follow Ironic's so that an operator who knows one database
 reads the other. JSON columns hold dicts; they are replaced, never
@@ -348,3 +349,19 @@ class FirmwareComponent(TimestampMixin, Base):
     initial_version: Mapped[str] = mapped_column(String(255))
     current_version: Mapped[str] = mapped_column(String(255))
     last_version_flashed: Mapped[str | None] = mapped_column(String(255))
+
+
+class BmcReset(Base):
+    """When the BMC recovery ladder last reset a BMC in one conductor
+    group (lower-cased), whichever conductor did: the group-wide limit
+    ``[conductor] bmc_reset_interval`` is taken against this row."""
+
+    __tablename__ = 'bmc_resets'
+    __table_args__ = (
+        UniqueConstraint('conductor_group',
+                         name='uniq_bmc_resets0conductor_group'),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conductor_group: Mapped[str] = mapped_column(String(255))
+    last_reset: Mapped[datetime.datetime] = mapped_column(UTCDateTime())

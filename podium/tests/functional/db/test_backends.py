@@ -3,14 +3,15 @@
 Every class of :data:`SUITES` runs here once per server, with the same
 test bodies as on SQLite: migrations against models, queries, marker
 pagination (NULL ordering and collations differ between backends), the
-lock race and conductor heartbeats. The unit modules are imported as
-modules, not classes, so that their SQLite tests are not collected here
-a second time.
+lock race, the BMC reset race and conductor heartbeats. The unit modules
+are imported as modules, not classes, so that their SQLite tests are not
+collected here a second time.
 """
 
 from podium.tests.functional.db import backends
 from podium.tests.unit.db import (
     test_batches,
+    test_bmc_resets,
     test_conductors,
     test_history,
     test_locks,
@@ -33,6 +34,7 @@ SUITES = (
     test_ports.PortTest,
     test_history.HistoryTest,
     test_batches.BatchDbTest,
+    test_bmc_resets.BmcResetTest,
 )
 
 

@@ -13,6 +13,7 @@ from podium.db import models
 from podium.drivers.modules.redfish import connection
 from podium.simulator import Simulator
 from podium.tests.unit.conductor import utils
+from podium.tests.unit.db import test_bmc_resets
 
 PASSWORD = 'Sim-Pa55word-q8'
 
@@ -117,6 +118,38 @@ class TestFakeLadder(LadderTestCase):
         # Another group has its own budget.
         self.assertTrue(self.sync.recovery.climb(self.context,
                                                  self.row(other)))
+
+    def test_reset_rate_limited_across_the_group_s_conductors(self) -> None:
+        # Two conductors sharing the database: this one and another.
+        other_host = bmc_recovery.Ladder('other-conductor',
+                                         self.make_pool(size=4))
+        here = self.sync.recovery
+        fixed = {'fake_fail': 'wedged', 'fake_reset_fixes': True}
+        first = self.create_synced_node('n1', conductor_group='rack-1',
+                                        driver_info=dict(fixed))
+        second = self.create_synced_node('n2', conductor_group='rack-1',
+                                         driver_info=dict(fixed))
+        other = self.create_synced_node('n3', conductor_group='rack-2',
+                                        driver_info=dict(fixed))
+        self.assertTrue(here.climb(self.context, self.row(first)))
+        # The other conductor's first reset in the group is refused.
+        self.assertFalse(other_host.climb(self.context, self.row(second)))
+        self.assertSteps([STEP1, RECONNECT_FAILED, 'BMC reset not attempted'
+                          ': a BMC of conductor group "rack-1"', STEP4],
+                         self.ladder(second))
+        self.assertTrue(self.row(second).maintenance)
+        self.assertNotIn('fake_bmc_reset',
+                         self.row(second).driver_internal_info or {})
+        # Another group is not limited by it, on either conductor.
+        self.assertTrue(other_host.climb(self.context, self.row(other)))
+        # Once the interval passed, the next reset in the group is allowed.
+        test_bmc_resets.age_last_reset('rack-1', 301)
+        db_api.update_node_by_id(second.id, {
+            'maintenance': False, 'fault': None, 'maintenance_reason': None})
+        self.assertTrue(other_host.climb(self.context, self.row(second)))
+        self.assertTrue(self.row(second).driver_internal_info[
+            'fake_bmc_reset'])
+        self.assertFalse(self.row(second).maintenance)
 
     def test_never_while_an_action_is_in_flight(self) -> None:
         node = self.create_synced_node('n1', driver_info={

@@ -78,7 +78,7 @@ class CreateSchemaTest(base.TestCase):
         migration.upgrade()
         migrated = _schema(migrated_engine)
         self.assertEqual({'batch_nodes', 'batches', 'bios_settings',
-                          'conductors', 'firmware_information',
+                          'bmc_resets', 'conductors', 'firmware_information',
                           'node_history', 'nodes', 'ports'},
                          set(migrated))
 
