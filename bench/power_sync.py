@@ -123,6 +123,14 @@ def node_rows(variant: str, fleet: sim.SimFleet | sim.IpmiFleet | None,
              for i in range(count)], len(hung_ids))
 
 
+def _cache_options(args: Any) -> dict[str, int]:
+    """The ``[redfish]`` session cache and socket budget given."""
+    given = {'connection_cache_size': args.connection_cache_size,
+             'socket_budget': args.socket_budget}
+    return {name: value for name, value in given.items()
+            if value is not None}
+
+
 def _spread(total: int, pick: int, seed: int) -> list[int]:
     return random.Random(seed).sample(range(total), pick)
 
@@ -152,7 +160,8 @@ def measure(variant: str, fleet: sim.SimFleet | sim.IpmiFleet | None,
         deploy.sync_options(workers, args.read_timeout),
         {'conductor': {'power_read_mode': mode},
          'redfish': {'max_concurrent_requests_per_endpoint':
-                     args.per_endpoint_limit}})
+                     args.per_endpoint_limit,
+                     **_cache_options(args)}})
     with deploy.Deployment(f'sync-{variant}-{count}-{mode}', options,
                            keep=args.keep) as dep:
         dep.enroll(rows)
@@ -299,6 +308,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--per-endpoint-limit', type=int, default=4,
                         help='[redfish] max_concurrent_requests_per_'
                              'endpoint')
+    parser.add_argument('--connection-cache-size', type=int, default=None,
+                        help='[redfish] connection_cache_size: logged-in '
+                             'BMCs kept (default: the option\'s)')
+    parser.add_argument('--socket-budget', type=int, default=None,
+                        help='[redfish] socket_budget: kept-alive sockets '
+                             'across all BMCs (default: the option\'s, '
+                             'from the open files limit)')
     parser.add_argument('--serial-sample', type=int, default=100,
                         help='nodes the one-thread comparison reads '
                              '(0: skip it)')
