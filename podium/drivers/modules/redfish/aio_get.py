@@ -23,17 +23,20 @@ as a ``BMCTimeout``.
 Requests to one endpoint stay within ``[redfish]
 max_concurrent_requests_per_endpoint``, counted together with the
 threaded path's requests (:meth:`transport.EndpointLimiter.try_take`).
+The sockets it keeps count against the process's :mod:`.socket_budget`,
+as the lean getter's do.
 """
 
 import asyncio
 import contextlib
 import urllib.parse
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 
 import requests
 
 from podium.conf import CONF
-from podium.drivers.modules.redfish import lean_get, transport
+from podium.drivers.modules import aio_loop
+from podium.drivers.modules.redfish import lean_get, socket_budget, transport
 
 #: Idle connections kept per BMC; more only under concurrent reads.
 MAX_IDLE = lean_get.MAX_IDLE
@@ -53,15 +56,20 @@ class Unservable(Exception):
 
 
 class _Conn:
-    __slots__ = ('reader', 'writer')
+    __slots__ = ('reader', 'writer', 'release')
 
     def __init__(self, reader: asyncio.StreamReader,
                  writer: asyncio.StreamWriter) -> None:
         self.reader = reader
         self.writer = writer
+        #: Gives its place in the socket budget back, once kept.
+        self.release: Callable[[], None] | None = None
 
     def close(self) -> None:
         self.writer.close()
+        release, self.release = self.release, None
+        if release is not None:
+            release()
 
 
 class _Answer:
@@ -189,7 +197,8 @@ class AioGetter:
 
     def __init__(self, address: str, verify: bool | str,
                  limiter: transport.EndpointLimiter = transport.LIMITER,
-                 proxied: bool | None = None) -> None:
+                 proxied: bool | None = None,
+                 budget: socket_budget.SocketBudget | None = None) -> None:
         parts = urllib.parse.urlsplit(address)
         self.endpoint = address
         self._https = parts.scheme == 'https'
@@ -211,6 +220,7 @@ class AioGetter:
         self._limiter = limiter
         self._slots: asyncio.Semaphore | None = None
         self._closed = False
+        self._budget = budget or socket_budget.BUDGET
 
     def serves(self, session: requests.Session) -> bool:
         """Whether requests would send this session's GETs directly."""
@@ -247,9 +257,29 @@ class AioGetter:
         return None
 
     def _give(self, conn: _Conn) -> None:
-        if not self._closed and len(self._idle) < MAX_IDLE:
+        if self._closed or len(self._idle) >= MAX_IDLE:
+            conn.close()
+        elif conn.release is not None:  # kept before: counted already
+            self._budget.used(self)
+            self._idle.append(conn)
+        elif self._budget.keep(self):
+            conn.release = self._released
             self._idle.append(conn)
         else:
+            conn.close()
+
+    def _released(self) -> None:
+        self._budget.released(self)
+
+    def shed(self) -> None:
+        """Close the idle connections soon, on the loop thread
+        (:class:`.socket_budget.Holder`; later GETs keep theirs again).
+        """
+        aio_loop.LOOP.call_soon(self._shed)
+
+    def _shed(self) -> None:
+        idle, self._idle = self._idle, []
+        for conn in idle:
             conn.close()
 
     def _request(self, path: str, headers: Mapping[str, str]) -> bytes:

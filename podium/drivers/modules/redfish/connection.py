@@ -8,6 +8,12 @@ user, keyed password digest, CA verification, auth type), so nodes behind
 one BMC share it and a changed password opens a new one. Entries unused
 for ``[redfish] connection_cache_ttl`` seconds, or beyond
 ``connection_cache_size``, are closed (their session logged out).
+
+An entry is the logged-in state, not a socket: the sockets its reads keep
+count against :mod:`.socket_budget`, which may close them while the
+entry stays, so a conductor stays logged in to more BMCs than its open
+files limit would hold sockets for (the next read reconnects without
+logging in again).
 """
 
 import collections
@@ -175,7 +181,7 @@ class Connection:
             if self._aio is None:
                 self._aio = aio_get.AioGetter(
                     self.address, self._verify, proxied=self._lean.proxied)
-                self._lean.drop_idle()
+                self._lean.shed()
             return self._aio
 
     def get_json(self, path: str) -> dict[str, Any]:
@@ -339,8 +345,9 @@ class ConnectionCache:
                 'The Redfish connection cache is full (%d connections): '
                 'the least recently used, to %s, was closed. If this '
                 'conductor reads more BMCs than that, raise [redfish] '
-                'connection_cache_size above their number, or every '
-                'power sync cycle logs in to every BMC again.',
+                'connection_cache_size above their number (it costs '
+                'memory, not file descriptors), or every power sync '
+                'cycle logs in to every BMC again.',
                 CONF.redfish.connection_cache_size, evicted[0].address)
         return evicted
 

@@ -16,6 +16,10 @@ connection it cannot open) returns None
 and the caller uses the requests path, which reports errors as before.
 A timeout is raised as requests' own, so the connector maps it to
 ``BMCTimeout`` unchanged.
+
+The sockets it keeps count against the process's
+:mod:`.socket_budget`: a socket it opened is kept idle only if the budget
+allows, and closing a kept one gives its place back.
 """
 
 import functools
@@ -28,6 +32,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import requests
+
+from podium.drivers.modules.redfish import socket_budget
 
 #: Idle connections kept per BMC; more only under concurrent reads.
 MAX_IDLE = 4
@@ -88,7 +94,8 @@ def auth_headers(session: requests.Session) -> dict[str, str] | None:
 class LeanGetter:
     """Kept-alive ``http.client`` GETs to one BMC (thread-safe)."""
 
-    def __init__(self, address: str, verify: bool | str) -> None:
+    def __init__(self, address: str, verify: bool | str,
+                 budget: socket_budget.SocketBudget | None = None) -> None:
         parts = urllib.parse.urlsplit(address)
         self._https = parts.scheme == 'https'
         self._host = parts.hostname or ''
@@ -100,6 +107,7 @@ class LeanGetter:
         self._idle: list[http.client.HTTPConnection] = []
         self._lock = threading.Lock()
         self._closed = False
+        self._budget = budget or socket_budget.BUDGET
 
     def _new(self, timeout: float) -> http.client.HTTPConnection:
         if self._https:
@@ -113,12 +121,31 @@ class LeanGetter:
         with self._lock:
             return self._idle.pop() if self._idle else None
 
-    def _give(self, conn: http.client.HTTPConnection) -> None:
+    def _give(self, conn: http.client.HTTPConnection,
+              counted: bool) -> None:
+        """Keep ``conn`` idle if there is room here and in the budget
+        (``counted``: the budget counts it already, it was kept before).
+        """
+        if counted:
+            self._budget.used(self)
+        elif not self._room() or not self._budget.keep(self):
+            conn.close()
+            return
         with self._lock:
             if not self._closed and len(self._idle) < MAX_IDLE:
                 self._idle.append(conn)
                 return
+        self._discard(conn, True)
+
+    def _room(self) -> bool:
+        with self._lock:
+            return not self._closed and len(self._idle) < MAX_IDLE
+
+    def _discard(self, conn: http.client.HTTPConnection,
+                 counted: bool) -> None:
         conn.close()
+        if counted:
+            self._budget.released(self)
 
     def get(self, path: str, session: requests.Session,
             headers: Mapping[str, str], timeout: float
@@ -134,6 +161,7 @@ class LeanGetter:
             return None
         sent.update(headers)
         conn = self._take()
+        # A reused connection was kept idle: the budget counts it.
         reused = conn is not None
         for _attempt in (1, 2):
             if conn is None:
@@ -145,27 +173,27 @@ class LeanGetter:
                 response = conn.getresponse()
                 body = response.read()
             except TimeoutError:
-                conn.close()
+                self._discard(conn, reused)
                 raise requests.exceptions.ReadTimeout(
                     f'GET {path} timed out') from None
             except _STALE:
-                conn.close()
+                self._discard(conn, reused)
                 if not reused:
                     return None
                 conn, reused = None, False
                 continue
             except (OSError, http.client.HTTPException):
-                conn.close()
+                self._discard(conn, reused)
                 return None
             encoding = response.getheader('Content-Encoding', 'identity')
             if response.will_close:
-                conn.close()
+                self._discard(conn, reused)
             else:
                 # An idle connection keeps its last response until the
                 # next request; its parsed headers alone are about 1 KB
                 # per BMC, and nothing reads them again.
                 response.msg = response.headers = None  # type: ignore[assignment]
-                self._give(conn)
+                self._give(conn, reused)
             if encoding.lower() != 'identity':
                 # Compressed despite our Accept-Encoding: requests knows
                 # how to decode it, this path does not.
@@ -173,17 +201,21 @@ class LeanGetter:
             return response.status, body
         return None
 
-    def drop_idle(self) -> None:
-        """Close the idle connections (later GETs keep theirs again)."""
+    def shed(self) -> None:
+        """Close the idle connections; later GETs keep theirs again
+        (:class:`.socket_budget.Holder`)."""
         with self._lock:
             idle, self._idle = self._idle, []
-        for conn in idle:
-            conn.close()
+        self._close_all(idle)
 
     def close(self) -> None:
         """Close every idle connection; later GETs open none to keep."""
         with self._lock:
             self._closed = True
             idle, self._idle = self._idle, []
+        self._close_all(idle)
+
+    def _close_all(self, idle: list[http.client.HTTPConnection]) -> None:
         for conn in idle:
             conn.close()
+        self._budget.released(self, len(idle))
