@@ -74,6 +74,13 @@ class SystemInfo:
     endpoint: int
     macs: tuple[str, ...]
 
+    def driver_info(self) -> dict[str, str]:
+        """The ``driver_info`` of a ``redfish`` node of this system."""
+        return {"redfish_address": self.address,
+                "redfish_system_id": self.system_id,
+                "redfish_username": self.username,
+                "redfish_password": self.password}
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly form (the inventory listing)."""
         doc = dataclasses.asdict(self)

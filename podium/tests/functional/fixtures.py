@@ -70,15 +70,23 @@ def write_htpasswd(directory: str, user: str, password: str) -> str:
     return path
 
 
+def merge_configs(*configs: Config) -> dict[str, dict[str, Any]]:
+    """``configs`` merged option by option, later ones winning."""
+    merged: dict[str, dict[str, Any]] = {}
+    for config in configs:
+        for section, options in config.items():
+            merged.setdefault(section, {}).update(options)
+    return merged
+
+
 def write_config(path: str, *configs: Config) -> None:
     """Write the merged ``configs`` (later ones win) as an ini file."""
     parser = configparser.RawConfigParser()
-    for config in configs:
-        for section, options in config.items():
-            if section != 'DEFAULT' and not parser.has_section(section):
-                parser.add_section(section)
-            for key, value in options.items():
-                parser.set(section, key, str(value))
+    for section, options in merge_configs(*configs).items():
+        if section != 'DEFAULT':
+            parser.add_section(section)
+        for key, value in options.items():
+            parser.set(section, key, str(value))
     with open(path, 'w', encoding='utf-8') as handle:
         parser.write(handle)
 

@@ -6,49 +6,18 @@ with, and that bad input leaves it untouched."""
 
 from typing import Any
 
-import requests
-
-from podium.simulator import Simulator
-from podium.tests import base
-from podium.tests.functional import fixtures as podium_fixtures
-
-LATEST = {'X-OpenStack-Ironic-API-Version': 'latest'}
-CONFIG = {
-    'DEFAULT': {
-        'enabled_hardware_types': 'redfish',
-        'enabled_power_interfaces': 'redfish',
-        'enabled_management_interfaces': 'redfish',
-        'enabled_inspect_interfaces': 'redfish,no-inspect',
-    },
-    'conductor': {'sync_power_state_interval': 0, 'action_timeout': 30},
-    'redfish': {'request_timeout': 5},
-}
+from podium.tests.functional import redfish_serve
 
 
-class TestRedfishManagementActions(base.TestCase):
+class TestRedfishManagementActions(redfish_serve.RedfishServeTestCase):
 
     def setUp(self) -> None:
         super().setUp()
-        self.podium = self.useFixture(podium_fixtures.AllInOne(CONFIG))
-        self.sim = Simulator(systems_per_endpoint=1, seed=21,
-                             password='Mgmt-sim-Pw7')
-        self.sim.start()
-        self.addCleanup(self.sim.stop)
+        self.sim = self.start_simulator(systems_per_endpoint=1, seed=21,
+                                        password='Mgmt-sim-Pw7')
         info = self.sim.systems[0]
         self.macs = list(info.macs)
-        self.request('POST', '/v1/nodes', 201, json={
-            'name': 'rf-1', 'driver': 'redfish',
-            'driver_info': {'redfish_address': info.address,
-                            'redfish_system_id': info.system_id,
-                            'redfish_username': info.username,
-                            'redfish_password': info.password}})
-
-    def request(self, method: str, path: str, status: int,
-                **kwargs: Any) -> Any:
-        response = requests.request(method, self.podium.url + path,
-                                    headers=LATEST, timeout=30, **kwargs)
-        self.assertEqual(status, response.status_code, response.text)
-        return response.json() if response.content else None
+        self.enrol('rf-1', info)
 
     def passthru(self, method: str, verb: str = 'GET', status: int = 200,
                  **kwargs: Any) -> Any:

@@ -17,110 +17,45 @@ installer's times are under two seconds, the timeout is seconds.
 import json
 import os
 import subprocess
-import sys
 import time
-from typing import Any
 
 import fixtures
 import openstack
-import requests
 
-from podium.simulator import Simulator, Uniform
+from podium.simulator import Uniform
 from podium.simulator.installer import InstallerConfig
-from podium.tests import base
 from podium.tests.functional import fixtures as podium_fixtures
+from podium.tests.functional import redfish_serve
 from podium.tests.functional.api import test_clients
 
 NODES = 5
 ERROR_NODE, SILENT_NODE = 3, 4
 CALLBACK_TIMEOUT = 8
-CLI_TIMEOUT = 120
-LATEST = {'X-OpenStack-Ironic-API-Version': 'latest'}
-CONFIG = {
-    'DEFAULT': {
-        'enabled_hardware_types': 'redfish',
-        'enabled_power_interfaces': 'redfish',
-        'enabled_management_interfaces': 'redfish',
-        'enabled_inspect_interfaces': 'redfish,no-inspect',
-        'enabled_boot_interfaces': 'pxe',
-        'enabled_deploy_interfaces': 'anaconda',
-    },
-    'conductor': {
-        'deploy_callback_timeout': CALLBACK_TIMEOUT,
-        'check_provision_state_interval': 1,
-        'sync_power_state_interval': 0,
-        'action_timeout': 30,
-    },
-    'redfish': {'power_state_poll_interval': 0.2, 'request_timeout': 5},
-}
 
 
-class TestDeployFleet(base.TestCase):
+class TestDeployFleet(redfish_serve.RedfishServeTestCase):
+
+    CONFIG = podium_fixtures.merge_configs(redfish_serve.DEPLOY_CONFIG, {
+        'DEFAULT': {'enabled_deploy_interfaces': 'anaconda'},
+        'conductor': {'deploy_callback_timeout': CALLBACK_TIMEOUT},
+    })
 
     def setUp(self) -> None:
         super().setUp()
-        self.podium = self.useFixture(podium_fixtures.AllInOne(CONFIG))
-        self.sim = Simulator(
+        self.sim = self.start_simulator(
             systems_per_endpoint=NODES, seed=12, name_prefix='fleet',
             installer=InstallerConfig(
                 self.podium.url, boot_time=Uniform(0.2, 1.0),
                 install_time=Uniform(0.3, 1.0), lookup_interval=0.2))
-        self.sim.start()
-        self.addCleanup(self.sim.stop)
         self.sim.set_installer_outcome(ERROR_NODE, 'error')
         self.sim.set_installer_outcome(SILENT_NODE, 'silent')
         self.useFixture(podium_fixtures.ClientEnvironment())
         self.names = [f'fleet-{index}' for index in range(NODES)]
-        for index, info in enumerate(self.sim.systems):
-            self.request('POST', '/v1/nodes', 201, json={
-                'name': self.names[index], 'driver': 'redfish',
-                'driver_info': {'redfish_address': info.address,
-                                'redfish_system_id': info.system_id,
-                                'redfish_username': info.username,
-                                'redfish_password': info.password}})
+        for name, info in zip(self.names, self.sim.systems, strict=True):
+            node = self.enrol(name, info)
             self.request('POST', '/v1/ports', 201, json={
-                'node_uuid': self.node(self.names[index])['uuid'],
-                'address': info.macs[0]})
-        for target, state in (('manage', 'manageable'),
-                              ('provide', 'available')):
-            for name in self.names:
-                self.request('PUT', f'/v1/nodes/{name}/states/provision',
-                             202, json={'target': target})
-            for name in self.names:
-                self.wait_state(name, state)
-
-    def request(self, method: str, path: str, status: int,
-                **kwargs: Any) -> Any:
-        response = requests.request(method, self.podium.url + path,
-                                    headers=LATEST, timeout=30, **kwargs)
-        self.assertEqual(status, response.status_code, response.text)
-        return response.json() if response.content else None
-
-    def node(self, name: str) -> dict[str, Any]:
-        return dict(self.request('GET', f'/v1/nodes/{name}', 200))
-
-    def wait_state(self, name: str, state: str,
-                   timeout: float = 60.0) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while True:
-            node = self.node(name)
-            if node['provision_state'] == state and \
-                    node['reservation'] is None and \
-                    not node['target_provision_state']:
-                return node
-            if time.monotonic() > deadline:
-                self.fail(f'{name} did not reach {state}: {node}\n'
-                          f'{self.podium.process.log_tail()}')
-            time.sleep(0.2)
-
-    def cli(self, *args: str) -> tuple[int, str, str]:
-        environ = dict(os.environ, PODIUM_URL=self.podium.url)
-        result = subprocess.run(
-            [sys.executable, '-m', 'podium.cli', *args], env=environ,
-            capture_output=True, text=True, timeout=CLI_TIMEOUT,
-            check=False)
-        self.assertNotIn('Traceback', result.stderr, result.stderr)
-        return result.returncode, result.stdout, result.stderr
+                'node_uuid': node['uuid'], 'address': info.macs[0]})
+        self.make_available(self.names)
 
     def test_deploy_fleet_with_failures(self) -> None:
         host_list = os.path.join(
@@ -208,6 +143,7 @@ class TestDeployFleet(base.TestCase):
                    self.podium.url, '--os-auth-type', 'none',
                    '--max-retries', '0', *args]
         result = subprocess.run(command, capture_output=True, text=True,
-                                timeout=CLI_TIMEOUT, check=False)
+                                timeout=redfish_serve.CLI_TIMEOUT,
+                                check=False)
         self.assertEqual(0, result.returncode,
                          f'{" ".join(args)}: {result.stderr}')
