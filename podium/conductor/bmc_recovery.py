@@ -37,7 +37,7 @@ from oslo_log import log
 from podium.common import context as podium_context
 from podium.common import exceptions, masking, states
 from podium.conductor import pool as pool_mod
-from podium.conductor import task_manager
+from podium.conductor import sync_plan, task_manager
 from podium.conf import CONF
 from podium.db import api as db_api
 from podium.db import bmc_resets as db_bmc_resets
@@ -54,16 +54,6 @@ POLL_INTERVAL = 2.0
 #: How ``last_error`` starts when the ladder ends in maintenance; power
 #: sync clears it at the first good read, as its own read failures.
 FAILURE_PREFIX = 'Failed to read the power state: '
-
-
-class _ReadTask:
-    """The ``drivers.base.Task`` of a ladder read: the light row."""
-
-    shared = True
-
-    def __init__(self, node: Any, timeout: float) -> None:
-        self.node = node
-        self.timeout = timeout
 
 
 def enabled() -> bool:
@@ -237,7 +227,7 @@ class Ladder:
     def _read(self, power: base.PowerInterface, row: Any,
               timeout: float) -> tuple[str | None, str]:
         try:
-            state = power.get_power_state(_ReadTask(row, timeout))
+            state = power.get_power_state(sync_plan.ReadTask(row, timeout))
         except Exception as exc:
             return None, self._masked(exc, row)
         if state not in (states.POWER_ON, states.POWER_OFF):

@@ -33,7 +33,7 @@ from oslo_log import log
 
 from podium.common import context as podium_context
 from podium.common import exceptions, hash_ring, intended, masking, states
-from podium.conductor import drift_enforce
+from podium.conductor import drift_enforce, sync_plan
 from podium.conductor import pool as pool_mod
 from podium.conf import CONF
 from podium.db import api as db_api
@@ -51,15 +51,6 @@ COLUMNS = db_api.SYNC_COLUMNS + ('intended_settings', 'drift',
 #: Seconds past the timeout after which a check that ignores it is no
 #: longer waited for.
 TIMEOUT_GRACE = 1.0
-
-
-@dataclasses.dataclass
-class _ReadTask:
-    """The ``drivers.base.Task`` of one check: read-only."""
-
-    node: Any
-    timeout: float
-    shared: bool = True
 
 
 @dataclasses.dataclass
@@ -238,7 +229,7 @@ class DriftCheck:
         """The node's intended settings that power sync does not see,
         as the BMC reports them now (runs on a worker)."""
         driver = driver_factory.get_registry().for_node(row)
-        task = _ReadTask(row, CONF.conductor.drift_check_timeout)
+        task = sync_plan.ReadTask(row, CONF.conductor.drift_check_timeout)
         wanted_names = intended.flatten(row.intended_settings)
         observed: dict[str, Any] = {}
         bios_names = [name for name in wanted_names

@@ -48,7 +48,8 @@ class Unit:
 
 @dataclasses.dataclass
 class ReadTask:
-    """The ``drivers.base.Task`` of one read: a light row, read-only."""
+    """The ``drivers.base.Task`` of one read (power sync, the drift
+    check, the BMC recovery ladder): a light row, read-only."""
 
     node: Any
     timeout: float
