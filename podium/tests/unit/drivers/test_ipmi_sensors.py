@@ -7,7 +7,7 @@ from podium.drivers import sensor_readings as sr
 from podium.drivers.modules.ipmi import management, reactor
 from podium.simulator.ipmi import IpmiSimulator
 from podium.tests import base
-from podium.tests.unit.drivers import helpers
+from podium.tests.unit.drivers import helpers, simulated_sensors
 from podium.tests.unit.simulator import test_ipmi
 
 
@@ -30,8 +30,8 @@ class IPMISensorsTest(base.TestCase):
             {'ipmi_address': info.address, 'ipmi_port': info.port,
              'ipmi_username': info.username,
              'ipmi_password': info.password}, timeout, driver='ipmi')
-        return {reading.name: reading
-                for reading in self.management.get_sensors_data(task)}
+        return simulated_sensors.by_name(
+            self.management.get_sensors_data(task))
 
     def test_readings_follow_power_state(self) -> None:
         self.sim.set_power(1, 'On')
@@ -42,19 +42,7 @@ class IPMISensorsTest(base.TestCase):
         self.assertEqual((sr.POWER, 181.0, 'W', 'OK', 'System'),
                          (power.kind, power.reading, power.units,
                           power.health, power.context))
-        self.assertEqual(181.0, sr.power_draw(readings.values()))
-        cpu = readings['CPU1 Temp']
-        self.assertEqual((sr.TEMPERATURE, 49.0, 'Cel'),
-                         (cpu.kind, cpu.reading, cpu.units))
-        self.assertEqual({'upper_caution': 85.0, 'upper_critical': 95.0,
-                          'upper_fatal': 100.0}, cpu.thresholds)
-        rail = readings['VRM1 12V']
-        self.assertEqual((sr.VOLTAGE, 12.1, {'lower_critical': 11.4,
-                                              'upper_critical': 12.6}),
-                         (rail.kind, rail.reading, rail.thresholds))
-        self.assertEqual((sr.FAN, 6000.0, 'RPM'),
-                         (readings['Fan1'].kind, readings['Fan1'].reading,
-                          readings['Fan1'].units))
+        simulated_sensors.assert_powered_on(self, readings)
         self.sim.set_power(1, 'Off')
         readings = self.read()
         self.assertEqual(8.0, readings['System Power'].reading)

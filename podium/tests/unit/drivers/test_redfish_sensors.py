@@ -7,12 +7,7 @@ from typing import Any
 from podium.common import exceptions
 from podium.drivers import sensor_readings as sr
 from podium.drivers.modules.redfish import management, sensors
-from podium.tests.unit.drivers import test_redfish_driver
-
-
-def _by_name(readings: list[sr.SensorReading]
-             ) -> dict[str, sr.SensorReading]:
-    return {reading.name: reading for reading in readings}
+from podium.tests.unit.drivers import simulated_sensors, test_redfish_driver
 
 
 class RedfishSensorsTest(test_redfish_driver.SimulatorTestCase):
@@ -26,7 +21,8 @@ class RedfishSensorsTest(test_redfish_driver.SimulatorTestCase):
         self.sim.set_power(self.system, 'On')
 
     def read(self) -> dict[str, sr.SensorReading]:
-        return _by_name(self.management.get_sensors_data(self.task(1)))
+        return simulated_sensors.by_name(
+            self.management.get_sensors_data(self.task(1)))
 
     def test_power_and_thermal(self) -> None:
         readings = self.read()
@@ -39,19 +35,8 @@ class RedfishSensorsTest(test_redfish_driver.SimulatorTestCase):
                          (power.kind, power.reading, power.units,
                           power.context))
         cpu = readings['CPU1 Temp']
-        self.assertEqual((sr.TEMPERATURE, 49.0, 'Cel', 'OK', 'Enabled'),
-                         (cpu.kind, cpu.reading, cpu.units, cpu.health,
-                          cpu.state))
-        self.assertEqual({'upper_caution': 85.0, 'upper_critical': 95.0,
-                          'upper_fatal': 100.0}, cpu.thresholds)
-        rail = readings['VRM1 12V']
-        self.assertEqual((sr.VOLTAGE, 12.1, {'lower_critical': 11.4,
-                                              'upper_critical': 12.6}),
-                         (rail.kind, rail.reading, rail.thresholds))
-        self.assertEqual((sr.FAN, 6000.0, 'RPM'),
-                         (readings['Fan1'].kind, readings['Fan1'].reading,
-                          readings['Fan1'].units))
-        self.assertEqual(181.0, sr.power_draw(readings.values()))
+        self.assertEqual(('OK', 'Enabled'), (cpu.health, cpu.state))
+        simulated_sensors.assert_powered_on(self, readings)
 
     def test_powered_off_and_over_threshold(self) -> None:
         self.sim.set_power(self.system, 'Off')
