@@ -20,6 +20,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from podium.simulator import sensors
+
 NETFN_STORAGE = 0x0A
 NETFN_SENSOR = 0x04
 CMD_SDR_INFO = 0x20
@@ -134,18 +136,7 @@ class SimSdr:
 
         :raises ValueError: an unknown sensor or a value not a number.
         """
-        for name, value in readings.items():
-            if name not in NAMES:
-                raise ValueError(f"unknown sensor {name!r}; known: "
-                                 f"{list(NAMES)}")
-            if value is not None and (isinstance(value, bool) or
-                                      not isinstance(value, int | float)):
-                raise ValueError(f"reading of {name} must be a number")
-        for name, value in readings.items():
-            if value is None:
-                self.overrides.pop(name, None)
-            else:
-                self.overrides[name] = float(value)
+        sensors.set_overrides(self.overrides, readings, NAMES)
 
     def _value(self, sensor: _Sensor, powered_on: bool,
                index: int) -> float | None:

@@ -19,6 +19,7 @@ health follows its thresholds.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -91,6 +92,30 @@ def _health(value: float | None, limits: dict[str, float]) -> str:
     return "OK"
 
 
+def set_overrides(overrides: dict[str, float], readings: Mapping[str, Any],
+                  names: Sequence[str]) -> None:
+    """Set ``readings`` (``{name: value or None}``, None drops an
+    override) in ``overrides``: all of them, or none when one is wrong.
+
+    Shared with the IPMI simulator's sensors, which mirror these.
+
+    :raises ValueError: a name not among ``names`` or a value that is not
+        a number.
+    """
+    for name, value in readings.items():
+        if name not in names:
+            raise ValueError(f"unknown sensor {name!r}; known: "
+                             f"{list(names)}")
+        if value is not None and (isinstance(value, bool) or
+                                  not isinstance(value, int | float)):
+            raise ValueError(f"reading of {name} must be a number")
+    for name, value in readings.items():
+        if value is None:
+            overrides.pop(name, None)
+        else:
+            overrides[name] = float(value)
+
+
 class SimSensors:
     """The sensor style and reading overrides of one system."""
 
@@ -116,19 +141,8 @@ class SimSensors:
         readings = changes.get("readings") or {}
         if not isinstance(readings, dict):
             raise ValueError("sensor readings must be an object")
-        for name, value in readings.items():
-            if name not in NAMES:
-                raise ValueError(f"unknown sensor {name!r}; known: "
-                                 f"{list(NAMES)}")
-            if value is not None and (isinstance(value, bool) or
-                                      not isinstance(value, int | float)):
-                raise ValueError(f"reading of {name} must be a number")
+        set_overrides(self.overrides, readings, NAMES)
         self.style = style
-        for name, value in readings.items():
-            if value is None:
-                self.overrides.pop(name, None)
-            else:
-                self.overrides[name] = float(value)
 
     def describe(self) -> dict[str, Any]:
         return {"style": self.style, "readings": dict(self.overrides)}

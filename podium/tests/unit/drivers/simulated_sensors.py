@@ -1,6 +1,7 @@
-"""The readings of the simulators' shared sensor model
-(:mod:`podium.simulator.sensors`) on a powered-on system: what a driver
-must read from it, whether over IPMI or Redfish."""
+"""What a driver must read from a powered-on simulated system, over
+Redfish (:mod:`podium.simulator.sensors`) or IPMI
+(:mod:`podium.simulator.ipmi_sdr`, whose sensors mirror the Redfish
+ones)."""
 
 from collections.abc import Iterable, Mapping
 
