@@ -26,13 +26,15 @@ def client(info, password=None, timeout=2.0, retries=0):
         server_side_retries=retries, server_side_retries_delay=0.01)
 
 
-class RedfishSimulatorTest(unittest.TestCase):
+class SharedSimulatorTestCase(unittest.TestCase):
+    """One simulator (``Simulator(**simulator_args)``) for all tests of
+    the class, and ``http``, a session with its default credentials."""
+
+    simulator_args: dict = {}
 
     @classmethod
     def setUpClass(cls):
-        cls.sim = Simulator(endpoints=2,
-                            systems_per_endpoint=SYSTEMS_PER_ENDPOINT,
-                            seed=42).start()
+        cls.sim = Simulator(**cls.simulator_args).start()
         cls.http = requests.Session()
         cls.http.auth = ("admin", "password")
 
@@ -40,6 +42,13 @@ class RedfishSimulatorTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.http.close()
         cls.sim.stop()
+
+
+class RedfishSimulatorTest(SharedSimulatorTestCase):
+
+    simulator_args = {"endpoints": 2,
+                      "systems_per_endpoint": SYSTEMS_PER_ENDPOINT,
+                      "seed": 42}
 
     def setUp(self):
         self.info = self.sim.systems[0]

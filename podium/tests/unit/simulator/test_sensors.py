@@ -2,28 +2,15 @@
 as a client would), the Sensors collection, readings that follow the
 power state, and the controls that set them."""
 
-import unittest
-
-import requests
 import sushy
 from sushy import auth as sushy_auth
 
-from podium.simulator import Simulator
+from podium.tests.unit.simulator import test_redfish
 
 
-class SimulatedSensorsTest(unittest.TestCase):
+class SimulatedSensorsTest(test_redfish.SharedSimulatorTestCase):
 
-    @classmethod
-    def setUpClass(cls):
-        cls.sim = Simulator(endpoints=1, systems_per_endpoint=2,
-                            seed=7).start()
-        cls.http = requests.Session()
-        cls.http.auth = ("admin", "password")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.http.close()
-        cls.sim.stop()
+    simulator_args = {"endpoints": 1, "systems_per_endpoint": 2, "seed": 7}
 
     def setUp(self):
         self.info = self.sim.systems[1]
