@@ -49,6 +49,16 @@ class LadderTestCase(utils.ConductorTestCase):
         for start, event in zip(expected, events, strict=True):
             self.assertTrue(event.startswith(start), (start, event))
 
+    def assertResetRefused(self, node: models.Node, group: str) -> None:
+        """The rate limit of ``group`` refused ``node``'s reset: not
+        reset, and in maintenance as without the ladder."""
+        self.assertSteps([STEP1, RECONNECT_FAILED, 'BMC reset not attempted'
+                          f': a BMC of conductor group "{group}"', STEP4],
+                         self.ladder(node))
+        self.assertTrue(self.row(node).maintenance)
+        self.assertNotIn('fake_bmc_reset',
+                         self.row(node).driver_internal_info or {})
+
     def sync_until_ladder_ends(self, node: models.Node) -> None:
         """Sync until the ladder of ``node`` started and ended."""
         for _ in range(3):
@@ -109,12 +119,7 @@ class TestFakeLadder(LadderTestCase):
                                                  self.row(first)))
         self.assertFalse(self.sync.recovery.climb(self.context,
                                                   self.row(second)))
-        self.assertSteps([STEP1, RECONNECT_FAILED, 'BMC reset not attempted'
-                          ': a BMC of conductor group "rack-1"', STEP4],
-                         self.ladder(second))
-        self.assertTrue(self.row(second).maintenance)
-        self.assertNotIn('fake_bmc_reset',
-                         self.row(second).driver_internal_info or {})
+        self.assertResetRefused(second, 'rack-1')
         # Another group has its own budget.
         self.assertTrue(self.sync.recovery.climb(self.context,
                                                  self.row(other)))
@@ -134,12 +139,7 @@ class TestFakeLadder(LadderTestCase):
         self.assertTrue(here.climb(self.context, self.row(first)))
         # The other conductor's first reset in the group is refused.
         self.assertFalse(other_host.climb(self.context, self.row(second)))
-        self.assertSteps([STEP1, RECONNECT_FAILED, 'BMC reset not attempted'
-                          ': a BMC of conductor group "rack-1"', STEP4],
-                         self.ladder(second))
-        self.assertTrue(self.row(second).maintenance)
-        self.assertNotIn('fake_bmc_reset',
-                         self.row(second).driver_internal_info or {})
+        self.assertResetRefused(second, 'rack-1')
         # Another group is not limited by it, on either conductor.
         self.assertTrue(other_host.climb(self.context, self.row(other)))
         # Once the interval passed, the next reset in the group is allowed.
