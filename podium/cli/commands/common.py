@@ -115,6 +115,19 @@ def add_bulk_options(parser: argparse.ArgumentParser,
     output.add_output_options(parser)
 
 
+def add_bulk_command(subparsers: Subparsers, name: str, summary: str,
+                     examples: Sequence[str], handler: Handler,
+                     description: str | None = None,
+                     wait: bool = False) -> argparse.ArgumentParser:
+    """A bulk subcommand with no options of its own: :func:`add_command`
+    then :func:`add_bulk_options`. One with options adds them between
+    the two, so that its help lists them before the bulk ones."""
+    parser = add_command(subparsers, name, summary, examples, handler,
+                         description)
+    add_bulk_options(parser, wait)
+    return parser
+
+
 def positive_int(text: str) -> int:
     value = int(text)
     if value < 1:

@@ -24,17 +24,16 @@ DIFFERS = ' *'
 def register_node(nodes: common.Subparsers) -> None:
     group = common.add_group(nodes, 'firmware',
                              'show firmware versions')
-    parser = common.add_command(
+    common.add_bulk_command(
         group, 'show', 'show the firmware versions of nodes',
         ['podium node firmware show node-1 node-2 -f yaml'],
         _show)
-    common.add_bulk_options(parser)
 
 
 def register(subparsers: common.Subparsers) -> None:
     group = common.add_group(subparsers, 'firmware',
                              'compare firmware across nodes')
-    parser = common.add_command(
+    common.add_bulk_command(
         group, 'compare', 'compare firmware versions across nodes',
         ['podium firmware compare --host-list rack-7.txt',
          'podium firmware compare node-1 node-2 -f json'], _compare,
@@ -44,7 +43,6 @@ def register(subparsers: common.Subparsers) -> None:
                     'column says whether the row has any. Nodes whose '
                     'versions cannot be read\nare listed on stderr; the '
                     'exit status is then 1.')
-    common.add_bulk_options(parser)
 
 
 def _show(args: argparse.Namespace, ctx: Context) -> int:

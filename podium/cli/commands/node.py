@@ -57,11 +57,10 @@ def register(subparsers: common.Subparsers) -> common.Subparsers:
     _register_list(nodes)
     _register_show(nodes)
     _register_create(nodes)
-    parser = common.add_command(
+    common.add_bulk_command(
         nodes, 'delete', 'delete nodes',
         ['podium node delete node-1 node-2',
          'podium node delete --host-list retired.txt'], _delete)
-    common.add_bulk_options(parser)
     _register_set(nodes)
     _register_unset(nodes)
     return nodes
@@ -153,14 +152,13 @@ def _list(args: argparse.Namespace, ctx: Context) -> int:
 # show
 
 def _register_show(nodes: common.Subparsers) -> None:
-    parser = common.add_command(
+    common.add_bulk_command(
         nodes, 'show', 'show nodes',
         ['podium node show node-1',
          'podium node show node-1 -c power_state -c last_error',
          'podium node show node-1 node-2 -f json',
          'podium node show --host-list rack-7.txt -c name -c fault'],
         _show)
-    common.add_bulk_options(parser)
 
 
 def _show(args: argparse.Namespace, ctx: Context) -> int:

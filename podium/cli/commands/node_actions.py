@@ -20,12 +20,11 @@ def register(nodes: common.Subparsers) -> None:
     _register_power(nodes)
     _register_boot_device(nodes)
     _register_maintenance(nodes)
-    parser = common.add_command(
+    common.add_bulk_command(
         nodes, 'validate', 'check that nodes can be managed',
         ['podium node validate node-1',
          'podium node validate --host-list new-rack.txt -f json'],
         _validate)
-    common.add_bulk_options(parser)
 
 
 # power
@@ -51,12 +50,11 @@ def _register_power(nodes: common.Subparsers) -> None:
             parser.add_argument('--soft', action='store_true',
                                 help='ask the OS to shut down gracefully')
         common.add_bulk_options(parser, wait=True)
-    parser = common.add_command(
+    common.add_bulk_command(
         power, 'status', 'show the power state of nodes',
         [f'podium node power status {_HOSTS}',
          'podium node power status --host-list rack-7.txt -f value '
          '-c host -c "power state"'], _power_status)
-    common.add_bulk_options(parser)
 
 
 def _power(args: argparse.Namespace, ctx: Context) -> int:
@@ -98,10 +96,9 @@ def _register_boot_device(nodes: common.Subparsers) -> None:
                              'the next one')
     common.add_bulk_options(parser)
     parser.set_defaults(usage_error=parser.error)
-    parser = common.add_command(
+    common.add_bulk_command(
         boot, 'show', 'show the boot device',
         [f'podium node boot-device show {_HOSTS}'], _boot_show)
-    common.add_bulk_options(parser)
 
 
 def _boot_set(args: argparse.Namespace, ctx: Context) -> int:
@@ -136,10 +133,9 @@ def _register_maintenance(nodes: common.Subparsers) -> None:
     parser.add_argument('--reason', help='why (shown as '
                                          'maintenance_reason)')
     common.add_bulk_options(parser)
-    parser = common.add_command(
+    common.add_bulk_command(
         group, 'unset', 'take nodes out of maintenance',
         [f'podium node maintenance unset {_HOSTS}'], _maintenance_unset)
-    common.add_bulk_options(parser)
 
 
 def _maintenance_set(args: argparse.Namespace, ctx: Context) -> int:

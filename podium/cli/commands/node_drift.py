@@ -25,7 +25,7 @@ _FIELD = 'intended_settings'
 
 
 def register(nodes: common.Subparsers) -> None:
-    parser = common.add_command(
+    common.add_bulk_command(
         nodes, 'drift', 'show settings that differ from the intended ones',
         ['podium node drift node-1',
          'podium node drift --host-list rack-7.txt -f json'], _drift,
@@ -35,7 +35,6 @@ def register(nodes: common.Subparsers) -> None:
                     'order). A node with drift fails, so the exit status '
                     'is 1 when any\nnode drifted; a node without intended '
                     'settings succeeds.')
-    common.add_bulk_options(parser)
 
 
 def add_set_options(parser: argparse.ArgumentParser) -> None:

@@ -24,7 +24,7 @@ def register(nodes: common.Subparsers) -> None:
     _register_bios(nodes)
     boot_mode = common.add_group(nodes, 'boot-mode',
                                  'set the boot mode (uefi or bios)')
-    parser = common.add_command(
+    parser = common.add_bulk_command(
         boot_mode, 'set', 'set the boot mode',
         ['podium node boot-mode set node-1 uefi',
          'podium node boot-mode set --host-list rack-7.txt bios'],
@@ -33,7 +33,6 @@ def register(nodes: common.Subparsers) -> None:
                     'the mode\n(' + ', '.join(BOOT_MODES) + '); the ones '
                     'before it are nodes. Each node answers\nonce its BMC '
                     'reports the new mode.')
-    common.add_bulk_options(parser)
     parser.set_defaults(usage_error=parser.error)
     _register_vmedia(nodes)
 
@@ -108,13 +107,12 @@ def _register_bios(nodes: common.Subparsers) -> None:
                         metavar='NAME=VALUE', required=True,
                         help='a setting to apply (repeatable)')
     common.add_bulk_options(parser, wait=True)
-    parser = common.add_command(
+    common.add_bulk_command(
         bios, 'reset', 'reset the BIOS to its defaults (manual cleaning)',
         [f'podium node bios reset {_HOSTS} --wait'], _bios_reset,
         description='Reset the BIOS settings of manageable nodes to their '
                     'defaults by manual\ncleaning with the '
-                    'bios.factory_reset step.')
-    common.add_bulk_options(parser, wait=True)
+                    'bios.factory_reset step.', wait=True)
 
 
 def _state_columns(args: argparse.Namespace) -> tuple[Column, ...]:

@@ -20,7 +20,7 @@ _HOSTS = 'node-1 node-2'
 
 def register(nodes: common.Subparsers) -> None:
     _register_boot_order(nodes)
-    parser = common.add_command(
+    common.add_bulk_command(
         nodes, 'inject-nmi', 'send nodes a non-maskable interrupt',
         ['podium node inject-nmi node-1',
          'podium node inject-nmi --host-list hung.txt'], _inject_nmi,
@@ -28,8 +28,7 @@ def register(nodes: common.Subparsers) -> None:
                     'the Nmi reset type;\nIPMI: a chassis diagnostic '
                     'interrupt), so a hung operating system\ndumps its '
                     'state. Each node answers once its BMC took it.')
-    common.add_bulk_options(parser)
-    parser = common.add_command(
+    common.add_bulk_command(
         nodes, 'bmc-reset', 'restart the BMCs of nodes',
         ['podium node bmc-reset node-1',
          'podium node bmc-reset --host-list wedged.txt --concurrency 4'],
@@ -39,13 +38,12 @@ def register(nodes: common.Subparsers) -> None:
                     'afterwards. A node with an action in\nflight (locked, '
                     'or with a target power or provision state) fails\n'
                     'without its BMC being contacted.')
-    common.add_bulk_options(parser)
 
 
 def _register_boot_order(nodes: common.Subparsers) -> None:
     group = common.add_group(nodes, 'boot-order',
                              'show, set or check the persistent boot order')
-    parser = common.add_command(
+    common.add_bulk_command(
         group, 'show', 'show the persistent boot order',
         ['podium node boot-order show node-1 -f yaml',
          'podium node boot-order show --host-list rack-7.txt'],
@@ -54,7 +52,6 @@ def _register_boot_order(nodes: common.Subparsers) -> None:
                     'lists it: boot option\nreference, device kind and, '
                     'for a NIC, its MAC, first first. On IPMI\nthe order '
                     'is the persistent boot device alone.')
-    common.add_bulk_options(parser)
     parser = common.add_command(
         group, 'set', 'set (or --check) the persistent boot order',
         [f'podium node boot-order set {_HOSTS} --device pxe,disk',
