@@ -174,6 +174,11 @@ class ConductorUnreachable(TemporaryFailure):
     msg_fmt = 'Conductor %(host)s did not answer: %(reason)s'
 
 
+class RPCVersionUnsupported(ConductorUnreachable):
+    """The conductor runs an older release: a caller may fall back to
+    what that release serves."""
+
+
 class ConfigInvalid(PodiumException):
     msg_fmt = 'Invalid configuration: %(reason)s'
 

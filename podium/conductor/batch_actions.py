@@ -17,10 +17,15 @@ as the node's own API call does, and tells a node's outcome:
 import abc
 from typing import Any, ClassVar
 
+from oslo_log import log
+
 from podium.common import context as podium_context
 from podium.common import exceptions, states
+from podium.conductor import bulk_power
 from podium.conductor import rpcapi as rpcapi_mod
 from podium.conf import CONF
+
+LOG = log.getLogger(__name__)
 
 #: ``(ok, error)``: the end of one node's action.
 Outcome = tuple[bool, str | None]
@@ -61,6 +66,9 @@ class BatchAction(abc.ABC):
     asynchronous: ClassVar[bool] = False
     #: Node columns :meth:`outcome` reads.
     COLUMNS: ClassVar[tuple[str, ...]] = ()
+    #: Starts a chunk of one conductor's nodes per call
+    #: (:meth:`dispatch_many`) rather than one node per call.
+    bulk: ClassVar[bool] = False
 
     def __init__(self, args: dict[str, Any]) -> None:
         self.args = args
@@ -85,6 +93,16 @@ class BatchAction(abc.ABC):
                  topic: str) -> None:
         """Start the action on one node; raises what the node's own API
         call would (``NodeLocked``, ``InvalidStateRequested`` ...)."""
+
+    def dispatch_many(self, rpcapi: rpcapi_mod.ConductorAPI,
+                      context: podium_context.RequestContext,
+                      node_uuids: list[str], topic: str
+                      ) -> dict[str, BaseException | None]:
+        """Start the action on a chunk of conductor ``topic``'s nodes in
+        one call (only where :attr:`bulk`); each node's error, None for
+        a node whose action started. Raises what fails the whole call
+        (the conductor is unreachable, say)."""
+        raise NotImplementedError(f'{self.name} starts one node per call')
 
     def outcome(self, row: Any) -> Outcome | None:
         """An asynchronous action's end read from the node's row; None
@@ -130,6 +148,39 @@ class Power(BatchAction):
         rpcapi.change_node_power_state(
             context, node_uuid, self.args['target'],
             timeout=self.args.get('timeout'), topic=topic)
+
+    bulk = True
+
+    def dispatch_many(self, rpcapi: rpcapi_mod.ConductorAPI,
+                      context: podium_context.RequestContext,
+                      node_uuids: list[str], topic: str
+                      ) -> dict[str, BaseException | None]:
+        try:
+            answers = rpcapi.change_nodes_power_state(
+                context, node_uuids, self.args['target'],
+                self.args.get('timeout'), topic)
+        except exceptions.RPCVersionUnsupported as exc:
+            # A conductor of an older release (a rolling upgrade): one
+            # call per node, as before.
+            LOG.info('%s; starting its nodes one by one', exc)
+            return {uuid: self._dispatch_one(rpcapi, context, uuid, topic)
+                    for uuid in node_uuids}
+        errors: dict[str, BaseException | None] = {}
+        for uuid in node_uuids:
+            answer = answers.get(uuid, ['PodiumException',
+                                        f'conductor {topic} gave no result'])
+            errors[uuid] = (None if answer is None
+                            else bulk_power.result_error(answer))
+        return errors
+
+    def _dispatch_one(self, rpcapi: rpcapi_mod.ConductorAPI,
+                      context: podium_context.RequestContext,
+                      node_uuid: str, topic: str) -> BaseException | None:
+        try:
+            self.dispatch(rpcapi, context, node_uuid, topic)
+        except Exception as exc:
+            return exc
+        return None
 
     def outcome(self, row: Any) -> Outcome | None:
         # Over once the lock is gone too: the action records its result,

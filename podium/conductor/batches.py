@@ -56,6 +56,10 @@ LOG = log.getLogger(__name__)
 BUSY_RETRY_SECONDS = 60.0
 #: Pause between two tries of a busy node.
 BUSY_RETRY_INTERVAL = 0.5
+#: Nodes started by one conductor call at most, for the actions that
+#: start many per call (``BatchAction.bulk``); fewer when the policy's
+#: concurrency leaves fewer free.
+BULK_CHUNK = 100
 
 
 def policy_defaults() -> dict[str, Any]:
@@ -83,8 +87,11 @@ class _Node:
 class _Run:
     """The bookkeeping of one runner: what is pending, in flight, done."""
 
-    def __init__(self, batch: models.Batch,
-                 rows: list[models.BatchNode]) -> None:
+    #: The columns of the per-node results it reads.
+    COLUMNS = ('id', 'node_id', 'node_uuid', 'conductor_group', 'state',
+               'run')
+
+    def __init__(self, batch: models.Batch, rows: list[Any]) -> None:
         self.pending: collections.deque[_Node] = collections.deque()
         self.in_flight: dict[int, _Node] = {}
         self.by_group: collections.Counter[str] = collections.Counter()
@@ -111,6 +118,11 @@ class _Run:
     def take(self, node: _Node) -> None:
         self.in_flight[node.id] = node
         self.by_group[node.group] += 1
+
+    def untake(self, node: _Node) -> None:
+        """``node`` was not started after all: it holds nothing."""
+        del self.in_flight[node.id]
+        self.by_group[node.group] -= 1
 
     def done(self, node: _Node, ok: bool) -> None:
         del self.in_flight[node.id]
@@ -147,8 +159,8 @@ class BatchRunner:
         """Run the batch until every node ended or the policy, a cancel
         or a takeover stopped it; records the batch's end."""
         try:
-            self._run = _Run(self.batch, db_batches.list_batch_nodes(
-                self.batch.id))
+            self._run = _Run(self.batch, db_batches.list_batch_node_rows(
+                self.batch.id, columns=_Run.COLUMNS))
             self._adopt_in_flight()
             self._loop()
         except Exception as exc:
@@ -200,6 +212,7 @@ class BatchRunner:
         concurrency = int(self.policy['concurrency'])
         now = time.monotonic()
         skipped: list[_Node] = []
+        chunks: dict[str, list[_Node]] = {}
         while run.pending and (allowed is None or allowed > 0):
             node = run.pending.popleft()
             if run.by_group[node.group] >= concurrency:
@@ -210,20 +223,55 @@ class BatchRunner:
             if node.not_before > now:
                 skipped.append(node)
                 continue
-            if self.pool.try_spawn_step(self._start, node) is None:
+            if self.action.bulk:
+                topic = self._topic(run, node)
+                if topic is not None:
+                    chunks.setdefault(topic, []).append(node)
+                run.take(node)  # started below, or failed by _topic
+            elif self.pool.try_spawn_step(self._start, node) is None:
                 skipped.append(node)
                 break  # no free worker now; the next tick tries again
-            if not node.first_try:
-                node.first_try = now
-                self._changes.append({
-                    'id': node.id, 'state': db_batches.NODE_RUNNING,
-                    'run': self.batch.run, 'error': None,
-                    'started_at': models.utcnow(), 'finished_at': None})
-            node.deadline = now + self.action.deadline()
-            run.take(node)
+            else:
+                self._begin(run, node, now)
             if allowed is not None:
                 allowed -= 1
+        for topic, nodes in chunks.items():
+            for first in range(0, len(nodes), BULK_CHUNK):
+                chunk = nodes[first:first + BULK_CHUNK]
+                if self.pool.try_spawn_step(self._start_many, topic,
+                                            chunk) is None:
+                    # No free worker now: back in line, holding nothing.
+                    for node in chunk:
+                        run.untake(node)
+                    skipped.extend(chunk)
+                    continue
+                for node in chunk:
+                    self._begin(run, node, now, taken=True)
         run.pending.extendleft(reversed(skipped))
+
+    def _begin(self, run: _Run, node: _Node, now: float,
+               taken: bool = False) -> None:
+        """Count ``node`` as in flight from ``now``; its first start
+        marks its result running."""
+        if not node.first_try:
+            node.first_try = now
+            self._changes.append({
+                'id': node.id, 'state': db_batches.NODE_RUNNING,
+                'run': self.batch.run, 'error': None,
+                'started_at': models.utcnow(), 'finished_at': None})
+        node.deadline = now + self.action.deadline()
+        if not taken:
+            run.take(node)
+
+    def _topic(self, run: _Run, node: _Node) -> str | None:
+        """The conductor of ``node``; None when there is none, and the
+        node's start then fails with that error."""
+        try:
+            return self.rpcapi.get_topic_for(NodeRef(node.uuid, node.group))
+        except Exception as exc:
+            self._begin(run, node, time.monotonic(), taken=True)
+            self._results.put((node.id, exc))
+            return None
 
     def _start(self, node: _Node) -> None:
         """On a pool worker: start the node's action over RPC."""
@@ -236,6 +284,20 @@ class BatchRunner:
             self._results.put((node.id, exc))
         else:
             self._results.put((node.id, None))
+
+    def _start_many(self, topic: str, nodes: list[_Node]) -> None:
+        """On a pool worker: start a chunk of conductor ``topic``'s nodes
+        in one RPC (:meth:`BatchAction.dispatch_many`)."""
+        try:
+            errors = self.action.dispatch_many(
+                self.rpcapi, self.context, [node.uuid for node in nodes],
+                topic)
+        except BaseException as exc:  # the whole call failed
+            for node in nodes:
+                self._results.put((node.id, exc))
+            return
+        for node in nodes:
+            self._results.put((node.id, errors.get(node.uuid)))
 
     # Learning outcomes -------------------------------------------------
 
@@ -263,8 +325,7 @@ class BatchRunner:
                     and time.monotonic() - node.first_try < \
                     BUSY_RETRY_SECONDS and not self._stopping():
                 # Busy: back in line, later; it holds no lock meanwhile.
-                del run.in_flight[node.id]
-                run.by_group[node.group] -= 1
+                run.untake(node)
                 node.not_before = time.monotonic() + BUSY_RETRY_INTERVAL
                 run.pending.append(node)
             else:
@@ -333,8 +394,7 @@ class BatchRunner:
                 node.started = True
                 node.deadline = now + self.action.deadline()
             else:
-                del run.in_flight[node.id]
-                run.by_group[node.group] -= 1
+                run.untake(node)
                 run.pending.appendleft(node)
         LOG.info('Batch %s: %d node(s) were in flight when %s took it '
                  'up', self.batch.uuid, len(run.in_flight) or

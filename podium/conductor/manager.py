@@ -20,10 +20,12 @@ from podium.common import context as podium_context
 from podium.common import exceptions, hash_ring, metrics, states, vmedia
 from podium.conductor import (
     batches,
+    bulk_power,
     callbacks,
     drift,
     management_actions,
     periodics,
+    power_action,
     power_sync,
     provisioning,
     recovery,
@@ -58,6 +60,7 @@ class ConductorManager(management_actions.ManagementActions):
         self.power_sync = power_sync.PowerSync(host, self.pool, self.ring)
         self.provisioner = provisioning.Provisioner(self.pool)
         self.batches = batches.BatchKeeper(host, self.pool)
+        self.bulk_power = bulk_power.BulkPower(host, self.pool)
         self.sensors = sensor_cache.SensorCache()
         self.drift_check = drift.DriftCheck(host, self.pool, self.ring)
 
@@ -118,25 +121,10 @@ class ConductorManager(management_actions.ManagementActions):
             node's power interface does not support.
         :raises NodeNotFound, NodeLocked, NoFreeConductorWorker:
         """
-        if new_state not in states.POWER_TARGETS:
-            raise exceptions.InvalidParameterValue(
-                err=f'Invalid power state {new_state}, valid targets are: '
-                    f'{", ".join(states.POWER_TARGETS)}.')
-        if timeout is not None and timeout <= 0:
-            raise exceptions.InvalidParameterValue(
-                err=f'Invalid power timeout {timeout}: it must be a '
-                    f'positive number of seconds.')
-        budget = max(CONF.conductor.action_timeout, timeout or 0)
+        budget = power_action.check_request(new_state, timeout)
         with self._acquire(context, node_id, 'changing node power state',
                            timeout=budget) as task:
-            power = task.driver.power
-            power.validate(task.node)
-            supported = power.get_supported_power_states(task)
-            if new_state not in supported:
-                raise exceptions.InvalidParameterValue(
-                    err=f'Node {task.node.ident}: power state {new_state} '
-                        f'is not supported, supported: '
-                        f'{", ".join(supported)}.')
+            power_action.check_node(task, new_state)
             task.save(target_power_state=new_state)
             task.set_spawn_error_hook(
                 lambda _error: task.save(target_power_state=None))
@@ -145,32 +133,25 @@ class ConductorManager(management_actions.ManagementActions):
 
     def _do_power_action(self, task: task_manager.TaskManager,
                          new_state: str, timeout: float | None) -> None:
-        power = task.driver.power
-        operation = ('reboot' if new_state == states.REBOOT
-                     else 'set_power_state')
-        timer = metrics.Timer()
-        try:
-            with timer:
-                if new_state == states.REBOOT:
-                    power.reboot(task, timeout)
-                else:
-                    power.set_power_state(task, new_state, timeout)
-        except Exception as exc:
-            metrics.observe_bmc_request(task.node.driver, operation,
-                                        timer.seconds, failed=True)
-            message = (f'Failed to change power state to {new_state}: '
-                       f'{_error_text(exc, task.node)}')
-            LOG.error('Node %s: %s', task.node.ident, message)
-            task.write_outcome(lambda: task.finish(target_power_state=None,
-                                                   last_error=message))
-            return
-        metrics.observe_bmc_request(task.node.driver, operation,
-                                    timer.seconds, failed=False)
-        result = states.POWER_TARGET_RESULT[new_state]
-        task.write_outcome(lambda: task.finish(
-            power_state=result, target_power_state=None, last_error=None))
-        LOG.info('Node %s: power state is now %s (%s requested)',
-                 task.node.ident, result, new_state)
+        values = power_action.drive(task, new_state, timeout)
+        task.write_outcome(lambda: task.finish(**values))
+        power_action.log_recorded(task, new_state, values)
+
+    def change_nodes_power_state(self,
+                                 context: podium_context.RequestContext,
+                                 node_ids: list[str], new_state: str,
+                                 timeout: float | None = None
+                                 ) -> dict[str, list[str] | None]:
+        """:meth:`change_node_power_state` for a chunk of nodes (UUIDs)
+        at once (RPC 1.9; a batch's power action): ``{uuid: None}`` for
+        each node whose action started, ``{uuid: [exception class
+        name, message]}`` for the others (``NodeLocked`` for a busy
+        node: nothing waits for it here). See
+        :mod:`podium.conductor.bulk_power`.
+
+        :raises InvalidParameterValue: an unknown target or timeout.
+        """
+        return self.bulk_power.start(context, node_ids, new_state, timeout)
 
     # Boot device -----------------------------------------------------------
 

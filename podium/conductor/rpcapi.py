@@ -26,8 +26,13 @@ from podium.db import api as db_api
 #: set_secure_boot. 1.4: get_node_with_token, heartbeat (installer
 #: call-backs). 1.5: start_batch. 1.6: get_sensors_data. 1.7:
 #: inject_nmi, reset_bmc, vendor_passthru, get_vendor_passthru_methods.
-#: 1.8: attach_virtual_media, detach_virtual_media.
-RPC_API_VERSION = '1.8'
+#: 1.8: attach_virtual_media, detach_virtual_media. 1.9:
+#: change_nodes_power_state (a batch's power action, a chunk of nodes
+#: per call).
+RPC_API_VERSION = '1.9'
+
+#: The version chunked power actions are sent at.
+BULK_POWER_CALL_VERSION = '1.9'
 
 #: The version management actions (NMI, BMC reset, vendor passthru)
 #: are sent at.
@@ -50,6 +55,7 @@ RPC_METHODS = frozenset({
     'start_batch', 'get_sensors_data', 'inject_nmi', 'reset_bmc',
     'vendor_passthru', 'get_vendor_passthru_methods',
     'attach_virtual_media', 'detach_virtual_media',
+    'change_nodes_power_state',
 })
 
 _local_lock = threading.Lock()
@@ -172,6 +178,9 @@ class ConductorAPI:
             return cctxt.call(context, method, **kwargs)
         except exceptions.PodiumException as exc:
             raise _clean_remote(exc) from None
+        except messaging.UnsupportedVersion as exc:
+            raise exceptions.RPCVersionUnsupported(
+                host=host, reason=str(exc) or type(exc).__name__) from None
         except messaging.MessagingTimeout:
             raise exceptions.ConductorUnreachable(
                 host=host,
@@ -250,6 +259,29 @@ class ConductorAPI:
         """Start a power action; returns once the node is locked."""
         self._call(context, 'change_node_power_state', node_id, topic,
                    new_state=new_state, timeout=timeout)
+
+    def change_nodes_power_state(self,
+                                 context: podium_context.RequestContext,
+                                 node_ids: list[str], new_state: str,
+                                 timeout: int | None, topic: str
+                                 ) -> dict[str, list[str] | None]:
+        """Start a power action on a chunk of conductor ``topic``'s nodes
+        (UUIDs) in one call (RPC 1.9); each node's result: None when
+        started, else ``[exception class name, message]``.
+
+        :raises RPCVersionUnsupported: ``topic`` runs an older release.
+        :raises ConductorUnreachable, InvalidParameterValue:
+        """
+        def send() -> Any:
+            if not self._local:
+                return self._dispatch(
+                    context, topic, 'change_nodes_power_state',
+                    BULK_POWER_CALL_VERSION, node_ids=node_ids,
+                    new_state=new_state, timeout=timeout)
+            return self._local_manager().change_nodes_power_state(
+                context, node_ids, new_state, timeout=timeout)
+
+        return dict(self._counted('change_nodes_power_state', send))
 
     def set_boot_device(self, context: podium_context.RequestContext,
                         node_id: str, device: str, persistent: bool = False,

@@ -23,7 +23,7 @@ import collections
 import concurrent.futures
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -34,7 +34,7 @@ from podium.common import exceptions
 from podium.conf import CONF
 from podium.db import api as db_api
 from podium.db import engine as db_engine
-from podium.db import models
+from podium.db import models, node_locks
 from podium.drivers import driver_factory
 
 LOG = log.getLogger(__name__)
@@ -190,7 +190,8 @@ class TaskManager:
     def __init__(self, context: podium_context.RequestContext,
                  node_id: str | int, shared: bool = False,
                  purpose: str = '', timeout: float | None = None,
-                 host: str | None = None) -> None:
+                 host: str | None = None,
+                 reserved: models.Node | None = None) -> None:
         self.context = context
         self.shared = shared
         self.purpose = purpose or 'unspecified action'
@@ -206,7 +207,10 @@ class TaskManager:
         if shared:
             self.node = db_api.get_node(node_id)
         else:
-            self.node = _reserve(self.host, node_id)
+            # ``reserved``: the caller locked the node for this host
+            # already (many nodes at once, see :func:`adopt`).
+            self.node = (reserved if reserved is not None
+                         else _reserve(self.host, node_id))
             _holdings.taken(self.host, self.node.id)
             LOG.debug('Node %s locked by %s for %s', self.node.ident,
                       self.host, self.purpose)
@@ -345,6 +349,111 @@ class TaskManager:
             finally:
                 self.release()
             raise
+
+
+def adopt(context: podium_context.RequestContext, node: models.Node,
+          purpose: str, timeout: float | None, host: str) -> TaskManager:
+    """A task over ``node``, which ``host`` has locked already (by
+    :func:`podium.db.node_locks.reserve_nodes`); the task owns that lock
+    from now on, exactly as if :func:`acquire` had taken it.
+
+    :raises: what loading the node's driver raises; the lock is released
+        then.
+    """
+    return TaskManager(context, node.id, purpose=purpose, timeout=timeout,
+                       host=host, reserved=node)
+
+
+def save_many(host: str, tasks: Sequence[TaskManager],
+              values: dict[str, Any]) -> list[TaskManager]:
+    """:meth:`TaskManager.save` of the same ``values`` for many tasks of
+    ``host`` at once, in one statement; returns the tasks whose lock
+    was gone (nothing was written to their node)."""
+    written = node_locks.write_locked_nodes(
+        host, {task.node.id: values for task in tasks})
+    lost = []
+    for task in tasks:
+        if task.node.id in written:
+            task._apply(values)
+        else:
+            lost.append(task)
+    return lost
+
+
+def finish_many(host: str,
+                outcomes: Sequence[tuple[TaskManager, dict[str, Any]]]
+                ) -> None:
+    """:meth:`TaskManager.finish` for many tasks of ``host`` at once:
+    each task's last values written and its lock dropped, in one
+    transaction (:func:`podium.db.node_locks.write_locked_nodes`).
+
+    A task with an outcome write already kept, or every task when the
+    database is unreachable, goes the single-node way
+    (:meth:`TaskManager.write_outcome`), which keeps the write and the
+    lock for the heartbeat. A task whose lock was gone meanwhile is
+    logged, as :meth:`TaskManager.release` logs it.
+    """
+    bulk: dict[int, tuple[TaskManager, dict[str, Any]]] = {}
+    for task, values in outcomes:
+        if task.shared:
+            raise RuntimeError('a shared task holds no lock to finish with')
+        if _holdings.has_pending(host, task.node.id):
+            _finish_one(task, values)
+        else:
+            bulk[task.node.id] = (task, values)
+    if not bulk:
+        return
+    try:
+        written = node_locks.write_locked_nodes(
+            host, {node_id: values for node_id, (_, values) in bulk.items()},
+            release=True)
+    except Exception as exc:
+        if not db_engine.is_outage(exc):
+            raise
+        for task, values in bulk.values():
+            _finish_one(task, values)
+        return
+    for node_id, (task, values) in bulk.items():
+        task._apply(values)
+        if node_id not in written:
+            LOG.warning('Node %s: lock of %s was gone when %s ended; its '
+                        'outcome was not recorded', task.node.ident, host,
+                        task.purpose)
+        task._released = True
+        _holdings.dropped(host, node_id, released=True)
+
+
+def _finish_one(task: TaskManager, values: dict[str, Any]) -> None:
+    """One task's outcome written the single-node way; its lock is
+    dropped, or kept with the write for the heartbeat."""
+    try:
+        task.write_outcome(lambda: task.finish(**values))
+    except Exception:
+        LOG.exception('Node %s: the outcome of %s could not be recorded',
+                      task.node.ident, task.purpose)
+    finally:
+        task.release()
+
+
+def release_many(host: str, tasks: Sequence[TaskManager]) -> None:
+    """:meth:`TaskManager.release` for many tasks of ``host`` at once,
+    in one statement; on a database error each task is released the
+    single-node way (which leaves a failed release to the heartbeat)."""
+    mine = [task for task in tasks if not task._released and
+            not _holdings.has_pending(host, task.node.id)]
+    try:
+        node_locks.release_nodes(host, [task.node.id for task in mine])
+    except Exception:
+        LOG.exception('Failed to release %d lock(s) of %s at once; '
+                      'releasing them one by one', len(mine), host)
+        for task in tasks:
+            task.release()
+        return
+    for task in mine:
+        task._released = True
+        _holdings.dropped(host, task.node.id, released=True)
+    for task in tasks:
+        task.release()  # the ones with kept writes: no-op or kept
 
 
 def acquire(context: podium_context.RequestContext, node_id: str | int,

@@ -16,7 +16,7 @@ from sqlalchemy import exc as sa_exc
 
 from podium.common import exceptions
 from podium.db import history, models, paging, ports
-from podium.db.engine import session_scope
+from podium.db.engine import connection_scope, session_scope
 
 #: Columns a list may be sorted by.
 SORT_KEYS = ('id', 'uuid', 'name', 'driver', 'power_state',
@@ -250,9 +250,10 @@ def update_node(node_ident: str | int, values: dict[str, Any],
 def update_node_by_id(node_id: int, values: dict[str, Any]) -> None:
     """Write ``values`` to one node without reading it first."""
     values = dict(values, updated_at=models.utcnow())
-    with session_scope(writer=True) as session:
-        session.execute(sa.update(models.Node)
-                        .where(models.Node.id == node_id).values(**values))
+    table = models.NODE_TABLE
+    with connection_scope(writer=True) as conn:
+        conn.execute(sa.update(table).where(table.c.id == node_id)
+                     .values(**values))
 
 
 def update_nodes_if(changes: Sequence[tuple[int, dict[str, Any],
@@ -347,15 +348,15 @@ def write_locked_node(tag: str, node_id: int, values: dict[str, Any],
     if release:
         values['reservation'] = None
     try:
-        with session_scope(writer=True) as session:
-            result = session.execute(
-                sa.update(models.Node)
-                .where(models.Node.id == node_id,
-                       models.Node.reservation == tag)
+        table = models.NODE_TABLE
+        with connection_scope(writer=True) as conn:
+            result = conn.execute(
+                sa.update(table)
+                .where(table.c.id == node_id, table.c.reservation == tag)
                 .values(**values))
-            if result.rowcount == 1:  # type: ignore[attr-defined]
+            if result.rowcount == 1:
                 return
-            holder = session.execute(
+            holder = conn.execute(
                 sa.select(models.Node.uuid, models.Node.reservation)
                 .where(models.Node.id == node_id)).first()
     except sa_exc.IntegrityError as exc:
@@ -367,13 +368,13 @@ def write_locked_node(tag: str, node_id: int, values: dict[str, Any],
 
 def release_node(tag: str, node_id: int) -> bool:
     """Drop ``tag``'s lock on a node; False if ``tag`` did not hold it."""
-    with session_scope(writer=True) as session:
-        result = session.execute(
-            sa.update(models.Node)
-            .where(models.Node.id == node_id,
-                   models.Node.reservation == tag)
+    table = models.NODE_TABLE
+    with connection_scope(writer=True) as conn:
+        result = conn.execute(
+            sa.update(table)
+            .where(table.c.id == node_id, table.c.reservation == tag)
             .values(reservation=None))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(result.rowcount)
 
 
 def clear_node_reservations_for_conductor(

@@ -128,7 +128,7 @@ def _policy(body: schemas.BatchRequest) -> dict[str, Any]:
 
 def _render(request: Request, batch: models.Batch,
             counts: dict[str, int],
-            results: list[models.BatchNode] | None) -> dict[str, Any]:
+            results: list[Any] | None) -> dict[str, Any]:
     base = links.base_url(request)
     document: dict[str, Any] = {
         'uuid': batch.uuid, 'action': batch.action, 'args': batch.args,
@@ -150,7 +150,7 @@ def _render(request: Request, batch: models.Batch,
 def _show(request: Request, batch: models.Batch, status: int = 200,
           node_state: str | None = None) -> Response:
     counts = db_batches.count_nodes([batch.id])[batch.id]
-    results = db_batches.list_batch_nodes(
+    results = db_batches.list_batch_node_rows(
         batch.id, None if node_state is None else [node_state])
     headers = ({'Location': f'{links.base_url(request)}{PATH}/{batch.uuid}'}
                if status == 202 else None)

@@ -29,6 +29,16 @@ class _StubManager:
                                 timeout: int | None = None) -> None:
         raise exceptions.NodeLocked(node=node_id, host='elsewhere')
 
+    def change_nodes_power_state(self, context: Any, node_ids: list[str],
+                                 new_state: str,
+                                 timeout: int | None = None
+                                 ) -> dict[str, Any]:
+        self.calls.append(('change_nodes_power_state', context,
+                           {'node_ids': node_ids, 'new_state': new_state,
+                            'timeout': timeout}))
+        return {node_ids[0]: None,
+                node_ids[1]: ['NodeLocked', 'Node x is locked']}
+
     def set_maintenance(self, context: Any, node_id: str, maintenance: bool,
                         reason: str | None = None) -> None:
         raise RuntimeError('a conductor bug')
@@ -116,6 +126,31 @@ class TestOsloTransport(base.DbTestCase):
                                   'cond-old')
         self.assertIn('cond-old', str(error))
         self.assertIn('does not support RPC version 1.1', str(error))
+
+    def test_chunk_of_nodes_in_one_call(self) -> None:
+        self.assertEqual(
+            {'a': None, 'b': ['NodeLocked', 'Node x is locked']},
+            self.api.change_nodes_power_state(
+                self.context, ['a', 'b'], 'power off', 30, 'cond-1'))
+        self.assertEqual({'node_ids': ['a', 'b'], 'new_state': 'power off',
+                          'timeout': 30}, self.manager.calls[-1][2])
+
+    def test_chunk_call_to_an_older_conductor(self) -> None:
+        """A conductor of the release before chunked power actions
+        (1.8): told apart from a dead one, so a batch can fall back to
+        one call per node."""
+        self.useFixture(fixtures.MockPatchObject(
+            rpc_server._Endpoint, 'target',
+            messaging.Target(version='1.8')))
+        old = rpc_server.RPCServer(_StubManager('cond-old'))
+        old.start()
+        self.addCleanup(old.wait)
+        self.addCleanup(old.stop)
+        error = self.assertRaises(
+            exceptions.RPCVersionUnsupported,
+            self.api.change_nodes_power_state, self.context, ['a'],
+            'power off', None, 'cond-old')
+        self.assertIn('1.9', str(error))
 
     def test_only_rpc_methods_exposed(self) -> None:
         endpoint = rpc_server._Endpoint(self.manager)

@@ -7,11 +7,11 @@ import threading
 from typing import Any
 from unittest import mock
 
-from podium.common import states
+from podium.common import exceptions, states
 from podium.conductor import batch_actions, rpcapi
 from podium.db import api as db_api
 from podium.db import batches as db_batches
-from podium.db import models
+from podium.db import models, node_locks
 from podium.tests.unit.conductor import utils
 
 
@@ -63,53 +63,80 @@ class BatchTestCase(utils.ConductorTestCase):
 
 class _LockCounter:
     """Counts the node locks held at once, from the database calls that
-    take and drop them."""
+    take and drop them, one node or many at a time."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self.held: dict[str, int] = {}
+        self.held: dict[int, str] = {}
         self.max_total = 0
         self.max_by_group: dict[str, int] = {}
         self._reserve = db_api.reserve_node
         self._release = db_api.release_node
         self._write = db_api.write_locked_node
+        self._reserve_many = node_locks.reserve_nodes
+        self._release_many = node_locks.release_nodes
+        self._write_many = node_locks.write_locked_nodes
 
-    def _group(self, node: Any) -> str:
-        return str(node.conductor_group)
+    def _taken(self, nodes: list[Any]) -> None:
+        with self._lock:
+            for node in nodes:
+                self.held[node.id] = str(node.conductor_group)
+            self.max_total = max(self.max_total, len(self.held))
+            for group in {str(node.conductor_group) for node in nodes}:
+                count = sum(1 for g in self.held.values() if g == group)
+                self.max_by_group[group] = max(
+                    self.max_by_group.get(group, 0), count)
+
+    def _dropped(self, node_ids: Any) -> None:
+        with self._lock:
+            for node_id in node_ids:
+                self.held.pop(node_id, None)
 
     def reserve(self, tag: str, ident: Any) -> models.Node:
         node = self._reserve(tag, ident)
-        with self._lock:
-            self.held[node.id] = self._group(node)
-            self.max_total = max(self.max_total, len(self.held))
-            group = self._group(node)
-            count = sum(1 for g in self.held.values() if g == group)
-            self.max_by_group[group] = max(
-                self.max_by_group.get(group, 0), count)
+        self._taken([node])
         return node
 
+    def reserve_many(self, tag: str, uuids: Any) -> node_locks.Reserved:
+        reserved = self._reserve_many(tag, uuids)
+        self._taken(reserved.taken)
+        return reserved
+
     def release(self, tag: str, node_id: int) -> bool:
-        with self._lock:
-            self.held.pop(node_id, None)
+        self._dropped([node_id])
         return self._release(tag, node_id)
+
+    def release_many(self, tag: str, node_ids: Any) -> int:
+        self._dropped(node_ids)
+        return self._release_many(tag, node_ids)
 
     def write_locked(self, tag: str, node_id: int, values: dict[str, Any],
                      release: bool = False) -> None:
         """A write that may drop the lock in the same statement."""
         if release:
-            with self._lock:
-                self.held.pop(node_id, None)
+            self._dropped([node_id])
         self._write(tag, node_id, values, release=release)
+
+    def write_locked_many(self, tag: str, writes: dict[int, Any],
+                          release: bool = False) -> set[int]:
+        if release:
+            self._dropped(writes)
+        return self._write_many(tag, writes, release=release)
 
 
 class TestPolicy(BatchTestCase):
 
     def count_locks(self) -> _LockCounter:
         counter = _LockCounter()
-        for name, method in (('reserve_node', counter.reserve),
-                             ('release_node', counter.release),
-                             ('write_locked_node', counter.write_locked)):
-            patcher = mock.patch.object(db_api, name, method)
+        for module, name, method in (
+                (db_api, 'reserve_node', counter.reserve),
+                (db_api, 'release_node', counter.release),
+                (db_api, 'write_locked_node', counter.write_locked),
+                (node_locks, 'reserve_nodes', counter.reserve_many),
+                (node_locks, 'release_nodes', counter.release_many),
+                (node_locks, 'write_locked_nodes',
+                 counter.write_locked_many)):
+            patcher = mock.patch.object(module, name, method)
             patcher.start()
             self.addCleanup(patcher.stop)
         return counter
@@ -127,6 +154,66 @@ class TestPolicy(BatchTestCase):
         for node in nodes:
             self.assertEqual(states.POWER_OFF,
                              db_api.get_node(node.id).power_state)
+
+    def test_chunks_never_hold_more_locks_than_concurrency(self) -> None:
+        nodes = self.make_nodes(30, driver_info={'fake_delay': 0.05})
+        counter = self.count_locks()
+        batch = self.run_batch(self.create_batch(nodes, concurrency=7),
+                               db_batches.SUCCEEDED)
+        self.assertEqual(7, counter.max_total)
+        self.assertEqual({}, counter.held)
+        self.assertEqual(30, sum(
+            row.state == db_batches.NODE_SUCCEEDED
+            for row in self.results(batch).values()))
+
+    def test_power_starts_a_chunk_per_call_not_a_node(self) -> None:
+        nodes = self.make_nodes(20)
+        api = rpcapi.ConductorAPI
+        with mock.patch.object(api, 'change_nodes_power_state',
+                               autospec=True,
+                               side_effect=api.change_nodes_power_state
+                               ) as chunked, \
+                mock.patch.object(api, 'change_node_power_state',
+                                  autospec=True) as single:
+            self.run_batch(self.create_batch(nodes, concurrency=20),
+                           db_batches.SUCCEEDED)
+        single.assert_not_called()
+        self.assertEqual(1, chunked.call_count)
+        self.assertEqual(sorted(node.uuid for node in nodes),
+                         sorted(chunked.call_args.args[2]))
+        for node in nodes:
+            self.assertEqual(states.POWER_OFF,
+                             db_api.get_node(node.id).power_state)
+
+    def test_older_conductor_gets_one_call_per_node(self) -> None:
+        nodes = self.make_nodes(3)
+        api = rpcapi.ConductorAPI
+        with mock.patch.object(
+                api, 'change_nodes_power_state',
+                side_effect=exceptions.RPCVersionUnsupported(
+                    host=self.HOST, reason='no 1.9 here')), \
+                mock.patch.object(api, 'change_node_power_state',
+                                  autospec=True,
+                                  side_effect=api.change_node_power_state
+                                  ) as single:
+            self.run_batch(self.create_batch(nodes), db_batches.SUCCEEDED)
+        self.assertEqual(3, single.call_count)
+        for node in nodes:
+            self.assertEqual(states.POWER_OFF,
+                             db_api.get_node(node.id).power_state)
+
+    def test_maintenance_and_failing_nodes_in_one_chunk(self) -> None:
+        nodes = self.make_nodes(4)
+        db_api.update_node(nodes[1].id, {'maintenance': True})
+        self.set_fake(nodes[2], fake_fail='dead BMC')
+        batch = self.run_batch(self.create_batch(nodes), db_batches.FAILED)
+        results = self.results(batch)
+        self.assertEqual(
+            [db_batches.NODE_SUCCEEDED, db_batches.NODE_SUCCEEDED,
+             db_batches.NODE_FAILED, db_batches.NODE_SUCCEEDED],
+            [results[node.name].state for node in nodes])
+        self.assertIn('dead BMC', results['node-02'].error)
+        self.assertIn('dead BMC', db_api.get_node(nodes[2].id).last_error)
 
     def test_concurrency_is_per_conductor_group(self) -> None:
         nodes = (self.make_nodes(4, driver_info={'fake_delay': 0.15})
