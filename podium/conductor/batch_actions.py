@@ -4,7 +4,9 @@ One class per batch action (``power``, ``boot_device``,
 ``maintenance``, ``provision``). Each one checks its arguments before a
 batch is created (so a bad request is a 400 that touches no node),
 starts the action on one node through the conductor RPC API, exactly
-as the node's own API call does, and tells a node's outcome:
+as the node's own API call does (``power`` starts a chunk of one
+conductor's nodes per call, :meth:`BatchAction.dispatch_many`), and
+tells a node's outcome:
 
 * *synchronous* actions (boot device, maintenance) end when the RPC
   call returns;

@@ -5,7 +5,11 @@ A batch (``POST /v1/podium/batches``) is run by one conductor, whose
 starts each node's action through the conductor RPC API, so the
 conductor that owns the node (hash ring) does the work under the node's
 lock, exactly as for a single API call, and it records every node's
-result in ``batch_nodes`` as it learns it. The policy:
+result in ``batch_nodes`` as it learns it. An action that starts many
+nodes per call (``BatchAction.bulk``: power) is sent as one call per
+conductor per tick with the nodes that may start then (at most
+:data:`BULK_CHUNK`), not one per node; see
+:mod:`podium.conductor.bulk_power`. The policy:
 
 * ``concurrency``: nodes whose action is in flight at once, per
   conductor group. A node counts from the moment its action is started

@@ -29,13 +29,16 @@ database transaction per step instead of one per node:
 
 The call returns once every node of the chunk is started or refused,
 as the single-node call returns once the node is locked; the batch
-reads the outcomes from the node rows. Power actions write no node
-history (only an interrupted one does, see
-``clear_node_reservations_for_conductor``), here as on the single-node
-path; the BMC request metrics are counted per node alike.
+reads the outcomes from the node rows. The success line the
+single-node call logs per node is logged once per outcome write, naming
+its nodes. Power actions write no node history (only an interrupted
+one does, see ``clear_node_reservations_for_conductor``), here as on
+the single-node path; the BMC request metrics are counted per node
+alike.
 """
 
 import threading
+import time
 from typing import Any
 
 from oslo_log import log
@@ -53,6 +56,10 @@ LOG = log.getLogger(__name__)
 NodeResult = list[str] | None
 
 PURPOSE = 'changing node power state'
+
+#: Seconds an outcome write waits for the BMC calls still running to
+#: join it (see :class:`_OutcomeWriter`).
+OUTCOME_LINGER = 0.002
 
 
 def error_result(error: BaseException) -> list[str]:
@@ -73,25 +80,50 @@ def result_error(result: list[str]) -> exceptions.PodiumException:
 
 class _OutcomeWriter:
     """Writes the outcomes of finished nodes, many per transaction (see
-    the module docstring, step 5)."""
+    the module docstring, step 5).
+
+    Before a write, the writing worker lingers up to
+    :data:`OUTCOME_LINGER` while other BMC calls of this conductor's
+    chunks still run, so that calls ending within a few milliseconds of
+    each other share one transaction rather than queueing one each
+    behind SQLite's write lock; a slow BMC holds no outcome back longer
+    than that.
+    """
 
     def __init__(self, host: str) -> None:
         self.host = host
-        self._lock = threading.Lock()
+        self._cond = threading.Condition()
         self._ready: list[tuple[task_manager.TaskManager, dict[str, Any],
                                 str]] = []
         self._writing = False
+        #: BMC calls started and not yet handed to :meth:`add`.
+        self._running = 0
 
-    def add(self, task: task_manager.TaskManager, values: dict[str, Any],
-            new_state: str) -> None:
-        """Record ``task``'s outcome, now or with the write under way."""
-        with self._lock:
-            self._ready.append((task, values, new_state))
-            if self._writing:
+    def started(self) -> None:
+        """A BMC call whose outcome :meth:`add` will get was started."""
+        with self._cond:
+            self._running += 1
+
+    def add(self, task: task_manager.TaskManager | None,
+            values: dict[str, Any], new_state: str) -> None:
+        """Record ``task``'s outcome, now or with the write under way
+        (None: a call that ended with nothing to record)."""
+        with self._cond:
+            self._running -= 1
+            if task is not None:
+                self._ready.append((task, values, new_state))
+            self._cond.notify_all()
+            if self._writing or task is None:
                 return  # the writing worker takes it on its next round
             self._writing = True
         while True:
-            with self._lock:
+            with self._cond:
+                deadline = time.monotonic() + OUTCOME_LINGER
+                while self._running > 0:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        break
+                    self._cond.wait(left)
                 ready, self._ready = self._ready, []
                 if not ready:
                     self._writing = False
@@ -106,8 +138,23 @@ class _OutcomeWriter:
                 task_manager.release_many(self.host,
                                           [task for task, _, _ in ready])
                 continue
-            for task, values, new_state in ready:
-                power_action.log_recorded(task, new_state, values)
+            self._log(ready)
+
+    @staticmethod
+    def _log(written: list[tuple[task_manager.TaskManager,
+                                 dict[str, Any], str]]) -> None:
+        """The single-node call's success line, one per outcome and
+        target for the nodes written together (failures were logged
+        one by one as they happened)."""
+        done: dict[tuple[str, str], list[str]] = {}
+        for task, values, new_state in written:
+            if 'power_state' in values:
+                done.setdefault((values['power_state'], new_state),
+                                []).append(task.node.ident)
+        for (result, new_state), idents in done.items():
+            LOG.info('Node%s %s: power state is now %s (%s requested)',
+                     's' if len(idents) > 1 else '', ', '.join(idents),
+                     result, new_state)
 
 
 class BulkPower:
@@ -185,9 +232,11 @@ class BulkPower:
         none have their target cleared and their lock released."""
         refused = []
         for task in tasks:
+            self._writer.started()
             try:
                 self.pool.spawn(self._drive, task, new_state, timeout)
             except Exception as exc:
+                self._writer.add(None, {}, new_state)
                 results[task.node.uuid] = error_result(exc)
                 refused.append((task, {'target_power_state': None}))
             else:
@@ -204,5 +253,6 @@ class BulkPower:
             LOG.exception('Node %s: %s failed', task.node.ident,
                           task.purpose)
             task.release()
+            self._writer.add(None, {}, new_state)
             return
         self._writer.add(task, values, new_state)

@@ -10,14 +10,16 @@ adopting a batch another one runs) can never both win.
 
 import datetime
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from oslo_utils import uuidutils
 
 from podium.common import exceptions
 from podium.db import models
-from podium.db.engine import session_scope
+from podium.db.engine import connection_scope, session_scope
+
+_BATCH_NODES = cast(sa.Table, models.BatchNode.__table__)
 
 #: Batch states. A batch is *active* while a conductor runs it.
 RUNNING = 'running'
@@ -169,8 +171,20 @@ def record_nodes(changes: Sequence[Mapping[str, Any]]) -> None:
     statement per distinct set of keys."""
     if not changes:
         return
-    with session_scope(writer=True) as session:
-        session.execute(sa.update(models.BatchNode), list(changes))
+    by_keys: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for change in changes:
+        by_keys.setdefault(tuple(sorted(change)), []).append(
+            {('_id' if key == 'id' else key): value
+             for key, value in change.items()})
+    table = _BATCH_NODES
+    with connection_scope(writer=True) as conn:
+        for keys, rows in by_keys.items():
+            # A Core executemany: the ORM's bulk update by primary key
+            # costs several times its CPU for the same statement.
+            conn.execute(sa.update(table)
+                         .where(table.c.id == sa.bindparam('_id'))
+                         .values({key: sa.bindparam(key)
+                                  for key in keys if key != 'id'}), rows)
 
 
 def update_batch(batch_id: int, values: Mapping[str, Any],
