@@ -108,6 +108,18 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def command_line() -> str:
+    """The command that ran the benchmark, as typed: ``python -m
+    bench.<name> ...`` (``sys.argv[0]`` is then this machine's path of
+    the module, which has no place in a committed results file)."""
+    argv = list(sys.argv)
+    here = os.path.dirname(os.path.abspath(__file__))
+    if argv and os.path.dirname(os.path.abspath(argv[0])) == here:
+        module = os.path.splitext(os.path.basename(argv[0]))[0]
+        argv[:1] = ['-m', f'bench.{module}']
+    return ' '.join(['python'] + argv)
+
+
 def emit(name: str, rows: Sequence[Row], columns: Sequence[str],
          params: Mapping[str, Any], title: str = '',
          extra: Mapping[str, Any] | None = None,
@@ -125,7 +137,7 @@ def emit(name: str, rows: Sequence[Row], columns: Sequence[str],
     doc = {'benchmark': name,
            'finished_at': datetime.datetime.now(
                datetime.UTC).isoformat(timespec='seconds'),
-           'command': ' '.join(['python'] + sys.argv),
+           'command': command_line(),
            'machine': machine(), 'params': dict(params),
            'columns': list(columns), 'rows': list(rows),
            **dict(extra or {})}
