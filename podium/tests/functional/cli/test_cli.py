@@ -39,12 +39,14 @@ def free_port() -> int:
 class CliTestCase(base.TestCase):
     """Runs the CLI against a shared all-in-one service."""
 
+    #: The service's configuration.
+    CONFIG: ClassVar[podium_fixtures.Config] = CONFIG
     service: ClassVar[podium_fixtures.AllInOne]
 
     @classmethod
     def setUpClass(cls) -> None:
         super().setUpClass()
-        cls.service = podium_fixtures.AllInOne(CONFIG)
+        cls.service = podium_fixtures.AllInOne(cls.CONFIG)
         cls.service.setUp()
 
     @classmethod
