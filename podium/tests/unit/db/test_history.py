@@ -13,16 +13,15 @@ from podium.db import api as db_api
 from podium.db import engine as db_engine
 from podium.db import history, models
 from podium.tests import base
+from podium.tests.unit.db import test_nodes
 
 
 class HistoryTest(base.DbTestCase):
 
     def setUp(self) -> None:
         super().setUp()
-        self.node = db_api.create_node({'driver': 'fake-hardware',
-                                        'name': 'n1'})
-        self.other = db_api.create_node({'driver': 'fake-hardware',
-                                         'name': 'n2'})
+        self.node = test_nodes.create_node(name='n1')
+        self.other = test_nodes.create_node(name='n2')
 
     def add(self, node: models.Node, count: int) -> None:
         history.add_node_history_bulk(

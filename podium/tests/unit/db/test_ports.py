@@ -11,16 +11,15 @@ from podium.db import api as db_api
 from podium.db import models
 from podium.db import ports as db_ports
 from podium.tests import base
+from podium.tests.unit.db import test_nodes
 
 
 class PortTest(base.DbTestCase):
 
     def setUp(self) -> None:
         super().setUp()
-        self.node = db_api.create_node({'driver': 'fake-hardware',
-                                        'name': 'n1'})
-        self.other = db_api.create_node({'driver': 'fake-hardware',
-                                         'name': 'n2'})
+        self.node = test_nodes.create_node(name='n1')
+        self.other = test_nodes.create_node(name='n2')
 
     def port(self, address: str, **values: Any) -> dict[str, Any]:
         return {'address': address, 'node_id': self.node.id, **values}
