@@ -1,9 +1,7 @@
 """A real ``podium-conductor`` process stopped by SIGTERM mid-action."""
 
-import os
 import signal
 import subprocess
-import sys
 
 from podium.common import states
 from podium.conf import CONF
@@ -39,29 +37,14 @@ graceful_shutdown_timeout = 30
 class TestSigterm(base.DbTestCase):
 
     def start_conductor(self) -> subprocess.Popen[str]:
-        path = process.write_config(self.state_dir, CONFIG.format(
-            host=HOST, state=self.state_dir,
-            connection=CONF.database.connection))
-        log_path = os.path.join(self.state_dir, 'conductor.log')
-        log_file = open(log_path, 'w+', encoding='utf-8')
-        self.addCleanup(log_file.close)
-        child = subprocess.Popen(
-            [sys.executable, '-m', 'podium.cmd.conductor',
-             '--config-file', path],
-            stdout=log_file, stderr=subprocess.STDOUT, text=True)
-        self.addCleanup(self._reap, child)
-        self.log_path = log_path
-        return child
-
-    @staticmethod
-    def _reap(child: subprocess.Popen[str]) -> None:
-        if child.poll() is None:
-            child.kill()
-            child.wait(10)
+        self.conductor = self.useFixture(process.ConductorProcess(
+            self.state_dir, CONFIG.format(
+                host=HOST, state=self.state_dir,
+                connection=CONF.database.connection)))
+        return self.conductor.child
 
     def output(self) -> str:
-        with open(self.log_path, encoding='utf-8') as handle:
-            return handle.read()
+        return self.conductor.output()
 
     def test_sigterm_mid_action(self) -> None:
         # The recorded state is "on" but the BMC says "off": the sync of

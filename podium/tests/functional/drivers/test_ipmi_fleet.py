@@ -12,7 +12,6 @@ import signal
 import socket
 import statistics
 import subprocess
-import sys
 import threading
 import time
 
@@ -151,30 +150,15 @@ class FleetUnderFaultsTestCase(base.DbTestCase):
         self.nodes[name] = node.id
 
     def start_conductor(self) -> subprocess.Popen[str]:
-        path = process.write_config(self.state_dir, CONDUCTOR_CONFIG.format(
-            state=self.state_dir, connection=CONF.database.connection,
-            read_timeout=READ_TIMEOUT, graceful=GRACEFUL,
-            sync_interval=SYNC_INTERVAL,
-            pool_size=POOL_SIZE))
-        self.log_path = os.path.join(self.state_dir, 'conductor.log')
-        log_file = open(self.log_path, 'w+', encoding='utf-8')
-        self.addCleanup(log_file.close)
-        child = subprocess.Popen(
-            [sys.executable, '-m', 'podium.cmd.conductor',
-             '--config-file', path],
-            stdout=log_file, stderr=subprocess.STDOUT, text=True)
-        self.addCleanup(self.reap, child)
-        return child
-
-    @staticmethod
-    def reap(child: subprocess.Popen[str]) -> None:
-        if child.poll() is None:
-            child.kill()
-            child.wait(10)
+        self.conductor = self.useFixture(process.ConductorProcess(
+            self.state_dir, CONDUCTOR_CONFIG.format(
+                state=self.state_dir, connection=CONF.database.connection,
+                read_timeout=READ_TIMEOUT, graceful=GRACEFUL,
+                sync_interval=SYNC_INTERVAL, pool_size=POOL_SIZE)))
+        return self.conductor.child
 
     def output(self) -> str:
-        with open(self.log_path, encoding='utf-8') as handle:
-            return handle.read()
+        return self.conductor.output()
 
     def last_errors(self) -> dict[str, str | None]:
         return {name: db_api.get_node(node_id).last_error
