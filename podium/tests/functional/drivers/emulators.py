@@ -21,6 +21,10 @@ import bcrypt
 import fixtures
 import requests
 
+from podium.drivers.modules.redfish import connection
+from podium.tests import base
+from podium.tests.unit.drivers import helpers
+
 USERNAME = 'admin'
 # Test credentials of loopback-only emulators; tests check they never
 # appear in logs or errors, so they are deliberately distinctive.
@@ -173,6 +177,20 @@ class SushyEmulator(fixtures.Fixture):
 
 
 _START_ATTEMPTS = 3
+
+
+def one_system_task(test: base.TestCase, request_timeout: float = 5,
+                    timeout: float = 30.0
+                    ) -> tuple[SushyEmulator, helpers.Task]:
+    """A sushy-tools emulator of one system for redfish driver calls,
+    its password checked never to be logged, with ``[redfish]
+    request_timeout`` set, the connection cache emptied after the test,
+    and a task of ``timeout`` seconds on the system."""
+    emulator = test.useFixture(SushyEmulator(count=1))
+    test.useFixture(helpers.SecretsNotLogged(PASSWORD))
+    test.config(request_timeout=request_timeout, group='redfish')
+    test.addCleanup(connection.CACHE.clear)
+    return emulator, helpers.task_for(emulator.driver_info(0), timeout)
 
 
 class FakeIpmiBmcs(fixtures.Fixture):

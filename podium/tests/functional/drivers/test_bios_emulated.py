@@ -161,10 +161,7 @@ class TestSushyToolsWithoutBios(base.TestCase):
     """sushy-tools' fake systems serve no Bios: a clear refusal."""
 
     def test_no_bios_resource(self) -> None:
-        emulator = self.useFixture(emulators.SushyEmulator(count=1))
-        self.config(request_timeout=5, group='redfish')
-        self.addCleanup(connection.CACHE.clear)
-        task = helpers.task_for(emulator.driver_info(0), 30.0)
+        emulator, task = emulators.one_system_task(self)
         exc = self.assertRaises(exceptions.UnsupportedDriverExtension,
                                 bios.RedfishBios().get_settings, task)
         self.assertIn('serves no Bios resource', str(exc))

@@ -20,11 +20,7 @@ class TestPodiumSimulatorBootMode(base.TestCase):
         self.config(request_timeout=5, group='redfish')
         self.addCleanup(connection.CACHE.clear)
         system = sim.systems[0]
-        task = helpers.task_for({
-            'redfish_address': system.address,
-            'redfish_system_id': system.system_id,
-            'redfish_username': system.username,
-            'redfish_password': system.password}, 30.0)
+        task = helpers.task_for(system.driver_info(), 30.0)
         mgmt = management.RedfishManagement()
         self.assertEqual(states.BOOT_MODE_UEFI, mgmt.get_boot_mode(task))
         mgmt.set_boot_mode(task, states.BOOT_MODE_BIOS)
@@ -42,11 +38,7 @@ class TestPodiumSimulatorBootMode(base.TestCase):
 class TestSushyToolsBootMode(base.TestCase):
 
     def test_boot_mode_and_secure_boot(self) -> None:
-        emulator = self.useFixture(emulators.SushyEmulator(count=1))
-        self.useFixture(helpers.SecretsNotLogged(emulators.PASSWORD))
-        self.config(request_timeout=5, group='redfish')
-        self.addCleanup(connection.CACHE.clear)
-        task = helpers.task_for(emulator.driver_info(0), 30.0)
+        emulator, task = emulators.one_system_task(self)
         mgmt = management.RedfishManagement()
         mgmt.set_boot_mode(task, states.BOOT_MODE_BIOS)
         self.assertEqual(states.BOOT_MODE_BIOS, mgmt.get_boot_mode(task))

@@ -6,20 +6,15 @@ rather than claim success."""
 
 from podium.common import exceptions
 from podium.drivers import boot_order
-from podium.drivers.modules.redfish import connection, management
+from podium.drivers.modules.redfish import management
 from podium.tests import base
 from podium.tests.functional.drivers import emulators
-from podium.tests.unit.drivers import helpers
 
 
 class TestSushyToolsManagementActions(base.TestCase):
 
     def test_what_the_emulator_serves(self) -> None:
-        emulator = self.useFixture(emulators.SushyEmulator(count=1))
-        self.useFixture(helpers.SecretsNotLogged(emulators.PASSWORD))
-        self.config(request_timeout=5, group='redfish')
-        self.addCleanup(connection.CACHE.clear)
-        task = helpers.task_for(emulator.driver_info(0), 30.0)
+        emulator, task = emulators.one_system_task(self)
         mgmt = management.RedfishManagement()
         exc = self.assertRaises(exceptions.UnsupportedDriverExtension,
                                 mgmt.get_boot_order, task)

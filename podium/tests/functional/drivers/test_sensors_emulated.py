@@ -2,19 +2,15 @@
 serves Thermal (a CPU and an intake temperature, a fan) but no Power."""
 
 from podium.drivers import sensor_readings as sr
-from podium.drivers.modules.redfish import connection, management
+from podium.drivers.modules.redfish import management
 from podium.tests import base
 from podium.tests.functional.drivers import emulators
-from podium.tests.unit.drivers import helpers
 
 
 class TestSushyToolsSensors(base.TestCase):
 
     def test_thermal_readings(self) -> None:
-        emulator = self.useFixture(emulators.SushyEmulator(count=1))
-        self.config(request_timeout=5, group='redfish')
-        self.addCleanup(connection.CACHE.clear)
-        task = helpers.task_for(emulator.driver_info(0), 30.0)
+        emulator, task = emulators.one_system_task(self)
         readings = management.RedfishManagement().get_sensors_data(task)
         self.assertEqual({sr.TEMPERATURE, sr.FAN},
                          {reading.kind for reading in readings})

@@ -9,10 +9,9 @@ import threading
 import fixtures
 
 from podium.common import exceptions
-from podium.drivers.modules.redfish import connection, management
+from podium.drivers.modules.redfish import management
 from podium.tests import base
 from podium.tests.functional.drivers import emulators
-from podium.tests.unit.drivers import helpers
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -40,12 +39,9 @@ class TestSushyToolsVirtualMedia(base.TestCase):
         return f'http://127.0.0.1:{server.server_address[1]}/boot.iso'
 
     def test_attach_detach(self) -> None:
-        emulator = self.useFixture(emulators.SushyEmulator(count=1))
-        self.useFixture(helpers.SecretsNotLogged(emulators.PASSWORD))
-        self.config(request_timeout=10, group='redfish')
-        self.addCleanup(connection.CACHE.clear)
+        emulator, task = emulators.one_system_task(
+            self, request_timeout=10, timeout=60.0)
         image = self.serve_image()
-        task = helpers.task_for(emulator.driver_info(0), 60.0)
         mgmt = management.RedfishManagement()
 
         mgmt.attach_virtual_media(task, 'cdrom', image)
