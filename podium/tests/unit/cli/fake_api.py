@@ -87,6 +87,14 @@ class FakeApi(fixtures.Fixture):
         self.addCleanup(self.server.shutdown)
         self.url = f'http://127.0.0.1:{self.server.server_address[1]}'
 
+    def list_nodes(self, *names: str) -> None:
+        """Serve ``GET /v1/nodes`` (what bulk commands match their nodes
+        against) listing the nodes ``names``, of UUID ``u-<name>``."""
+        nodes = [{'uuid': f'u-{name}', 'name': name, 'driver_info': {}}
+                 for name in names]
+        self.routes[('GET', '/v1/nodes')] = \
+            lambda req: json_reply(200, {'nodes': nodes})
+
     def api_requests(self) -> list[Request]:
         """Requests other than the version probe."""
         return [r for r in self.requests if r.path != '/v1']

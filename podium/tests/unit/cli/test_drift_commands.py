@@ -19,10 +19,7 @@ class DriftCommandsTest(base.TestCase):
     def setUp(self) -> None:
         super().setUp()
         self.api = self.useFixture(fake_api.FakeApi())
-        self.api.routes[('GET', '/v1/nodes')] = \
-            lambda req: fake_api.json_reply(200, {'nodes': [
-                {'uuid': f'u-{n}', 'name': n, 'driver_info': {}}
-                for n in ('n1', 'n2', 'n3')]})
+        self.api.list_nodes('n1', 'n2', 'n3')
         nodes: dict[str, dict[str, Any]] = {
             'n1': {'intended_settings': {'boot_mode': 'uefi'},
                    'drift': DRIFT},

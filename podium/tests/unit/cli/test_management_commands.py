@@ -67,10 +67,7 @@ class CommandsTest(base.TestCase):
     def setUp(self) -> None:
         super().setUp()
         self.api = self.useFixture(fake_api.FakeApi())
-        self.api.routes[('GET', '/v1/nodes')] = \
-            lambda req: fake_api.json_reply(200, {'nodes': [
-                {'uuid': f'u-{n}', 'name': n, 'driver_info': {}}
-                for n in ('n1', 'n2')]})
+        self.api.list_nodes('n1', 'n2')
 
     def cli(self, *argv: str) -> tuple[int, str, str]:
         return run_main('--url', self.api.url, *argv)
