@@ -10,10 +10,9 @@ from podium.common import states
 from podium.conductor import bmc_recovery
 from podium.db import api as db_api
 from podium.db import models
-from podium.drivers.modules.redfish import connection
-from podium.simulator import Simulator
 from podium.tests.unit.conductor import utils
 from podium.tests.unit.db import test_bmc_resets
+from podium.tests.unit.drivers import helpers
 
 PASSWORD = 'Sim-Pa55word-q8'
 
@@ -191,20 +190,14 @@ class TestRedfishLadder(LadderTestCase):
         self.config(request_timeout=1, group='redfish')
         self.config(power_state_read_timeout=1.0, bmc_recovery_wait=20.0,
                     group='conductor')
-        self.sim = Simulator(endpoints=1, password=PASSWORD, seed=5)
-        self.sim.start()
-        self.addCleanup(self.sim.stop)
-        self.addCleanup(connection.CACHE.clear)
-        connection.CACHE.clear()
+        self.sim = helpers.start_simulator(
+            self, endpoints=1, password=PASSWORD, seed=5)
         self.sim.set_bmc_reset_seconds(0, 1.5)
         system = self.sim.systems[0]
         self.node = self.create_synced_node(
             'r1', driver='redfish', power_interface='redfish',
             management_interface='redfish', power_state=states.POWER_OFF,
-            driver_info={'redfish_address': system.address,
-                         'redfish_system_id': system.system_id,
-                         'redfish_username': system.username,
-                         'redfish_password': system.password})
+            driver_info=system.driver_info())
         self.sync.run(self.context)
         self.assertIsNone(self.row(self.node).last_error)
         self.sim.set_system_behaviour(0, hang=True)

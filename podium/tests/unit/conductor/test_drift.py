@@ -11,8 +11,8 @@ from podium.db import api as db_api
 from podium.db import models
 from podium.drivers.modules import fake
 from podium.drivers.modules.redfish import connection
-from podium.simulator import Simulator
 from podium.tests.unit.conductor import utils
+from podium.tests.unit.drivers import helpers
 
 PASSWORD = 'Sim-Pa55word-d7'
 
@@ -29,12 +29,9 @@ class DriftTestCase(utils.ConductorTestCase):
                     power_state_poll_interval=0.1, group='redfish')
         self.config(power_state_read_timeout=5.0, drift_check_timeout=20.0,
                     group='conductor')
-        self.sim = Simulator(endpoints=1, systems_per_endpoint=2,
-                             password=PASSWORD, seed=11)
-        self.sim.start()
-        self.addCleanup(self.sim.stop)
-        self.addCleanup(connection.CACHE.clear)
-        connection.CACHE.clear()
+        self.sim = helpers.start_simulator(
+            self, endpoints=1, systems_per_endpoint=2, password=PASSWORD,
+            seed=11)
         self.manager = self.make_manager(self.make_pool(size=12))
         self.sync = self.manager.power_sync
         self.nodes = [self._node(f'r{index}', system)
@@ -45,10 +42,7 @@ class DriftTestCase(utils.ConductorTestCase):
             name, driver='redfish', power_interface='redfish',
             management_interface='redfish', bios_interface='redfish',
             power_state=states.POWER_OFF,
-            driver_info={'redfish_address': system.address,
-                         'redfish_system_id': system.system_id,
-                         'redfish_username': system.username,
-                         'redfish_password': system.password})
+            driver_info=system.driver_info())
 
     def intend(self, node: models.Node, **settings: Any) -> None:
         db_api.update_node(node.id, {

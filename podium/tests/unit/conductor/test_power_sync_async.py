@@ -19,9 +19,9 @@ from podium.conductor import power_sync
 from podium.db import api as db_api
 from podium.db import models
 from podium.drivers.modules.redfish import connection
-from podium.simulator import Simulator
 from podium.simulator import resources as sim_resources
 from podium.tests.unit.conductor import test_metrics, utils
+from podium.tests.unit.drivers import helpers
 
 PASSWORD = 'Async-Pa55word-q7'
 
@@ -46,13 +46,10 @@ class AsyncSyncTestCase(utils.ConductorTestCase):
                     sync_power_state_workers=2, bmc_probe_workers=1,
                     bmc_probe_timeout=0.5, power_state_sync_max_retries=5,
                     group='conductor')
-        self.sim = Simulator(endpoints=self.endpoints,
-                             systems_per_endpoint=self.systems_per_endpoint,
-                             password=PASSWORD, seed=3)
-        self.sim.start()
-        self.addCleanup(self.sim.stop)
-        self.addCleanup(connection.CACHE.clear)
-        connection.CACHE.clear()
+        self.sim = helpers.start_simulator(
+            self, endpoints=self.endpoints,
+            systems_per_endpoint=self.systems_per_endpoint, password=PASSWORD,
+            seed=3)
         self.manager = self.make_manager(self.make_pool(size=12))
         self.sync = self.manager.power_sync
         self.nodes = [self.create_synced_node(

@@ -1,4 +1,5 @@
-"""Nodes, tasks and log checks shared by the driver tests."""
+"""Nodes, tasks, the Redfish simulator and log checks shared by the
+driver tests (and the conductor tests that drive Redfish)."""
 
 import dataclasses
 import itertools
@@ -7,6 +8,10 @@ import uuid
 from typing import Any
 
 import fixtures
+import testtools
+
+from podium.drivers.modules.redfish import connection
+from podium.simulator import Simulator
 
 _ids = itertools.count(1)
 
@@ -44,6 +49,18 @@ class Task:
 def task_for(driver_info: dict[str, Any], timeout: float = 10.0,
              driver: str = 'redfish') -> Task:
     return Task(Node(dict(driver_info), driver=driver), timeout)
+
+
+def start_simulator(test: testtools.TestCase, **kwargs: Any) -> Simulator:
+    """A running ``Simulator(**kwargs)``, stopped after ``test``; the
+    process's Redfish connection cache is emptied now and after the
+    test, so no connection outlives its simulator."""
+    sim = Simulator(**kwargs)
+    sim.start()
+    test.addCleanup(sim.stop)
+    test.addCleanup(connection.CACHE.clear)
+    connection.CACHE.clear()
+    return sim
 
 
 class SecretsNotLogged(fixtures.Fixture):

@@ -39,13 +39,9 @@ class SimulatorTestCase(base.TestCase):
 
     def setUp(self) -> None:
         super().setUp()
-        self.sim = Simulator(endpoints=2,
-                             systems_per_endpoint=self.systems_per_endpoint,
-                             password=PASSWORD, seed=7)
-        self.sim.start()
-        self.addCleanup(self.sim.stop)
-        self.addCleanup(connection.CACHE.clear)
-        connection.CACHE.clear()
+        self.sim = helpers.start_simulator(
+            self, endpoints=2, systems_per_endpoint=self.systems_per_endpoint,
+            password=PASSWORD, seed=7)
         self.secrets = self.useFixture(helpers.SecretsNotLogged(PASSWORD))
         self.config(request_timeout=2, power_state_poll_interval=0.1,
                     group='redfish')
@@ -53,10 +49,7 @@ class SimulatorTestCase(base.TestCase):
 
     def info(self, index: int, **overrides: object) -> dict[str, object]:
         system = self.sim.systems[index]
-        return dict({'redfish_address': system.address,
-                     'redfish_system_id': system.system_id,
-                     'redfish_username': system.username,
-                     'redfish_password': system.password}, **overrides)
+        return dict(system.driver_info(), **overrides)
 
     def task(self, index: int, timeout: float = 5.0,
              **overrides: object) -> helpers.Task:

@@ -28,7 +28,6 @@ from podium.drivers.modules.redfish import (
     power,
     utils,
 )
-from podium.simulator import Simulator
 from podium.simulator import resources as sim_resources
 from podium.tests import base
 from podium.tests.unit.drivers import helpers
@@ -54,13 +53,9 @@ class LeanTestCase(base.TestCase):
 
     def setUp(self) -> None:
         super().setUp()
-        self.sim = Simulator(endpoints=1,
-                             systems_per_endpoint=self.systems_per_endpoint,
-                             password=PASSWORD, seed=11)
-        self.sim.start()
-        self.addCleanup(self.sim.stop)
-        self.addCleanup(connection.CACHE.clear)
-        connection.CACHE.clear()
+        self.sim = helpers.start_simulator(
+            self, endpoints=1, systems_per_endpoint=self.systems_per_endpoint,
+            password=PASSWORD, seed=11)
         basic = base64.b64encode(
             f'{self.sim.username}:{PASSWORD}'.encode()).decode()
         self.secrets = self.useFixture(

@@ -19,7 +19,6 @@ from podium.drivers.modules.redfish import (
     socket_budget,
     utils,
 )
-from podium.simulator import Simulator
 from podium.tests import base
 from podium.tests.unit.drivers import helpers
 from podium.tests.unit.drivers.test_redfish_lean_get import wait_until
@@ -139,13 +138,9 @@ class SimulatorTestCase(base.TestCase):
 
     def setUp(self) -> None:
         super().setUp()
-        self.sim = Simulator(endpoints=self.endpoints,
-                             systems_per_endpoint=1, password=PASSWORD,
-                             seed=5)
-        self.sim.start()
-        self.addCleanup(self.sim.stop)
-        self.addCleanup(connection.CACHE.clear)
-        connection.CACHE.clear()
+        self.sim = helpers.start_simulator(
+            self, endpoints=self.endpoints, systems_per_endpoint=1,
+            password=PASSWORD, seed=5)
         self.useFixture(helpers.SecretsNotLogged(PASSWORD))
         self.config(request_timeout=2, group='redfish')
         self.power = power.RedfishPower()
