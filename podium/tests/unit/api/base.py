@@ -58,6 +58,29 @@ class APITestCase(base.DbTestCase):
         self.assertEqual(201, response.status_code, response.text)
         return response.json()
 
+    def node(self, name: str = 'n1') -> dict[str, Any]:
+        return dict(self.client.get(f'/v1/nodes/{name}').json())
+
+    def provision(self, target: str, node: str = 'n1',
+                  **body: Any) -> Any:
+        """Ask for provision ``target`` (with ``body``) on ``node``."""
+        return self.client.put(f'/v1/nodes/{node}/states/provision',
+                               json={'target': target, **body})
+
+    def settle(self, state: str, node: str = 'n1') -> dict[str, Any]:
+        """Wait for ``node`` to reach provision state ``state`` and for
+        the worker to let its lock go; the node then."""
+        self.wait_for(f'/v1/nodes/{node}', 'provision_state', state)
+        return self.wait_for(f'/v1/nodes/{node}', 'reservation', None)
+
+    def move(self, target: str, expected: str, node: str = 'n1',
+             **body: Any) -> dict[str, Any]:
+        """:meth:`provision`, accepted, then :meth:`settle` in
+        ``expected``."""
+        response = self.provision(target, node, **body)
+        self.assertEqual(202, response.status_code, response.text)
+        return self.settle(expected, node)
+
     def assertError(self, response: Any, status: int,
                     *fragments: str) -> str:
         """Check Ironic's error body; returns the faultstring."""

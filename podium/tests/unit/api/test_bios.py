@@ -25,18 +25,6 @@ class BiosTestBase(base.APITestCase):
         super().setUp()
         self.create_node(name='n1')
 
-    def move(self, target: str, expected: str, **body: Any
-             ) -> dict[str, Any]:
-        response = self.provision(target, **body)
-        self.assertEqual(202, response.status_code, response.text)
-        self.wait_for('/v1/nodes/n1', 'provision_state', expected)
-        return self.wait_for('/v1/nodes/n1', 'reservation', None)
-
-    def provision(self, target: str, **body: Any) -> Any:
-        return self.client.put('/v1/nodes/n1/states/provision',
-                               json={'target': target, **body},
-                               headers=LATEST)
-
     def apply(self, *settings: tuple[str, Any]) -> Any:
         return self.provision('clean', clean_steps=[{
             'interface': 'bios', 'step': 'apply_configuration',

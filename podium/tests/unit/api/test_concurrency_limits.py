@@ -3,7 +3,6 @@ max_concurrent_deploy_by_group: refused with 503 beyond the bound,
 nothing changed, and room again once a node leaves the counted states."""
 
 import concurrent.futures
-from typing import Any
 
 from podium.common import context as podium_context
 from podium.common import exceptions
@@ -19,15 +18,8 @@ class ConcurrencyLimitTest(base.APITestCase):
                          boot_interface='pxe', conductor_group=group)
         db_api.update_node(name, {'provision_state': state})
 
-    def provision(self, name: str, target: str) -> Any:
-        return self.client.put(f'/v1/nodes/{name}/states/provision',
-                               json={'target': target})
-
     def deploy(self, name: str) -> None:
-        self.assertEqual(202, self.provision(name, 'active').status_code)
-        self.wait_for(f'/v1/nodes/{name}', 'provision_state',
-                      'wait call-back')
-        self.wait_for(f'/v1/nodes/{name}', 'reservation', None)
+        self.move('active', 'wait call-back', name)
 
     def state(self, name: str) -> str:
         return str(self.client.get(f'/v1/nodes/{name}').json()[
@@ -39,7 +31,7 @@ class ConcurrencyLimitTest(base.APITestCase):
             self.make(name)
         self.deploy('n1')
         self.deploy('n2')
-        fault = self.assertError(self.provision('n3', 'active'), 503,
+        fault = self.assertError(self.provision('active', 'n3'), 503,
                                  'concurrent action limit for '
                                  'provisioning')
         self.assertNotIn('2', fault)  # the bound itself is not told
@@ -47,7 +39,7 @@ class ConcurrencyLimitTest(base.APITestCase):
         self.assertEqual(0, len(self.client.get(
             '/v1/nodes/n3/history').json()['history']))
         # A node leaving wait call-back (here: aborted) makes room.
-        self.assertEqual(202, self.provision('n1', 'abort').status_code)
+        self.assertEqual(202, self.provision('abort', 'n1').status_code)
         self.wait_for('/v1/nodes/n1', 'provision_state', 'deploy failed')
         self.deploy('n3')
 
@@ -81,7 +73,7 @@ class ConcurrencyLimitTest(base.APITestCase):
         self.make('b1', group='rack-b')
         self.make('none')
         self.deploy('a1')
-        self.assertError(self.provision('a2', 'active'), 503,
+        self.assertError(self.provision('active', 'a2'), 503,
                          'conductor group "rack-a"')
         self.deploy('b1')
         self.deploy('none')
@@ -91,11 +83,11 @@ class ConcurrencyLimitTest(base.APITestCase):
         self.config(max_concurrent_clean=1, group='conductor')
         self.make('busy', state='clean wait')
         self.make('m1', state='manageable')
-        self.assertError(self.provision('m1', 'provide'), 503,
+        self.assertError(self.provision('provide', 'm1'), 503,
                          'limit for cleaning')
         self.assertEqual('manageable', self.state('m1'))
         db_api.update_node('busy', {'provision_state': 'clean failed'})
-        self.assertEqual(202, self.provision('m1', 'provide').status_code)
+        self.assertEqual(202, self.provision('provide', 'm1').status_code)
         self.wait_for('/v1/nodes/m1', 'provision_state', 'available')
 
     def test_undeploy_cleaning_is_not_refused(self) -> None:
@@ -103,5 +95,5 @@ class ConcurrencyLimitTest(base.APITestCase):
         self.make('busy', state='clean wait')
         self.create_node(name='act')
         db_api.update_node('act', {'provision_state': 'active'})
-        self.assertEqual(202, self.provision('act', 'deleted').status_code)
+        self.assertEqual(202, self.provision('deleted', 'act').status_code)
         self.wait_for('/v1/nodes/act', 'provision_state', 'available')

@@ -30,18 +30,6 @@ class DeployCallbackTest(base.APITestCase):
 
     # Helpers -----------------------------------------------------------
 
-    def node(self) -> dict[str, Any]:
-        return self.client.get('/v1/nodes/n1').json()
-
-    def provision(self, target: str) -> Any:
-        return self.client.put('/v1/nodes/n1/states/provision',
-                               json={'target': target})
-
-    def settle(self, state: str) -> dict[str, Any]:
-        """Wait for ``state`` and for the worker to let the lock go."""
-        self.wait_for('/v1/nodes/n1', 'provision_state', state)
-        return self.wait_for('/v1/nodes/n1', 'reservation', None)
-
     def deploy(self) -> dict[str, Any]:
         self.assertEqual(202, self.provision('active').status_code)
         return self.settle('wait call-back')

@@ -15,13 +15,6 @@ class FirmwareTest(base.APITestCase):
         super().setUp()
         self.create_node(name='n1')
 
-    def move(self, target: str) -> None:
-        response = self.client.put('/v1/nodes/n1/states/provision',
-                                   json={'target': target}, headers=LATEST)
-        self.assertEqual(202, response.status_code, response.text)
-        self.wait_for('/v1/nodes/n1', 'provision_state', 'manageable')
-        self.wait_for('/v1/nodes/n1', 'reservation', None)
-
     def components(self) -> dict[str, dict[str, Any]]:
         body = self.client.get('/v1/nodes/n1/firmware',
                                headers=LATEST).json()
@@ -29,8 +22,8 @@ class FirmwareTest(base.APITestCase):
 
     def test_inspection_records_and_keeps_the_initial_version(self) -> None:
         self.assertEqual({}, self.components())
-        self.move('manage')
-        self.move('inspect')
+        self.move('manage', 'manageable')
+        self.move('inspect', 'manageable')
         bios = self.components()['bios']
         self.assertEqual(('1.0.0', '1.0.0', None),
                          (bios['initial_version'], bios['current_version'],
@@ -38,7 +31,7 @@ class FirmwareTest(base.APITestCase):
         self.assertEqual('2.0.0', self.components()['bmc']['current_version'])
         db_api.update_node('n1', {'driver_info': {
             'fake_bios_version': '1.2.0'}})
-        self.move('inspect')
+        self.move('inspect', 'manageable')
         bios = self.components()['bios']
         self.assertEqual(('1.0.0', '1.2.0'), (bios['initial_version'],
                                               bios['current_version']))

@@ -1,6 +1,5 @@
 """PUT /v1/nodes/{id}/states/provision through the whole lifecycle."""
 
-from typing import Any
 
 import fixtures
 
@@ -17,23 +16,6 @@ class ProvisionTest(base.APITestCase):
     def setUp(self) -> None:
         super().setUp()
         self.create_node(name='n1')
-
-    def provision(self, target: str, node: str = 'n1',
-                  **body: Any) -> Any:
-        return self.client.put(f'/v1/nodes/{node}/states/provision',
-                               json={'target': target, **body},
-                               headers=LATEST)
-
-    def move(self, target: str, expected: str, **body: Any
-             ) -> dict[str, Any]:
-        response = self.provision(target, **body)
-        self.assertEqual(202, response.status_code, response.text)
-        node = self.wait_for('/v1/nodes/n1', 'provision_state', expected)
-        return self.wait_for('/v1/nodes/n1', 'reservation', None) | {
-            'provision_state': node['provision_state']}
-
-    def node(self) -> dict[str, Any]:
-        return self.client.get('/v1/nodes/n1', headers=LATEST).json()
 
     def test_whole_lifecycle(self) -> None:
         node = self.move('manage', 'manageable')

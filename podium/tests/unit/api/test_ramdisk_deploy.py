@@ -27,19 +27,8 @@ class RamdiskDeployTest(base.APITestCase):
                                   'instance_info': {'boot_iso': ISO}})
         self.context = podium_context.RequestContext()
 
-    def node(self) -> dict[str, Any]:
-        return self.client.get('/v1/nodes/n1').json()
-
     def internal(self) -> dict[str, Any]:
         return dict(db_api.get_node('n1').driver_internal_info or {})
-
-    def provision(self, target: str) -> Any:
-        return self.client.put('/v1/nodes/n1/states/provision',
-                               json={'target': target})
-
-    def settle(self, state: str) -> dict[str, Any]:
-        self.wait_for('/v1/nodes/n1', 'provision_state', state)
-        return self.wait_for('/v1/nodes/n1', 'reservation', None)
 
     def check_booted(self) -> None:
         """One run of the ramdisk deploy's periodic boot check."""
