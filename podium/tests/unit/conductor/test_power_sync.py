@@ -40,11 +40,26 @@ class SyncTestCase(utils.ConductorTestCase):
                 for entry in db_api.list_node_history(node.id)]
 
 
+def _relay_stuck() -> Any:
+    """Every power change of the fake driver fails."""
+    return mock.patch.object(
+        fake.FakePower, 'set_power_state',
+        side_effect=exceptions.DriverError(reason='relay stuck'))
+
+
 class TestOutOfBand(SyncTestCase):
 
-    def test_change_recorded_in_node_and_history(self) -> None:
+    def drifted_node(self, **conductor: Any) -> models.Node:
+        """Node ``n1``, recorded off while its BMC says on, after
+        setting the ``[conductor]`` options ``conductor``."""
+        if conductor:
+            self.config(group='conductor', **conductor)
         node = self.create_node('n1', power_state=states.POWER_OFF)
         self.set_fake_power(node, states.POWER_ON)
+        return node
+
+    def test_change_recorded_in_node_and_history(self) -> None:
+        node = self.drifted_node()
         stats = self.run_sync()
         self.assertEqual((1, 1, 0), (stats.nodes, stats.changed,
                                      stats.failed))
@@ -61,9 +76,7 @@ class TestOutOfBand(SyncTestCase):
         self.assertEqual([], self.history(node))
 
     def test_force_pushes_recorded_state_back(self) -> None:
-        self.config(force_power_state_during_sync=True, group='conductor')
-        node = self.create_node('n1', power_state=states.POWER_OFF)
-        self.set_fake_power(node, states.POWER_ON)
+        node = self.drifted_node(force_power_state_during_sync=True)
         stats = self.run_sync()
         self.assertEqual(1, stats.forced)
         stored = self.node(node)
@@ -75,9 +88,7 @@ class TestOutOfBand(SyncTestCase):
         self.assertIn('pushed back to power off', event)
 
     def test_force_skips_node_locked_meanwhile(self) -> None:
-        self.config(force_power_state_during_sync=True, group='conductor')
-        node = self.create_node('n1', power_state=states.POWER_OFF)
-        self.set_fake_power(node, states.POWER_ON)
+        node = self.drifted_node(force_power_state_during_sync=True)
         real_get = fake.FakePower.get_power_state
 
         def get_and_lock(iface: Any, task: Any) -> str:
@@ -92,10 +103,8 @@ class TestOutOfBand(SyncTestCase):
             node).driver_internal_info['fake_power_state'])
 
     def test_push_back_gets_the_budget_of_an_action(self) -> None:
-        self.config(force_power_state_during_sync=True, action_timeout=30.0,
-                    group='conductor')
-        node = self.create_node('n1', power_state=states.POWER_OFF)
-        self.set_fake_power(node, states.POWER_ON)
+        self.drifted_node(force_power_state_during_sync=True,
+                          action_timeout=30.0)
         budgets: list[float] = []
         real_set = fake.FakePower.set_power_state
 
@@ -111,12 +120,8 @@ class TestOutOfBand(SyncTestCase):
         self.assertEqual([30.0], budgets)
 
     def test_failed_push_back_reported_as_a_power_action(self) -> None:
-        self.config(force_power_state_during_sync=True, group='conductor')
-        node = self.create_node('n1', power_state=states.POWER_OFF)
-        self.set_fake_power(node, states.POWER_ON)
-        with mock.patch.object(
-                fake.FakePower, 'set_power_state',
-                side_effect=exceptions.DriverError(reason='relay stuck')):
+        node = self.drifted_node(force_power_state_during_sync=True)
+        with _relay_stuck():
             stats = self.run_sync()
         self.assertEqual((0, 0, 1), (stats.failed, stats.forced,
                                      stats.push_failed))
@@ -140,12 +145,8 @@ class TestOutOfBand(SyncTestCase):
         self.assertEqual(0, self.sync.failure_count(node.id))
 
     def test_push_back_failing_on_leads_to_maintenance(self) -> None:
-        self.config(force_power_state_during_sync=True, group='conductor')
-        node = self.create_node('n1', power_state=states.POWER_OFF)
-        self.set_fake_power(node, states.POWER_ON)
-        with mock.patch.object(
-                fake.FakePower, 'set_power_state',
-                side_effect=exceptions.DriverError(reason='relay stuck')):
+        node = self.drifted_node(force_power_state_during_sync=True)
+        with _relay_stuck():
             for _ in range(3):
                 self.run_sync()
         stored = self.node(node)
@@ -155,10 +156,8 @@ class TestOutOfBand(SyncTestCase):
             power_sync.PUSH_FAILURE_PREFIX))
 
     def test_hung_push_back_not_waited_for_past_its_budget(self) -> None:
-        self.config(force_power_state_during_sync=True, action_timeout=0.2,
-                    group='conductor')
-        node = self.create_node('n1', power_state=states.POWER_OFF)
-        self.set_fake_power(node, states.POWER_ON)
+        node = self.drifted_node(
+            force_power_state_during_sync=True, action_timeout=0.2)
         release = threading.Event()
         self.addCleanup(release.set)
         with mock.patch.object(fake.FakePower, 'set_power_state',
@@ -172,8 +171,7 @@ class TestOutOfBand(SyncTestCase):
         self.assertEqual(1, self.sync.failure_count(node.id))
 
     def test_action_during_read_wins(self) -> None:
-        node = self.create_node('n1', power_state=states.POWER_OFF)
-        self.set_fake_power(node, states.POWER_ON)
+        node = self.drifted_node()
         real_get = fake.FakePower.get_power_state
 
         def get_while_action_runs(iface: Any, task: Any) -> str:
