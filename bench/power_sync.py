@@ -20,14 +20,15 @@ threads, BMC requests per node per cycle and the simulator's CPU.
 Each size runs once per ``--read-modes`` (``[conductor]
 power_read_mode``), side by side: ``threads`` reads W at a time, ideal
 ceil(N_healthy/W)*L; ``async`` reads every node at once on the
-conductor's read loop (Redfish only: other variants run ``threads``
-alone), with ``--async-workers`` sync workers for what still reads on
-threads (the first cycle's log-ins), ideal L per request a BMC serves in
-a row
-(ceil(systems per endpoint / per-endpoint limit) without ``$expand``,
-1 with it). ``--systems-per-endpoint`` puts several systems behind one
-simulated BMC (read with ``$expand``): at 25,000 nodes one endpoint
-each needs more sockets than this machine's 20,000 file descriptors.
+conductor's read loop, ``--async-window`` starting at once (Redfish
+only: other variants run ``threads`` alone), with ``--async-workers``
+sync workers for what still reads on threads (the first cycle's
+log-ins), ideal L per request a BMC serves in a row (ceil(systems per
+endpoint / per-endpoint limit) without ``$expand``, 1 with it), or per
+window of reads when the fleet has more reads than the window.
+``--systems-per-endpoint`` puts several systems behind one simulated
+BMC (read with ``$expand``): at 25,000 nodes one endpoint each needs
+more sockets than this machine's 20,000 file descriptors.
 
 The same workload then runs with the sync forced onto one thread
 (``sync_power_state_workers=1``, the old serial design) over a sample of
@@ -135,6 +136,14 @@ def _spread(total: int, pick: int, seed: int) -> list[int]:
     return random.Random(seed).sample(range(total), pick)
 
 
+def async_window(args: Any) -> int:
+    """``[conductor] async_reads_in_flight`` of the async runs."""
+    if args.async_window:
+        return int(args.async_window)
+    from podium.conf import CONF
+    return int(CONF.conductor.async_reads_in_flight)
+
+
 def ideal_seconds(mode: str, variant: str, healthy: int, workers: int,
                   args: Any) -> float:
     """The healthy nodes' cycle with no overhead at all (module doc)."""
@@ -144,7 +153,11 @@ def ideal_seconds(mode: str, variant: str, healthy: int, workers: int,
         per_bmc = args.systems_per_endpoint
         in_a_row = 1 if per_bmc > 1 else math.ceil(
             per_bmc / max(1, args.per_endpoint_limit))
-        return in_a_row * args.latency
+        # At most the window's reads start per latency (the reads of
+        # one endpoint share a batch or queue for its slots).
+        reads = math.ceil(healthy / per_bmc) if per_bmc > 1 else healthy
+        return max(in_a_row, math.ceil(reads / async_window(args))) \
+            * args.latency
     return math.ceil(healthy / workers) * args.latency
 
 
@@ -158,7 +171,9 @@ def measure(variant: str, fleet: sim.SimFleet | sim.IpmiFleet | None,
                            args.seed)
     options = deploy.merge_options(
         deploy.sync_options(workers, args.read_timeout),
-        {'conductor': {'power_read_mode': mode},
+        {'conductor': {'power_read_mode': mode,
+                       **({'async_reads_in_flight': args.async_window}
+                          if args.async_window else {})},
          'redfish': {'max_concurrent_requests_per_endpoint':
                      args.per_endpoint_limit,
                      **_cache_options(args)}})
@@ -188,6 +203,7 @@ def measure(variant: str, fleet: sim.SimFleet | sim.IpmiFleet | None,
     return {
         'variant': variant, 'read_mode': mode, 'nodes': count, 'hung': hung,
         'workers': workers, 'latency_s': args.latency,
+        'async_window': async_window(args) if mode == 'async' else None,
         'cycle_s': wall, 'healthy_s': healthy_s, 'ideal_s': ideal,
         'ratio': healthy_s / ideal if ideal else math.nan,
         # Async: every hung read waits at once, one timeout in all.
@@ -302,6 +318,9 @@ def main(argv: list[str] | None = None) -> int:
                              'only the first cycle (opening connections) '
                              'and fallbacks read on threads, so a small '
                              'pool does')
+    parser.add_argument('--async-window', type=int, default=0,
+                        help='[conductor] async_reads_in_flight with async '
+                             'reads (0: its default)')
     parser.add_argument('--systems-per-endpoint', type=int, default=1,
                         help='Redfish systems behind one simulated BMC '
                              '(read with $expand when more than one)')

@@ -21,11 +21,29 @@ reads never wait behind them.
   time, with the seconds the read took (for the BMC health records and
   metrics), as the pool's fan-out delivers them.
 
+A cycle's reads do not all start at once: at most ``window`` are
+*starting* at a time (``[conductor] async_reads_in_flight``). Starting a
+read costs CPU (a connection opened or taken, a request written, an
+answer parsed); waiting for its answer costs none. With ten thousand
+reads started together the loop could not even write their requests
+before their deadlines (every read of a 10,000-node cycle ended at its
+deadline, almost none reaching a BMC). So a read holds a place in the
+window until it ends or has waited ``settle`` seconds (the BMC probe
+timeout, after which the threaded path too stops counting a read
+against its workers): a hung BMC holds a place only that long, and the
+number of reads merely waiting stays unbounded. A read's timeout runs
+from the moment it gets its place, as a threaded read's runs from the
+moment a worker takes it. And no read gets a place while the loop lags
+more than ``max_lag`` behind (its CPU share is short: the machine is
+busy), so that the reads it has are served before their deadlines
+rather than all failing together.
+
 Nodes the driver declines (``start_power_read`` returns None, or leaves
 a node of a one-node read out) are handed back for the threaded path,
 which reads them and reports their errors as before.
 """
 
+import collections
 import dataclasses
 import heapq
 import itertools
@@ -40,6 +58,9 @@ from oslo_log import log
 from podium.conductor import bmc_health, fan_out, sync_plan
 
 LOG = log.getLogger(__name__)
+
+#: Seconds between looks at the loop's lag while reads are held back.
+LAG_POLL = 0.02
 
 #: ``on_result(unit, result, error, seconds)`` of a dispatcher.
 ResultCallback = Callable[
@@ -57,16 +78,34 @@ class _Read:
     done: bool = False
     #: Started and past its timeout: the safety net's grace runs.
     overdue: bool = False
+    #: Holds a place in the window (admitted, neither ended nor settled).
+    placed: bool = False
 
 
 class Dispatcher:
     """The non-blocking reads of one sync cycle (module doc)."""
 
     def __init__(self, health: bmc_health.Registry, grace: float,
-                 observed: Mapping[int, dict[str, Any]] | None = None
-                 ) -> None:
+                 observed: Mapping[int, dict[str, Any]] | None = None,
+                 window: int | None = None, settle: float = 3.0,
+                 lag: Callable[[], float] | None = None,
+                 max_lag: float = 0.1) -> None:
         self._health = health
         self._grace = grace
+        #: Reads starting at once at most (None: no limit).
+        self._window = window
+        #: Seconds after which a waiting read gives up its place.
+        self._settle = settle
+        #: How far behind the loop the reads run on is, and how far
+        #: behind it may be for more reads to start.
+        self._lag = lag
+        self._max_lag = max_lag
+        #: Reads not yet admitted into the window, in order.
+        self._queued: collections.deque[_Read] = collections.deque()
+        #: Reads holding a place in the window.
+        self._placed = 0
+        #: (settle time, sequence, read) of the reads holding a place.
+        self._settling: list[tuple[float, int, _Read]] = []
         #: Where reads put the settings they see, by node id (nodes
         #: with intended settings; :mod:`.drift`).
         self._observed: Mapping[int, dict[str, Any]] = observed or {}
@@ -91,20 +130,55 @@ class Dispatcher:
         return self._outstanding
 
     def add(self, unit: sync_plan.Unit) -> None:
-        """Start ``unit`` now if its BMC's budget allows, else queue it.
-        """
-        read = _Read(unit, time.monotonic())
+        """Queue ``unit``; start it now if the window has room."""
         self._outstanding += 1
+        self._queued.append(_Read(unit, time.monotonic()))
+        self._admit()
+
+    def _admit(self) -> None:
+        """Give the queued reads the window's free places: each starts
+        now if its BMC's budget allows, else waits for its BMC. Runs in
+        the caller's thread only (add, run)."""
+        if not self._queued:
+            return
+        oldest = self._queued[0]
+        if (self._lag is not None and self._lag() > self._max_lag
+                and time.monotonic() - oldest.queued < oldest.unit.timeout):
+            # The loop is behind: let it serve what it has. Not for
+            # longer than a read's timeout, though: a loop stuck for
+            # good would otherwise hold the cycle for ever, where now
+            # its reads fail at their deadlines.
+            return
+        to_launch: list[_Read] = []
         with self._lock:
-            heapq.heappush(self._deadlines, (
-                read.queued + unit.timeout, next(self._sequence), read))
-            if unit.endpoint is not None and (
-                    self._waiting.get(unit.endpoint) or
-                    not self._health.try_take(unit.endpoint,
-                                              unit.rows[0].driver)):
-                self._waiting.setdefault(unit.endpoint, []).append(read)
-                return
-        self._launch(read)
+            while self._queued and (self._window is None or
+                                    self._placed < self._window):
+                read = self._queued.popleft()
+                now = time.monotonic()
+                read.queued = now  # its timeout runs from here
+                read.placed = True
+                self._placed += 1
+                sequence = next(self._sequence)
+                heapq.heappush(self._deadlines, (
+                    now + read.unit.timeout, sequence, read))
+                heapq.heappush(self._settling, (
+                    now + self._settle, sequence, read))
+                endpoint = read.unit.endpoint
+                if endpoint is not None and (
+                        self._waiting.get(endpoint) or
+                        not self._health.try_take(
+                            endpoint, read.unit.rows[0].driver)):
+                    self._waiting.setdefault(endpoint, []).append(read)
+                    continue
+                to_launch.append(read)
+        for read in to_launch:
+            self._launch(read)
+
+    def _unplace(self, read: _Read) -> None:
+        """``read`` gives up its place. Called with the lock held."""
+        if read.placed:
+            read.placed = False
+            self._placed -= 1
 
     def _launch(self, read: _Read) -> None:
         """Start ``read``, and the reads that get a BMC slot because a
@@ -159,6 +233,7 @@ class Dispatcher:
             if read.done:
                 return
             read.done = True
+            self._unplace(read)
             successor = self._release(read.unit.endpoint)
         self._events.put((read, result, error, seconds))
         if successor is not None:
@@ -196,6 +271,10 @@ class Dispatcher:
             now = time.monotonic()
             with self._lock:
                 due = self._deadlines[0][0] if self._deadlines else now + 1
+                if self._settling:
+                    due = min(due, self._settling[0][0])
+                if self._queued:  # held back by the loop's lag, maybe
+                    due = min(due, now + LAG_POLL)
             wait = max(0.0, min(due - now,
                                 idle_interval - (now - last_idle)))
             try:
@@ -208,6 +287,7 @@ class Dispatcher:
             if event is not None:
                 self._report(event, on_result)
             self._expire(on_result)
+            self._admit()
             if time.monotonic() - last_idle >= idle_interval:
                 last_idle = time.monotonic()
                 self._retry_waiting()
@@ -255,6 +335,9 @@ class Dispatcher:
         expired: list[_Read] = []
         successors: list[_Read] = []
         with self._lock:
+            while self._settling and self._settling[0][0] <= now:
+                _, _, read = heapq.heappop(self._settling)
+                self._unplace(read)
             while self._deadlines and self._deadlines[0][0] <= now:
                 _, _, read = heapq.heappop(self._deadlines)
                 if read.done:
@@ -266,6 +349,7 @@ class Dispatcher:
                         next(self._sequence), read))
                     continue
                 read.done = True
+                self._unplace(read)
                 expired.append(read)
                 if read.started is not None:
                     successor = self._release(read.unit.endpoint)

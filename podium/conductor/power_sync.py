@@ -73,6 +73,7 @@ from podium.conductor import pool as pool_mod
 from podium.conf import CONF
 from podium.db import api as db_api
 from podium.drivers import base
+from podium.drivers.modules import aio_loop
 
 LOG = log.getLogger(__name__)
 
@@ -243,8 +244,11 @@ class PowerSync:
         """Read on the drivers' read loop what they offer to read there
         (:mod:`.async_reads`), the rest on threads at the same time, then
         on threads what the fast path left out."""
-        reads = async_reads.Dispatcher(self.health, TIMEOUT_GRACE,
-                                       cycle.observed)
+        reads = async_reads.Dispatcher(
+            self.health, TIMEOUT_GRACE, cycle.observed,
+            window=CONF.conductor.async_reads_in_flight,
+            settle=CONF.conductor.bmc_probe_timeout,
+            lag=aio_loop.LOOP.lag)
         threaded: tuple[list[sync_plan.Unit], list[sync_plan.Unit]] = (
             [], [])
         # Probes first: few, and the longest to wait for.

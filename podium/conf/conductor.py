@@ -147,6 +147,19 @@ opts = [
              '"async" read of the steady cycles ended at its deadline '
              '(a defect not yet found).'),
     cfg.IntOpt(
+        'async_reads_in_flight',
+        default=512, min=1,
+        mutable=True,
+        help='With power_read_mode "async": power sync reads starting at '
+             'once at most. Starting a read costs the conductor CPU, '
+             'waiting for its answer does not, so a read counts until it '
+             'ends or has waited bmc_probe_timeout seconds; reads merely '
+             'waiting (hung BMCs) are not limited. Each read\'s timeout '
+             'runs from its start. Too high, and a large fleet\'s reads '
+             'start faster than one core can serve them and time out '
+             'together; too low, and slow BMCs lengthen the cycle (at '
+             'most this many reads per BMC latency).'),
+    cfg.IntOpt(
         'bmc_max_concurrent_requests',
         default=2, min=1,
         mutable=True,

@@ -171,6 +171,76 @@ class DispatcherTest(base.TestCase):
         self.assertEqual(units, reads.declined)
         self.assertEqual([0], [n for n, *_ in self.results])
 
+    def test_window_bounds_the_reads_starting_at_once(self) -> None:
+        power = _Power(answer=None)
+        reads = async_reads.Dispatcher(self.health, grace=0.2, window=2,
+                                       settle=30.0)
+        for node_id in range(5):
+            reads.add(self.unit(power, node_id, endpoint=f'bmc{node_id}'))
+        self.assertEqual(2, len(power.futures))
+        self.assertEqual(5, reads.outstanding)
+        # One ends: the next queued read takes its place, no more.
+        power.futures[0].set_result({0: 'power on'})
+        reads.run(self.on_result, block=False)
+        self.assertEqual(3, len(power.futures))
+        power.futures[1].set_result({})
+        reads.run(self.on_result, block=False)
+        self.assertEqual(4, len(power.futures))
+        self.assertEqual(3, reads.outstanding)  # 2 and 3 start, 4 queued
+
+    def test_a_waiting_read_gives_up_its_place_after_settle(self) -> None:
+        hung, quick = _Power(answer=None), _Power()
+        reads = async_reads.Dispatcher(self.health, grace=0.2, window=1,
+                                       settle=0.1)
+        reads.add(self.unit(hung, 1, timeout=1.0, endpoint='hung'))
+        reads.add(self.unit(quick, 2, timeout=1.0, endpoint='quick'))
+        self.assertEqual([], quick.futures)  # no place yet
+        started = time.monotonic()
+        reads.run(self.on_result)
+        errors = {n: type(e) for n, _, e, _ in self.results}
+        # The quick read started once the hung one had waited 0.1 s,
+        # long before the hung one ended at its deadline.
+        self.assertEqual({1: fan_out.StepTimeout, 2: type(None)}, errors)
+        self.assertEqual(2, self.results[0][0])
+        self.assertGreaterEqual(time.monotonic() - started, 1.0)
+
+    def test_timeout_runs_from_the_start_not_the_queueing(self) -> None:
+        slow, later = _Power(answer=None), _Power()
+        reads = async_reads.Dispatcher(self.health, grace=0.2, window=1,
+                                       settle=30.0)
+        reads.add(self.unit(slow, 1, timeout=2.0, endpoint='slow'))
+        reads.add(self.unit(later, 2, timeout=0.5, endpoint='later'))
+        time.sleep(0.6)  # longer than the queued read's whole timeout
+        slow.futures[0].set_result({1: 'power on'})
+        reads.run(self.on_result)
+        self.assertEqual({1: {1: 'power on'}, 2: {2: 'power on'}},
+                         {n: r for n, r, _, _ in self.results})
+        self.assertGreater(later.timeouts[0], 0.4)
+
+    def test_no_read_starts_while_the_loop_lags(self) -> None:
+        power = _Power()
+        lag = [1.0]
+        reads = async_reads.Dispatcher(self.health, grace=0.2,
+                                       lag=lambda: lag[0], max_lag=0.1)
+        reads.add(self.unit(power, 1, endpoint='a'))
+        reads.add(self.unit(power, 2, endpoint='b'))
+        self.assertEqual([], power.futures)
+        lag[0] = 0.01  # caught up
+        reads.run(self.on_result)
+        self.assertEqual({1, 2}, {n for n, *_ in self.results})
+
+    def test_a_loop_lagging_for_good_holds_reads_no_longer_than_their_timeout(
+            self) -> None:
+        power = _Power()
+        reads = async_reads.Dispatcher(self.health, grace=0.2,
+                                       lag=lambda: 60.0, max_lag=0.1)
+        started = time.monotonic()
+        reads.add(self.unit(power, 1, timeout=0.3))
+        reads.run(self.on_result)
+        self.assertGreaterEqual(time.monotonic() - started, 0.3)
+        self.assertLess(time.monotonic() - started, 3)
+        self.assertEqual([1], [n for n, *_ in self.results])
+
     def test_offered_only_by_drivers_that_implement_it(self) -> None:
         self.assertTrue(drivers_base.offers_power_read_start(_Power()))
         from podium.drivers.modules import fake

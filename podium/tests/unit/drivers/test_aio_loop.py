@@ -3,6 +3,7 @@ and one thread however many coroutines run. Every wait is bounded."""
 
 import asyncio
 import threading
+import time
 
 from podium.drivers.modules import aio_loop
 from podium.tests import base
@@ -31,6 +32,27 @@ class LoopThreadTest(base.TestCase):
         # One thread ran them all.
         self.assertEqual(1, sum(1 for t in threading.enumerate()
                                 if t.name == 'test-aio-loop'))
+
+    def test_lag_shows_a_loop_behind_its_work(self) -> None:
+        self.assertEqual(0.0, self.loop.lag())  # not started
+        async def nothing() -> None:
+            return None
+        self.loop.submit(nothing()).result(WAIT)
+        released = threading.Event()
+        # A callback that hogs the loop, as thousands of reads starting
+        # at once on a busy machine do.
+        self.loop.call_soon(lambda: released.wait(WAIT))
+        deadline = time.monotonic() + WAIT
+        while self.loop.lag() < 0.3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        self.assertGreaterEqual(self.loop.lag(), 0.3)
+        released.set()
+        deadline = time.monotonic() + WAIT
+        # The heartbeat after the hog still reports how late it ran;
+        # the ones after it are on time again.
+        while self.loop.lag() > 0.1 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        self.assertLessEqual(self.loop.lag(), 0.1)
 
     def test_cancelling_the_future_cancels_the_coroutine(self) -> None:
         started, cancelled = threading.Event(), threading.Event()
