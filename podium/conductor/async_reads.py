@@ -28,14 +28,16 @@ answer parsed); waiting for its answer costs none. With ten thousand
 reads started together the loop could not even write their requests
 before their deadlines (every read of a 10,000-node cycle ended at its
 deadline, almost none reaching a BMC). So a read holds a place in the
-window until it ends or has waited ``settle`` seconds (the BMC probe
-timeout, after which the threaded path too stops counting a read
-against its workers): a hung BMC holds a place only that long, and the
-number of reads merely waiting stays unbounded. A read's timeout runs
-from the moment it gets its place, as a threaded read's runs from the
-moment a worker takes it. And no read gets a place while the loop lags
-more than ``max_lag`` behind (its CPU share is short: the machine is
-busy), so that the reads it has are served before their deadlines
+window until it ends or has waited ``settle`` seconds (:data:`SETTLE`:
+long enough for a read's start, short beside any BMC timeout): a hung
+BMC holds a place only that long, and the number of reads merely waiting
+stays unbounded. (Settling at the BMC probe timeout instead, 1,000
+probes of hung BMCs held a 512-read window for two timeouts before any
+healthy read started, doubling a 10,000-node cycle.) A read's timeout
+runs from the moment it gets its place, as a threaded read's runs from
+the moment a worker takes it. And no read gets a place while the loop
+lags more than ``max_lag`` behind (its CPU share is short: the machine
+is busy), so that the reads it has are served before their deadlines
 rather than all failing together.
 
 Nodes the driver declines (``start_power_read`` returns None, or leaves
@@ -58,6 +60,10 @@ from oslo_log import log
 from podium.conductor import bmc_health, fan_out, sync_plan
 
 LOG = log.getLogger(__name__)
+
+#: Seconds after which a read that is still waiting gives up its place
+#: in the window (module doc).
+SETTLE = 0.25
 
 #: Seconds between looks at the loop's lag while reads are held back.
 LAG_POLL = 0.02
@@ -87,7 +93,7 @@ class Dispatcher:
 
     def __init__(self, health: bmc_health.Registry, grace: float,
                  observed: Mapping[int, dict[str, Any]] | None = None,
-                 window: int | None = None, settle: float = 3.0,
+                 window: int | None = None, settle: float = SETTLE,
                  lag: Callable[[], float] | None = None,
                  max_lag: float = 0.1) -> None:
         self._health = health

@@ -247,7 +247,6 @@ class PowerSync:
         reads = async_reads.Dispatcher(
             self.health, TIMEOUT_GRACE, cycle.observed,
             window=CONF.conductor.async_reads_in_flight,
-            settle=CONF.conductor.bmc_probe_timeout,
             lag=aio_loop.LOOP.lag)
         threaded: tuple[list[sync_plan.Unit], list[sync_plan.Unit]] = (
             [], [])
