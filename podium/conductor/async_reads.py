@@ -23,22 +23,27 @@ reads never wait behind them.
 
 A cycle's reads do not all start at once: at most ``window`` are
 *starting* at a time (``[conductor] async_reads_in_flight``). Starting a
-read costs CPU (a connection opened or taken, a request written, an
-answer parsed); waiting for its answer costs none. With ten thousand
-reads started together the loop could not even write their requests
-before their deadlines (every read of a 10,000-node cycle ended at its
-deadline, almost none reaching a BMC). So a read holds a place in the
-window until it ends or has waited ``settle`` seconds (:data:`SETTLE`:
-long enough for a read's start, short beside any BMC timeout): a hung
-BMC holds a place only that long, and the number of reads merely waiting
-stays unbounded. (Settling at the BMC probe timeout instead, 1,000
-probes of hung BMCs held a 512-read window for two timeouts before any
-healthy read started, doubling a 10,000-node cycle.) A read's timeout
-runs from the moment it gets its place, as a threaded read's runs from
-the moment a worker takes it. And no read gets a place while the loop
-lags more than ``max_lag`` behind (its CPU share is short: the machine
-is busy), so that the reads it has are served before their deadlines
-rather than all failing together.
+read costs CPU (a connection opened or taken, a request written);
+waiting for its answer costs none. With ten thousand reads started
+together the loop could not even write their requests before their
+deadlines (every read of a 10,000-node cycle ended at its deadline,
+almost none reaching a BMC). So a read holds a place in the window until
+its driver says its request is on its way
+(:func:`podium.drivers.base.request_sent`), or it ends, or it has held
+its place ``settle`` seconds (:data:`SETTLE`: a BMC that accepts no
+connection). A hung BMC that accepts the connection gives its place up
+as soon as the request is written, and the number of reads merely
+waiting stays unbounded. (Freeing places only at the BMC probe timeout
+instead, 1,000 probes of hung BMCs held a 512-read window for two
+timeouts before any healthy read started; freeing them after a fixed
+0.25 s, reads still opening their connections on a busy machine gave up
+their places and the next ones piled on, and most reads of the first
+cycle ended at their deadlines.) A read's timeout runs from the moment
+it gets its place, as a threaded read's runs from the moment a worker
+takes it. And no read gets a place while the loop lags more than
+``max_lag`` behind (its CPU share is short: the machine is busy), so
+that the reads it has are served before their deadlines rather than all
+failing together.
 
 Nodes the driver declines (``start_power_read`` returns None, or leaves
 a node of a one-node read out) are handed back for the threaded path,
@@ -47,6 +52,7 @@ which reads them and reports their errors as before.
 
 import collections
 import dataclasses
+import functools
 import heapq
 import itertools
 import queue
@@ -61,9 +67,10 @@ from podium.conductor import bmc_health, fan_out, sync_plan
 
 LOG = log.getLogger(__name__)
 
-#: Seconds after which a read that is still waiting gives up its place
-#: in the window (module doc).
-SETTLE = 0.25
+#: Seconds after which a read gives up its place in the window even if
+#: its driver never said its request was sent (a BMC that accepts no
+#: connection, a driver that does not tell; module doc).
+SETTLE = 1.0
 
 #: Seconds between looks at the loop's lag while reads are held back.
 LAG_POLL = 0.02
@@ -180,6 +187,12 @@ class Dispatcher:
         for read in to_launch:
             self._launch(read)
 
+    def _sent(self, read: _Read) -> None:
+        """``read``'s request is on its way: it only waits from now on
+        (called by the driver, on its loop's thread)."""
+        with self._lock:
+            self._unplace(read)
+
     def _unplace(self, read: _Read) -> None:
         """``read`` gives up its place. Called with the lock held."""
         if read.placed:
@@ -210,9 +223,12 @@ class Dispatcher:
         # the threaded path gives its driver call.
         timeout = max(0.1, unit.timeout - (now - read.queued))
         read.started = now
+        tasks = sync_plan.read_tasks(unit.rows, timeout, self._observed)
+        sent = functools.partial(self._sent, read)
+        for task in tasks:
+            task.sent = sent
         try:
-            future = unit.power.start_power_read(
-                sync_plan.read_tasks(unit.rows, timeout, self._observed))
+            future = unit.power.start_power_read(tasks)
         except Exception as exc:
             self._finish(read, None, exc)
             return

@@ -57,6 +57,9 @@ class ReadTask:
     #: Settings the read saw, for nodes with intended settings
     #: (``drivers.base.observed_settings``); None for the others.
     observed: dict[str, Any] | None = None
+    #: Called when a non-blocking read's request is on its way
+    #: (``drivers.base.request_sent``).
+    sent: Callable[[], None] | None = None
 
 
 def read_tasks(rows: list[Any], timeout: float,

@@ -152,8 +152,9 @@ opts = [
         mutable=True,
         help='With power_read_mode "async": power sync reads starting at '
              'once at most. Starting a read costs the conductor CPU, '
-             'waiting for its answer does not, so a read counts until it '
-             'ends or has waited 0.25 s; reads merely waiting (hung '
+             'waiting for its answer does not, so a read counts until its '
+             'request is written (or it ends, or 1 s has passed: a BMC '
+             'that accepts no connection); reads merely waiting (hung '
              'BMCs) are not limited. Each read\'s timeout '
              'runs from its start. Too high, and a large fleet\'s reads '
              'start faster than one core can serve them and time out '

@@ -16,7 +16,7 @@ it cannot free the worker thread the driver occupies.
 import abc
 import concurrent.futures
 import dataclasses
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any, ClassVar, Protocol
 
 from podium.common import exceptions, states
@@ -55,6 +55,17 @@ class DriverInfoProperty:
 
     description: str
     required: bool = False
+
+
+def request_sent(task: Task) -> None:
+    """Tell whoever started ``task``'s non-blocking read that its
+    request is on its way (:meth:`PowerInterface.start_power_read`):
+    from then on the read only waits, which costs its caller no CPU.
+    Does nothing for a caller that did not ask (no ``sent`` callable on
+    the task)."""
+    sent: Callable[[], None] | None = getattr(task, 'sent', None)
+    if sent is not None:
+        sent()
 
 
 def observed_settings(task: Task) -> dict[str, Any] | None:
@@ -207,7 +218,9 @@ class PowerInterface(BaseInterface):
         (:meth:`get_power_state`), which is also how a driver declines
         what it cannot serve exactly; None (the default) declines every
         node of the call. Must not block: it is called in power sync's
-        dispatching thread.
+        dispatching thread. Once a read's request is written, the driver
+        calls :func:`request_sent` for its tasks: power sync limits the
+        reads still starting (they cost CPU), not the reads waiting.
         """
         return None
 

@@ -288,11 +288,13 @@ class AioGetter:
         lines += [f'{name}: {value}' for name, value in headers.items()]
         return ('\r\n'.join(lines) + '\r\n\r\n').encode('latin-1')
 
-    async def get(self, path: str, headers: Mapping[str, str]
+    async def get(self, path: str, headers: Mapping[str, str],
+                  on_sent: Callable[[], None] | None = None
                   ) -> tuple[int, bytes] | None:
         """GET ``path`` with ``headers`` (authentication included):
         ``(status, body)``, or None when the threaded path must serve
         it. Bounded by nothing: the caller cancels it at its deadline.
+        ``on_sent`` is called once the request is first written.
         """
         if self._closed:
             return None
@@ -308,6 +310,9 @@ class AioGetter:
                     if conn is None:
                         conn = await self._open()
                     conn.writer.write(request)
+                    if on_sent is not None:
+                        on_sent()
+                        on_sent = None
                     answer, body = await read_response(conn.reader)
                 except asyncio.CancelledError:
                     if conn is not None:

@@ -99,6 +99,11 @@ def _timed_out(node: Any, action: str, address: str, url: str,
                            transport.timeout_error('GET', url, reported))
 
 
+def _sent(tasks: list[base.Task]) -> None:
+    for task in tasks:
+        base.request_sent(task)
+
+
 async def _read(getter: aio_get.AioGetter, path: str,
                 headers: dict[str, str], timeout: float,
                 tasks: list[base.Task], conn: connection.Connection,
@@ -108,7 +113,8 @@ async def _read(getter: aio_get.AioGetter, path: str,
     limit = min(timeout, CONF.redfish.request_timeout)
     try:
         async with asyncio.timeout(limit):
-            reply = await getter.get(path, headers)
+            reply = await getter.get(path, headers,
+                                     on_sent=lambda: _sent(tasks))
     except TimeoutError:
         error = _timed_out(node, action, address, address + path, timeout)
         return {task.node.id: error for task in tasks}

@@ -54,6 +54,21 @@ class _Power(drivers_base.PowerInterface):
         return future
 
 
+class _Sending(_Power):
+    """Says each request is sent, then never answers (a hung BMC that
+    accepts connections)."""
+
+    def __init__(self) -> None:
+        super().__init__(answer=None)
+
+    def start_power_read(self, tasks: Sequence[drivers_base.Task]
+                         ) -> concurrent.futures.Future[Any] | None:
+        future = super().start_power_read(tasks)
+        for task in tasks:
+            drivers_base.request_sent(task)
+        return future
+
+
 class DispatcherTest(base.TestCase):
 
     def setUp(self) -> None:
@@ -216,6 +231,18 @@ class DispatcherTest(base.TestCase):
         self.assertEqual({1: {1: 'power on'}, 2: {2: 'power on'}},
                          {n: r for n, r, _, _ in self.results})
         self.assertGreater(later.timeouts[0], 0.4)
+
+    def test_a_read_whose_request_is_sent_gives_up_its_place(self) -> None:
+        waiting, later = _Sending(), _Power()
+        reads = async_reads.Dispatcher(self.health, grace=0.2, window=1,
+                                       settle=30.0)
+        reads.add(self.unit(waiting, 1, timeout=1.0, endpoint='hung'))
+        reads.add(self.unit(later, 2, timeout=1.0, endpoint='quick'))
+        # The first only waits for its answer now: the second started
+        # at once, without waiting for the first to end or settle.
+        self.assertEqual(1, len(later.futures))
+        reads.run(self.on_result)
+        self.assertEqual([2, 1], [n for n, *_ in self.results])
 
     def test_no_read_starts_while_the_loop_lags(self) -> None:
         power = _Power()

@@ -180,6 +180,18 @@ class ClientTestCase(base.TestCase):
             self.assertEqual((200, BODY), self.get(getter))
         self.assertEqual(3, server.connections)
 
+    def test_sent_said_once_even_when_the_request_is_written_twice(
+            self) -> None:
+        server = self.serve([ok(), ok()], close_after_answer=True)
+        getter = self.getter(server)
+        self.assertEqual((200, BODY), self.get(getter))
+        sent: list[bool] = []
+        # The kept connection is stale: the request goes out twice.
+        self.assertEqual((200, BODY), aio_loop.LOOP.submit(getter.get(
+            '/x', {}, on_sent=lambda: sent.append(True))).result(WAIT))
+        self.assertEqual(2, server.connections)
+        self.assertEqual([True], sent)
+
     def test_close_without_answer_on_fresh_connection(self) -> None:
         getter = self.getter(self.serve([None]))
         self.assertIsNone(self.get(getter))
@@ -260,6 +272,13 @@ class PowerReadTestCase(lean_tests.LeanTestCase):
 
     def test_basic_auth(self) -> None:
         self.assert_async_reads('basic')
+
+    def test_caller_told_when_the_request_is_on_its_way(self) -> None:
+        task = self.warm()
+        sent: list[bool] = []
+        task.sent = lambda: sent.append(True)  # type: ignore[attr-defined]
+        self.start([task]).result(WAIT)
+        self.assertEqual([True], sent)
 
     def test_not_offered_before_the_connection_is_open(self) -> None:
         self.assertIsNone(self.iface.start_power_read([self.task()]))
