@@ -142,10 +142,8 @@ opts = [
              'healthy nodes\' cycle unchanged; every suspect BMC is then '
              'probed each cycle. Nodes the fast path cannot serve (no '
              'connection opened yet, a 401, an unusual answer) and other '
-             'drivers are read on threads as with "threads". Not the '
-             'default: at 10,000 Redfish nodes on one conductor every '
-             '"async" read of the steady cycles ended at its deadline '
-             '(a defect not yet found).'),
+             'drivers are read on threads as with "threads"; '
+             'async_reads_in_flight bounds the reads starting at once.'),
     cfg.IntOpt(
         'async_reads_in_flight',
         default=512, min=1,
