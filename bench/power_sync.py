@@ -313,11 +313,12 @@ def main(argv: list[str] | None = None) -> int:
                         help='power_read_mode values to run each Redfish '
                              'size with, side by side: threads, async '
                              '(other variants: threads only)')
-    parser.add_argument('--async-workers', type=int, default=64,
+    parser.add_argument('--async-workers', type=int, default=40,
                         help='sync_power_state_workers with async reads: '
-                             'only the first cycle (opening connections) '
-                             'and fallbacks read on threads, so a small '
-                             'pool does')
+                             'only the first cycle (logging in) and '
+                             'fallbacks read on threads, so a small pool '
+                             'does (40: a pool of 56, so that the '
+                             'conductor stays within 64 threads)')
     parser.add_argument('--async-window', type=int, default=0,
                         help='[conductor] async_reads_in_flight with async '
                              'reads (0: its default)')
