@@ -85,6 +85,15 @@ class TestCase(testtools.TestCase):
         """Override options for this test: ``group=...`` picks a group."""
         self.config_fixture.config(**kwargs)
 
+    def use_fake_drivers(self, **options: object) -> None:
+        """Enable the fake hardware type and its interfaces only, with
+        ``options`` of ``[DEFAULT]``."""
+        self.config(enabled_hardware_types=['fake-hardware'],
+                    enabled_power_interfaces=['fake'],
+                    enabled_management_interfaces=['fake'],
+                    enabled_inspect_interfaces=['fake', 'no-inspect'],
+                    **options)
+
     def require_service(self, available: bool, reason: str) -> None:
         """Skip (or, in CI, fail) when a needed service is absent."""
         if available:

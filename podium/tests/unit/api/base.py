@@ -28,11 +28,7 @@ class APITestCase(base.DbTestCase):
 
     def setUp(self) -> None:
         super().setUp()
-        self.config(enabled_hardware_types=['fake-hardware'],
-                    enabled_power_interfaces=['fake'],
-                    enabled_management_interfaces=['fake'],
-                    enabled_inspect_interfaces=['fake', 'no-inspect'],
-                    rpc_transport='local')
+        self.use_fake_drivers(rpc_transport='local')
         self.config(sync_power_state_interval=0, group='conductor')
         self.conductor = conductor_service.ConductorService()
         self.conductor.start()

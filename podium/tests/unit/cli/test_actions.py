@@ -5,6 +5,7 @@ from typing import Any
 from podium.cli import actions
 from podium.cli.errors import ApiError
 from podium.tests import base
+from podium.tests.unit.cli import test_steps
 
 
 class ScriptedClient:
@@ -22,13 +23,9 @@ class ScriptedClient:
         return answer
 
 
-def finish(gen: Any) -> tuple[list[float], actions.Outcome]:
-    delays = []
-    try:
-        while True:
-            delays.append(next(gen))
-    except StopIteration as stop:
-        return delays, stop.value
+#: Run an action's steps to the end: the delays it asked for, its
+#: outcome.
+finish = test_steps.drain
 
 
 def note(message: str) -> None:

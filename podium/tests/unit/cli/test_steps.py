@@ -1,10 +1,14 @@
 """Retries on busy answers and the synchronous step driver."""
 
+from typing import TypeVar
+
 import fixtures
 
 from podium.cli import steps
 from podium.cli.errors import ApiError
 from podium.tests import base
+
+T = TypeVar('T')
 
 
 class FlakyCall:
@@ -21,7 +25,8 @@ class FlakyCall:
         return 'ok'
 
 
-def drain(gen: steps.Steps[str]) -> tuple[list[float], str]:
+def drain(gen: steps.Steps[T]) -> tuple[list[float], T]:
+    """Run ``gen`` to its end: the delays it asked for, its value."""
     delays = []
     try:
         while True:

@@ -44,10 +44,7 @@ class ConductorTestCase(base.DbTestCase):
 
     def setUp(self) -> None:
         super().setUp()
-        self.config(enabled_hardware_types=['fake-hardware'],
-                    enabled_power_interfaces=['fake'],
-                    enabled_management_interfaces=['fake'],
-                    enabled_inspect_interfaces=['fake', 'no-inspect'])
+        self.use_fake_drivers()
         self.config(node_locked_retry_attempts=1,
                     node_locked_retry_interval=0.01, group='conductor')
         hash_ring.HashRingManager.reset()

@@ -22,10 +22,7 @@ class FakeTestCase(base.DbTestCase):
 
     def setUp(self) -> None:
         super().setUp()
-        self.config(enabled_hardware_types=['fake-hardware'],
-                    enabled_power_interfaces=['fake'],
-                    enabled_management_interfaces=['fake'],
-                    enabled_inspect_interfaces=['fake', 'no-inspect'])
+        self.use_fake_drivers()
         self.node = db_api.create_node({'name': 'fake-1',
                                         'driver': 'fake-hardware'})
         self.power = fake.FakePower()
