@@ -88,10 +88,9 @@ def create_app() -> FastAPI:
         LOG.warning('The API listens on %s without authentication; set '
                     '[api] auth_strategy = http_basic to require '
                     'credentials.', CONF.api.host_ip)
-    # Added last, so outermost: its headers go on every response.
+    # Added last, so outermost: its headers go on every response and its
+    # metrics count every answer, 401s and 406s too.
     app.add_middleware(middleware.APIMiddleware)
-    # Outside everything else: it sees 401s and 406s too.
-    app.add_middleware(metrics.MetricsMiddleware)
     return app
 
 

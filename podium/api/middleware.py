@@ -1,7 +1,9 @@
-"""The ASGI layer every request passes: paths, versions, last resort.
+"""The ASGI layer every request passes: paths, versions, last resort,
+metrics.
 
 Written as plain ASGI rather than Starlette's ``BaseHTTPMiddleware``,
-which costs a task and a stream per request. It
+which costs a task and a stream per request, and as one layer doing all
+of this with one wrapper of ``send``, not one layer per concern. It
 
 * serves ``/v1/nodes/`` like ``/v1/nodes`` (ironicclient and the SDK
   add trailing slashes; a redirect would cost a round trip);
@@ -9,15 +11,20 @@ which costs a task and a stream per request. It
 * puts the min/max/negotiated version headers on every response,
   errors included;
 * answers an unexpected exception with a 500 in Ironic's shape, the
-  traceback going to the log only.
+  traceback going to the log only;
+* counts the request and its latency in the API metrics
+  (:func:`podium.api.metrics.record_request`) with the status it
+  answered, whoever answered it (406 here, 401 from authentication, 500).
 """
 
+import functools
+import time
 from typing import Any
 
 from oslo_log import log
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from podium.api import responses, versions
+from podium.api import metrics, responses, versions
 from podium.common import exceptions
 
 LOG = log.getLogger(__name__)
@@ -30,6 +37,14 @@ _RANGE_HEADERS = [
     (versions.MAX_HEADER.lower().encode(),
      versions.MAX_VERSION_STRING.encode()),
 ]
+
+
+@functools.cache
+def _response_headers(version: tuple[int, int]
+                      ) -> tuple[tuple[bytes, bytes], ...]:
+    """The version headers of every response negotiated at ``version``."""
+    return (*_RANGE_HEADERS,
+            (_VERSION_HEADER, versions.to_string(version).encode()))
 
 
 def _requested_version(headers: list[tuple[bytes, bytes]]) -> str | None:
@@ -53,26 +68,35 @@ class APIMiddleware:
         if scope['type'] != 'http':
             await self.app(scope, receive, send)
             return
+        started_at = time.monotonic()
+        status = 500
+        try:
+            status = await self._serve(scope, receive, send)
+        finally:
+            metrics.record_request(scope, status, started_at)
+
+    async def _serve(self, scope: Scope, receive: Receive,
+                     send: Send) -> int:
+        """Serve the request; returns the status answered (500 when the
+        answer could not be sent)."""
         path = scope['path']
         if len(path) > 1 and path.endswith('/'):
             scope['path'] = path.rstrip('/') or '/'
-        extra_headers = list(_RANGE_HEADERS)
         try:
             version = versions.parse(_requested_version(scope['headers']))
         except exceptions.NotAcceptable as exc:
-            await self._send_error(send, 406, str(exc), extra_headers)
-            return
-        extra_headers.append(
-            (_VERSION_HEADER, versions.to_string(version).encode()))
+            await self._send_error(send, 406, str(exc), list(_RANGE_HEADERS))
+            return 406
+        extra_headers = _response_headers(version)
         scope.setdefault('state', {})['api_version'] = version
-        started = False
+        status: int | None = None
 
         async def send_with_headers(message: Message) -> None:
-            nonlocal started
+            nonlocal status
             if message['type'] == 'http.response.start':
-                started = True
-                message['headers'] = list(message.get('headers', ())) + \
-                    extra_headers
+                status = message['status']
+                message['headers'] = [*message.get('headers', ()),
+                                      *extra_headers]
             await send(message)
 
         try:
@@ -80,11 +104,13 @@ class APIMiddleware:
         except Exception:
             LOG.exception('Unexpected error serving %s %s',
                           scope.get('method'), path)
-            if not started:
+            if status is None:
                 await self._send_error(send, 500,
                                        'Internal server error; see the '
                                        'API log for details.',
-                                       extra_headers)
+                                       list(extra_headers))
+                return 500
+        return 500 if status is None else status
 
     @staticmethod
     async def _send_error(send: Send, status: int, message: str,

@@ -138,8 +138,9 @@ class NodeSerializer:
                                                    node.conductor_group)
         return lambda node: getattr(node, field)
 
-    def _render_full(self, node: Any, base: str) -> dict[str, Any]:
-        if getattr(node, '_fields', None) == ALL_COLUMNS:
+    def _render_full(self, node: Any, base: str,
+                     is_row: bool = False) -> dict[str, Any]:
+        if is_row:
             # A database row of the list path: one C-level zip instead
             # of an attribute lookup per column, a third of the rendering.
             result = dict(zip(ALL_COLUMNS, node, strict=True))
@@ -152,9 +153,10 @@ class NodeSerializer:
         for name in STEP_FIELDS:
             result[name] = result[name] or {}
         result.update(CONSTANT_FIELDS)
-        result['conductor'] = self._conductor_of(node.uuid,
-                                                 node.conductor_group)
-        result['links'] = links.resource_links(base, 'nodes', node.uuid)
+        uuid = result['uuid']
+        result['conductor'] = self._conductor_of(uuid,
+                                                 result['conductor_group'])
+        result['links'] = links.resource_links(base, 'nodes', uuid)
         return result
 
     def render(self, node: Any, base: str,
@@ -168,7 +170,12 @@ class NodeSerializer:
         """Nodes as the API shows them; only ``fields`` (and links) when
         given."""
         if fields is None:
-            return [self._render_full(node, base) for node in nodes]
+            nodes = list(nodes)
+            # Rows of one query share their columns: asked once, as a
+            # row's ``_fields`` is built anew at each access.
+            is_row = bool(nodes) and \
+                getattr(nodes[0], '_fields', None) == ALL_COLUMNS
+            return [self._render_full(node, base, is_row) for node in nodes]
         getters = [(name, self._getter(name)) for name in fields
                    if name != 'links']
         rendered = []

@@ -7,6 +7,7 @@ scripts wait for that line instead of polling:
     Podium API listening on http://127.0.0.1:6385
 """
 
+import gc
 import socket
 import sys
 from typing import Any
@@ -110,10 +111,25 @@ def bind() -> socket.socket:
     return sock
 
 
+def freeze_startup_objects() -> None:
+    """Take what the process built to start (modules, configuration,
+    the application, the conductor's tables) out of the garbage
+    collector's sight, after collecting what of it is garbage.
+
+    Those objects live as long as the process, yet every full collection
+    walked all of them (some 160,000): a detailed list of 1,000 nodes
+    allocates enough to set off collections that cost about half of its
+    CPU. Objects created later are collected as before.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def serve(app: Any, sock: socket.socket | None = None) -> bool:
     """Serve ``app`` until SIGTERM/SIGINT, on ``sock`` if given (see
     :func:`bind`); False if it never listened."""
     server = Server(uvicorn.Config(app, **uvicorn_options()))
+    freeze_startup_objects()
     try:
         server.run(sockets=None if sock is None else [sock])
     except SystemExit:

@@ -7,6 +7,7 @@ state names, request features) is in one table,
 :mod:`podium.api.microversions`.
 """
 
+import functools
 import re
 
 from podium.common import exceptions
@@ -43,6 +44,13 @@ def parse(value: str | None) -> tuple[int, int]:
     """
     if value is None:
         return MIN_VERSION
+    return _parse(value)
+
+
+# Clients send one of a handful of values, every request: each is
+# parsed once. Refused values raise and so are not kept.
+@functools.lru_cache(maxsize=256)
+def _parse(value: str) -> tuple[int, int]:
     value = value.strip()
     if value.lower() == 'latest':
         return MAX_VERSION

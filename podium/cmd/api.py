@@ -18,7 +18,9 @@ from podium.conf import CONF
 def create_worker_app() -> object:
     """The application of one worker process (uvicorn factory)."""
     service_common.prepare_service(sys.argv[1:], command=command_line.API)
-    return api_app.create_app()
+    app = api_app.create_app()
+    server.freeze_startup_objects()
+    return app
 
 
 def main(argv: list[str] | None = None) -> int:

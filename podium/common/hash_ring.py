@@ -68,11 +68,19 @@ class HashRingManager:
     _lock = threading.Lock()
     _rings: dict[str, HashRing] = {}
     _built_at: float | None = None
+    #: (until, rings): the rings and when they must be rebuilt, replaced
+    #: in one assignment, so that a lookup reads both without the lock.
+    _fresh: tuple[float, dict[str, HashRing]] | None = None
 
     def _current_rings(self) -> dict[str, HashRing]:
         cls = type(self)
-        now = time.monotonic()
+        # Without the lock or a configuration lookup while the rings are
+        # fresh: a detailed list asks once per node.
+        fresh = cls._fresh
+        if fresh is not None and time.monotonic() < fresh[0]:
+            return fresh[1]
         with cls._lock:
+            now = time.monotonic()
             # Never older than a heartbeat: a dead conductor's nodes
             # then move as soon as it is seen dead.
             refresh = min(RING_REFRESH_SECONDS,
@@ -80,6 +88,7 @@ class HashRingManager:
             if cls._built_at is None or now - cls._built_at >= refresh:
                 cls._rings = self._build()
                 cls._built_at = now
+            cls._fresh = (cls._built_at + refresh, cls._rings)
             return cls._rings
 
     @staticmethod
@@ -98,6 +107,7 @@ class HashRingManager:
     def reset(cls) -> None:
         """Forget the rings; the next lookup reads the table again."""
         with cls._lock:
+            cls._fresh = None
             cls._rings = {}
             cls._built_at = None
 

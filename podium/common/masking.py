@@ -135,11 +135,17 @@ def mask(value: Any, extra_keys: Collection[str] = ()) -> Any:
     type), lists and tuples are walked, strings are masked as free
     text. Anything else is returned as it is.
     """
-    if isinstance(value, Mapping):
+    # Exact types first: JSON gives dicts, lists and strings, and these
+    # checks are cheaper than the ABC's (this runs for every value of
+    # every node a list shows).
+    kind = type(value)
+    if kind is str:
+        return mask_text(value)
+    if kind is dict or isinstance(value, Mapping):
         return {key: (MASK if is_secret_key(key, extra_keys)
                       else mask(item, extra_keys))
                 for key, item in value.items()}
-    if isinstance(value, list | tuple):
+    if kind is list or isinstance(value, list | tuple):
         return [mask(item, extra_keys) for item in value]
     if isinstance(value, str):
         return mask_text(value)

@@ -39,12 +39,26 @@ SYNC_COLUMNS = ('id', 'uuid', 'name', 'driver', 'driver_info',
                 'conductor_group', 'provision_state')
 
 
-def _node_ident_clause(node_ident: str | int) -> sa.ColumnElement[bool]:
+def _ident_column(node_ident: str | int) -> Any:
+    """The column ``node_ident`` names a node by: id, UUID or name."""
     if isinstance(node_ident, int):
-        return models.Node.id == node_ident
+        return models.Node.id
     if uuidutils.is_uuid_like(node_ident):
-        return models.Node.uuid == node_ident
-    return models.Node.name == node_ident
+        return models.Node.uuid
+    return models.Node.name
+
+
+def _node_ident_clause(node_ident: str | int) -> sa.ColumnElement[bool]:
+    result: sa.ColumnElement[bool] = _ident_column(node_ident) == node_ident
+    return result
+
+
+#: ``get_node``'s statements by identifying column, built once: building
+#: a select and its cache key on every call cost about as much as
+#: running it on SQLite.
+_NODE_BY = {column.key: sa.select(models.Node).where(
+    column == sa.bindparam('ident'))
+    for column in (models.Node.id, models.Node.uuid, models.Node.name)}
 
 
 def _integrity_to_conflict(exc: sa_exc.IntegrityError,
@@ -95,10 +109,9 @@ def get_node(node_ident: str | int) -> models.Node:
 
     :raises NodeNotFound: when there is none.
     """
-    with session_scope() as session:
-        node = session.scalars(
-            sa.select(models.Node).where(_node_ident_clause(node_ident))
-        ).first()
+    query = _NODE_BY[_ident_column(node_ident).key]
+    with session_scope(one_read=True) as session:
+        node = session.scalars(query, {'ident': node_ident}).first()
     if node is None:
         raise exceptions.NodeNotFound(node=node_ident)
     return node

@@ -124,13 +124,20 @@ class SecretJSON(sa.TypeDecorator[Any]):
     impl = sa.JSON
     cache_ok = True
 
+    # An empty value is left alone before the keys are looked up: the
+    # lookup is the dearer part for the empty ``driver_info`` of a list.
+
     def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        if not value:
+            return value
         box = current_box()
-        return box.encrypt(value) if box is not None and value else value
+        return box.encrypt(value) if box is not None else value
 
     def process_result_value(self, value: Any, dialect: Any) -> Any:
+        if not value:
+            return value
         box = current_box()
-        return box.decrypt(value) if box is not None and value else value
+        return box.decrypt(value) if box is not None else value
 
 
 def rotate(session_scope: Any, node_table: Any, batch: int = 500) -> int:

@@ -90,9 +90,13 @@ def _configure_sqlite(engine: sa.Engine) -> None:
         # with SQLITE_BUSY when another writer committed in between (the
         # busy timeout does not apply); writers therefore take the write
         # lock up front and wait for it under the busy timeout.
-        if conn.get_execution_options().get('podium_writer'):
+        # A session of one SELECT needs no transaction: the statement
+        # reads one snapshot on its own, without two more round trips
+        # into SQLite (BEGIN, and COMMIT, which is then a no-op).
+        options = conn.get_execution_options()
+        if options.get('podium_writer'):
             conn.exec_driver_sql('BEGIN IMMEDIATE')
-        else:
+        elif not options.get('podium_one_read'):
             conn.exec_driver_sql('BEGIN')
 
 
@@ -234,12 +238,15 @@ def dispose() -> None:
 
 
 @contextlib.contextmanager
-def session_scope(writer: bool = False) -> Iterator[orm.Session]:
+def session_scope(writer: bool = False,
+                  one_read: bool = False) -> Iterator[orm.Session]:
     """A session in one transaction: committed on success, else rolled
     back. Objects stay usable after the session closes.
 
     :param writer: the transaction writes; on SQLite it then takes the
         write lock when it begins rather than on its first write.
+    :param one_read: the session runs a single SELECT and nothing else;
+        on SQLite it then runs without BEGIN and COMMIT.
     """
     session = get_sessionmaker()()
     try:
@@ -247,6 +254,9 @@ def session_scope(writer: bool = False) -> Iterator[orm.Session]:
             if writer:
                 session.connection(
                     execution_options={'podium_writer': True})
+            elif one_read:
+                session.connection(
+                    execution_options={'podium_one_read': True})
             yield session
     finally:
         session.close()
