@@ -190,7 +190,10 @@ def list_node_page_rows(columns: Iterable[str],
     with session_scope() as session:
         query = _paged_node_query(session, sa.select(*cols), filters,
                                   limit, marker, sort_key, sort_dir)
-        return list(session.execute(query))
+        # On the session's connection, not through the ORM: columns
+        # only, so the ORM's row loading would just copy every row once
+        # more (a tenth of a detailed list's CPU).
+        return list(session.connection().execute(query))
 
 
 def list_node_rows(columns: Iterable[str] = SYNC_COLUMNS,
