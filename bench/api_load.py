@@ -49,19 +49,23 @@ def load_ops(size: int) -> dict[str, list[loadgen.Req]]:
 
 
 def sequential_latency(client: apiclient.ApiClient, path: str,
-                       samples: int) -> dict[str, Any]:
-    """One client, one request at a time: the latency a user sees."""
+                       samples: int, server_pid: int) -> dict[str, Any]:
+    """One client, one request at a time: the latency a user sees, and
+    the server's CPU per request without other requests competing."""
     client.ok('GET', path)  # warm caches and the connection
     timings, count = [], 0
+    cpu = procs.cpu_seconds(server_pid)
     for _ in range(samples):
         start = time.perf_counter()
         doc = client.ok('GET', path)
         timings.append(time.perf_counter() - start)
         count = len(doc['nodes'])
+    cpu = procs.cpu_seconds(server_pid) - cpu
     summary = report.latency_summary(timings)
     return {'op': 'list-detail-1', 'concurrency': 1, 'requests': samples,
             'p50_ms': summary['p50_ms'], 'p99_ms': summary['p99_ms'],
-            'nodes_per_page': count}
+            'nodes_per_page': count,
+            'server_cpu_ms_per_req': 1000 * cpu / samples}
 
 
 def walk_all(client: apiclient.ApiClient, size: int) -> dict[str, Any]:
@@ -91,7 +95,8 @@ def measure_size(size: int, args: Any) -> list[dict[str, Any]]:
         with dep.serve() as server:
             client = apiclient.ApiClient(dep.api_url)
             rows.append(sequential_latency(
-                client, '/v1/nodes/detail', args.latency_samples))
+                client, '/v1/nodes/detail', args.latency_samples,
+                server.pid))
             rows.append(walk_all(client, size))
             for op, requests in load_ops(size).items():
                 if op not in args.ops:

@@ -99,6 +99,27 @@ class TestMetrics(base.APITestCase):
         self.assertIn(('podium_conductor_pool_idle',
                        (('host', 'test-conductor'),)), values)
 
+    def test_refused_and_failed_requests_counted(self) -> None:
+        # Answers the API middleware gives itself (406) or after an
+        # unexpected error (500) are counted like any other.
+        refused = sample('podium_api_requests_total', method='GET',
+                         route='unmatched', status='406')
+        response = self.client.get(
+            '/v1/nodes', headers={'X-OpenStack-Ironic-API-Version': '9.9'})
+        self.assertEqual(406, response.status_code)
+        self.assertEqual(refused + 1, sample(
+            'podium_api_requests_total', method='GET', route='unmatched',
+            status='406'))
+        failed = sample('podium_api_requests_total', method='GET',
+                        route='/v1/nodes/{node_ident}', status='500')
+        with mock.patch('podium.db.api.get_node',
+                        side_effect=RuntimeError('boom')):
+            response = self.client.get('/v1/nodes/n2')
+        self.assertEqual(500, response.status_code)
+        self.assertEqual(failed + 1, sample(
+            'podium_api_requests_total', method='GET',
+            route='/v1/nodes/{node_ident}', status='500'))
+
     def test_no_node_identity_or_secret_exposed(self) -> None:
         self.client.get('/v1/nodes/rack1-secret-name')
         body = self.client.get('/metrics').text

@@ -1,6 +1,7 @@
 """The API's pre-bound listening socket (``podium serve`` binds first)."""
 
 import asyncio
+import gc
 import socket
 from typing import Any
 
@@ -43,3 +44,18 @@ class BoundSocketTest(base.TestCase):
                     writer.close()
 
         self.assertTrue(asyncio.run(accept_one()))
+
+
+class FreezeStartupObjectsTest(base.TestCase):
+
+    def test_startup_objects_left_out_of_collections(self) -> None:
+        # What start-up built lives as long as the process: full
+        # collections must not walk it again and again.
+        self.addCleanup(gc.unfreeze)
+        kept: list[object] = [[]]
+        server.freeze_startup_objects()
+        self.assertGreater(gc.get_freeze_count(), 0)
+        self.assertFalse(any(item is kept for item in gc.get_objects()))
+        # Objects made afterwards are collected as before.
+        later: list[object] = [[]]
+        self.assertTrue(any(item is later for item in gc.get_objects()))

@@ -2,6 +2,8 @@
 
 import collections
 import datetime
+import time
+from unittest import mock
 
 import sqlalchemy as sa
 
@@ -135,3 +137,15 @@ class TestHashRingManager(base.DbTestCase):
         hash_ring.HashRingManager.reset()
         # ...and after a reset it is.
         self.assertEqual('c2', self.manager.get_conductor(KEYS[0]))
+
+    def test_ring_rebuilt_once_stale(self) -> None:
+        self.register('c1')
+        self.assertEqual('c1', self.manager.get_conductor(KEYS[0]))
+        db_api.unregister_conductor('c1')
+        self.register('c2')
+        # Lookups while the rings are fresh skip the lock; once the
+        # refresh period is over they must still rebuild them.
+        later = time.monotonic() + hash_ring.RING_REFRESH_SECONDS + 1
+        clock = mock.Mock(monotonic=mock.Mock(return_value=later))
+        with mock.patch.object(hash_ring, 'time', clock):
+            self.assertEqual('c2', self.manager.get_conductor(KEYS[0]))

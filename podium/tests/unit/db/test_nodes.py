@@ -7,11 +7,12 @@ the same bodies on PostgreSQL and MariaDB (podium/tests/functional/db).
 import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from oslo_utils import uuidutils
 
 from podium.common import exceptions
 from podium.db import api as db_api
-from podium.db import models
+from podium.db import engine, models
 from podium.tests import base
 
 
@@ -44,6 +45,26 @@ class NodeCreateGetTest(base.DbTestCase):
             got = db_api.get_node(ident)
             self.assertEqual(node.uuid, got.uuid, str(ident))
             self.assertEqual({'a': {'b': [1, 2]}}, got.driver_info)
+
+    def test_get_runs_one_select_without_a_transaction(self) -> None:
+        node = create_node(name='n1')
+        statements: list[str] = []
+
+        def record(_conn: Any, _cursor: Any, statement: str,
+                   *_args: Any) -> None:
+            statements.append(statement.split()[0].upper())
+
+        bind = engine.get_engine()
+        sa.event.listen(bind, 'before_cursor_execute', record)
+        self.addCleanup(sa.event.remove, bind, 'before_cursor_execute',
+                        record)
+        for ident in (node.id, node.uuid, 'n1'):
+            statements.clear()
+            self.assertEqual(node.uuid, db_api.get_node(ident).uuid)
+            # One SELECT reads one snapshot on its own: on SQLite no
+            # BEGIN before it (the server databases' drivers begin
+            # without a statement of their own).
+            self.assertEqual(['SELECT'], statements, str(ident))
 
     def test_values_round_trip(self) -> None:
         created = models.utcnow().replace(microsecond=123456)
