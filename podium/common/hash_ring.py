@@ -42,16 +42,24 @@ class HashRing:
                         for index in range(partitions))
         self._keys = [point for point, _ in points]
         self._hosts = [host for _, host in points]
+        # A ring never changes: each key is hashed once per ring (a
+        # detailed list asks for every node of the page; rings are
+        # rebuilt every few seconds, so this holds the keys of a fleet
+        # at most).
+        self._found: dict[str, str] = {}
 
     def get_host(self, key: str) -> str:
         """The host ``key`` belongs to.
 
         :raises NoValidHost: the ring has no host.
         """
-        if not self._keys:
-            raise exceptions.NoValidHost(what=key)
-        index = bisect.bisect_left(self._keys, _hash(key))
-        return self._hosts[index % len(self._hosts)]
+        host = self._found.get(key)
+        if host is None:
+            if not self._keys:
+                raise exceptions.NoValidHost(what=key)
+            index = bisect.bisect_left(self._keys, _hash(key))
+            host = self._found[key] = self._hosts[index % len(self._hosts)]
+        return host
 
 
 def _group_key(group: str | None) -> str:

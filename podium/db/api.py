@@ -193,7 +193,7 @@ def list_node_page_rows(columns: Iterable[str],
         # On the session's connection, not through the ORM: columns
         # only, so the ORM's row loading would just copy every row once
         # more (a tenth of a detailed list's CPU).
-        return list(session.connection().execute(query))
+        return list(session.connection().execute(query).all())
 
 
 def list_node_rows(columns: Iterable[str] = SYNC_COLUMNS,
