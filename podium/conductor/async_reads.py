@@ -21,29 +21,29 @@ reads never wait behind them.
   time, with the seconds the read took (for the BMC health records and
   metrics), as the pool's fan-out delivers them.
 
-A cycle's reads do not all start at once: at most ``window`` are
-*starting* at a time (``[conductor] async_reads_in_flight``). Starting a
-read costs CPU (a connection opened or taken, a request written);
-waiting for its answer costs none. With ten thousand reads started
-together the loop could not even write their requests before their
-deadlines (every read of a 10,000-node cycle ended at its deadline,
-almost none reaching a BMC). So a read holds a place in the window until
-its driver says its request is on its way
-(:func:`podium.drivers.base.request_sent`), or it ends, or it has held
-its place ``settle`` seconds (:data:`SETTLE`: a BMC that accepts no
-connection). A hung BMC that accepts the connection gives its place up
-as soon as the request is written, and the number of reads merely
-waiting stays unbounded. (Freeing places only at the BMC probe timeout
-instead, 1,000 probes of hung BMCs held a 512-read window for two
-timeouts before any healthy read started; freeing them after a fixed
-0.25 s, reads still opening their connections on a busy machine gave up
-their places and the next ones piled on, and most reads of the first
-cycle ended at their deadlines.) A read's timeout runs from the moment
-it gets its place, as a threaded read's runs from the moment a worker
-takes it. And no read gets a place while the loop lags more than
-``max_lag`` behind (its CPU share is short: the machine is busy), so
-that the reads it has are served before their deadlines rather than all
-failing together.
+A cycle's reads do not all start at once: at most ``window`` are in
+their busy part at a time (``[conductor] async_reads_in_flight``).
+Starting a read costs CPU (a connection opened or taken, a request
+written), and so does its answer (read, parsed, reported); waiting in
+between costs none. With ten thousand reads started together the loop
+could not even write their requests before their deadlines (every read
+of a 10,000-node cycle ended at its deadline, almost none reaching a
+BMC); and with reads let go as soon as their requests were written,
+thousands of answers came back together and waited for the loop past
+their deadlines. So a read holds a place in the window until it ends, or
+until ``settle_sent`` seconds (:data:`SETTLE_SENT`) after its driver
+says its request is on its way
+(:func:`podium.drivers.base.request_sent`), or ``settle`` seconds
+(:data:`SETTLE`) after it got its place if the driver never says so (a
+BMC that accepts no connection). A hung BMC thus holds a place for a
+fraction of a second, and the number of reads merely waiting stays
+unbounded. (Freeing places only at the BMC probe timeout instead, 1,000
+probes of hung BMCs held a 512-read window for two timeouts before any
+healthy read started.) A read's timeout runs from the moment it gets its
+place, as a threaded read's runs from the moment a worker takes it. And
+no read gets a place while the loop lags more than ``max_lag`` behind
+(its CPU share is short: the machine is busy), so that the reads it has
+are served before their deadlines rather than all failing together.
 
 Nodes the driver declines (``start_power_read`` returns None, or leaves
 a node of a one-node read out) are handed back for the threaded path,
@@ -72,6 +72,10 @@ LOG = log.getLogger(__name__)
 #: connection, a driver that does not tell; module doc).
 SETTLE = 1.0
 
+#: Seconds a read whose request is sent keeps its place, waiting for
+#: the answer, before it counts as merely waiting (module doc).
+SETTLE_SENT = 0.5
+
 #: Seconds between looks at the loop's lag while reads are held back.
 LAG_POLL = 0.02
 
@@ -93,6 +97,8 @@ class _Read:
     overdue: bool = False
     #: Holds a place in the window (admitted, neither ended nor settled).
     placed: bool = False
+    #: When it gives its place up if still holding it.
+    settle_at: float = 0.0
 
 
 class Dispatcher:
@@ -101,6 +107,7 @@ class Dispatcher:
     def __init__(self, health: bmc_health.Registry, grace: float,
                  observed: Mapping[int, dict[str, Any]] | None = None,
                  window: int | None = None, settle: float = SETTLE,
+                 settle_sent: float = SETTLE_SENT,
                  lag: Callable[[], float] | None = None,
                  max_lag: float = 0.1) -> None:
         self._health = health
@@ -109,6 +116,7 @@ class Dispatcher:
         self._window = window
         #: Seconds after which a waiting read gives up its place.
         self._settle = settle
+        self._settle_sent = settle_sent
         #: How far behind the loop the reads run on is, and how far
         #: behind it may be for more reads to start.
         self._lag = lag
@@ -174,8 +182,9 @@ class Dispatcher:
                 sequence = next(self._sequence)
                 heapq.heappush(self._deadlines, (
                     now + read.unit.timeout, sequence, read))
+                read.settle_at = now + self._settle
                 heapq.heappush(self._settling, (
-                    now + self._settle, sequence, read))
+                    read.settle_at, sequence, read))
                 endpoint = read.unit.endpoint
                 if endpoint is not None and (
                         self._waiting.get(endpoint) or
@@ -188,10 +197,14 @@ class Dispatcher:
             self._launch(read)
 
     def _sent(self, read: _Read) -> None:
-        """``read``'s request is on its way: it only waits from now on
-        (called by the driver, on its loop's thread)."""
+        """``read``'s request is on its way: it keeps its place for
+        ``settle_sent`` seconds more, then only waits (called by the
+        driver, on its loop's thread)."""
         with self._lock:
-            self._unplace(read)
+            if read.placed:
+                read.settle_at = time.monotonic() + self._settle_sent
+                heapq.heappush(self._settling, (
+                    read.settle_at, next(self._sequence), read))
 
     def _unplace(self, read: _Read) -> None:
         """``read`` gives up its place. Called with the lock held."""
@@ -358,8 +371,9 @@ class Dispatcher:
         successors: list[_Read] = []
         with self._lock:
             while self._settling and self._settling[0][0] <= now:
-                _, _, read = heapq.heappop(self._settling)
-                self._unplace(read)
+                at, _, read = heapq.heappop(self._settling)
+                if at == read.settle_at:  # not moved since
+                    self._unplace(read)
             while self._deadlines and self._deadlines[0][0] <= now:
                 _, _, read = heapq.heappop(self._deadlines)
                 if read.done:

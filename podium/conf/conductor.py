@@ -149,11 +149,12 @@ opts = [
         default=512, min=1,
         mutable=True,
         help='With power_read_mode "async": power sync reads starting at '
-             'once at most. Starting a read costs the conductor CPU, '
-             'waiting for its answer does not, so a read counts until its '
-             'request is written (or it ends, or 1 s has passed: a BMC '
-             'that accepts no connection); reads merely waiting (hung '
-             'BMCs) are not limited. Each read\'s timeout '
+             'once at most. Starting a read and reading its answer cost the '
+             'conductor CPU, waiting does not, so a read counts until it '
+             'ends or 0.5 s after its request is written (1 s after it '
+             'started if the request is never written: a BMC that '
+             'accepts no connection); reads merely waiting (hung BMCs) '
+             'are not limited. Each read\'s timeout '
              'runs from its start. Too high, and a large fleet\'s reads '
              'start faster than one core can serve them and time out '
              'together; too low, and slow BMCs lengthen the cycle (at '

@@ -30,6 +30,8 @@ class _Power(drivers_base.PowerInterface):
         self.decline = decline
         self.futures: list[concurrent.futures.Future[Any]] = []
         self.timeouts: list[float] = []
+        #: When each read reached the driver.
+        self.started: list[float] = []
 
     def get_power_state(self, task: drivers_base.Task) -> str:
         raise AssertionError('not on the threaded path')
@@ -47,6 +49,7 @@ class _Power(drivers_base.PowerInterface):
         if self.decline:
             return None
         self.timeouts.extend(task.timeout for task in tasks)
+        self.started.append(time.monotonic())
         future: concurrent.futures.Future[Any] = concurrent.futures.Future()
         if self.answer is not None:
             future.set_result({task.node.id: self.answer for task in tasks})
@@ -232,17 +235,23 @@ class DispatcherTest(base.TestCase):
                          {n: r for n, r, _, _ in self.results})
         self.assertGreater(later.timeouts[0], 0.4)
 
-    def test_a_read_whose_request_is_sent_gives_up_its_place(self) -> None:
+    def test_a_read_whose_request_is_sent_keeps_its_place_a_while(
+            self) -> None:
         waiting, later = _Sending(), _Power()
         reads = async_reads.Dispatcher(self.health, grace=0.2, window=1,
-                                       settle=30.0)
+                                       settle=30.0, settle_sent=0.2)
         reads.add(self.unit(waiting, 1, timeout=1.0, endpoint='hung'))
         reads.add(self.unit(later, 2, timeout=1.0, endpoint='quick'))
-        # The first only waits for its answer now: the second started
-        # at once, without waiting for the first to end or settle.
-        self.assertEqual(1, len(later.futures))
+        # Its answer, when it comes, costs CPU too: the place is kept.
+        self.assertEqual([], later.futures)
+        started = time.monotonic()
         reads.run(self.on_result)
+        # The second started 0.2 s after the first's request went out,
+        # not 30 s later, nor after the first ended at its deadline.
         self.assertEqual([2, 1], [n for n, *_ in self.results])
+        self.assertEqual(1, len(later.started))
+        self.assertGreaterEqual(later.started[0] - started, 0.15)
+        self.assertLess(later.started[0] - started, 0.9)
 
     def test_no_read_starts_while_the_loop_lags(self) -> None:
         power = _Power()
