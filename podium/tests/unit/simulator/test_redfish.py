@@ -471,10 +471,10 @@ class RawHttpTest(unittest.TestCase):
 class FleetTest(unittest.TestCase):
     """Many endpoints, and many systems behind one endpoint."""
 
+    # How fast a fleet starts is a benchmark's business (bench/), not a
+    # timed assertion's: on a loaded machine 300 endpoints took 3-15 s.
     def test_many_endpoints(self):
-        start = time.monotonic()
         with Simulator(endpoints=300, seed=5) as sim:
-            self.assertLess(time.monotonic() - start, 3.0)
             first, last = sim.systems[0], sim.systems[-1]
             self.assertNotEqual(first.address, last.address)
             for info in (first, last):
@@ -483,11 +483,9 @@ class FleetTest(unittest.TestCase):
             self.assertEqual(300, sim.stats()["endpoint_count"])
 
     def test_many_systems_per_endpoint(self):
-        start = time.monotonic()
         with Simulator(endpoints=1, systems_per_endpoint=2000,
                        power_state="On", hung_fraction=0.01,
                        seed=5) as sim:
-            self.assertLess(time.monotonic() - start, 3.0)
             info = sim.systems[-1]
             reply = requests.get(info.address + EXPAND,
                                  auth=("admin", "password"), timeout=5)
