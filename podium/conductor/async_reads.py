@@ -234,7 +234,7 @@ class Dispatcher:
         now = time.monotonic()
         # What is left of the timeout after waiting for the budget, as
         # the threaded path gives its driver call.
-        timeout = max(0.1, unit.timeout - (now - read.queued))
+        timeout = sync_plan.remaining(unit.timeout, now - read.queued)
         read.started = now
         tasks = sync_plan.read_tasks(unit.rows, timeout, self._observed)
         sent = functools.partial(self._sent, read)

@@ -324,7 +324,8 @@ class _Cycle:
         started = time.monotonic()
         with self.sync.health.budget(unit.endpoint, unit.rows[0].driver,
                                      unit.timeout):
-            timeout = max(0.1, unit.timeout - (time.monotonic() - started))
+            timeout = sync_plan.remaining(unit.timeout,
+                                          time.monotonic() - started)
             began = time.monotonic()
             try:
                 result = self._call(unit, timeout)

@@ -62,6 +62,15 @@ class ReadTask:
     sent: Callable[[], None] | None = None
 
 
+def remaining(timeout: float, waited: float) -> float:
+    """What is left of a read's ``timeout`` after ``waited`` seconds for
+    its BMC's budget, to the tenth of a second: a hung BMC's error names
+    it ("did not answer within 2 seconds"), and a number that changed
+    from cycle to cycle (1.99997) would rewrite the node's last_error,
+    and its history, every cycle."""
+    return max(0.1, round(timeout - waited, 1))
+
+
 def read_tasks(rows: list[Any], timeout: float,
                observed: Mapping[int, dict[str, Any]]) -> list[ReadTask]:
     """The read tasks of ``rows``, each with its node's ``observed``
