@@ -11,8 +11,8 @@ The nodes of a cycle are split by the health of their BMC
   suspects as that budget can probe within one sync interval, the least
   recently probed first, so any number of hung BMCs neither delays the
   healthy reads nor lengthens the cycle (with ``power_read_mode =
-  async``, every suspect whose driver reads without a thread: such a
-  probe costs a socket, not a worker);
+  async`` such a probe costs a socket, not a worker, but the same
+  budget bounds the CPU the failed ones cost);
 * the other nodes of a suspect BMC are not read this cycle: they share
   the probe's outcome (:attr:`Plan.siblings`), and are read again with
   the healthy ones once their BMC answers.
@@ -127,13 +127,11 @@ def plan(rows: list[Any], health: bmc_health.Registry,
     healthy.sort(key=lambda entry: failure_count(entry[1].id) > 0)
     result.healthy = _units(healthy, read_timeout)
     order = sorted(suspects, key=health.last_probe)
+    # In both read modes: a non-blocking probe holds no worker, but a
+    # failed one still costs CPU (a new connection, the timeout, the
+    # error recorded), and probing 1,000 hung BMCs every cycle made a
+    # 10,000-node async cycle 45 % longer.
     budget = max_probes()
-    if CONF.conductor.power_read_mode == 'async':
-        # Their probes hold no worker (module async_reads): every one.
-        free = [e for e in order
-                if base.offers_power_read_start(suspects[e][0][0])]
-        order = free + [e for e in order if e not in set(free)]
-        budget += len(free)
     for endpoint in order[:budget]:
         members = sorted(suspects[endpoint],
                          key=lambda entry: entry[1].id)

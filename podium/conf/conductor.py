@@ -139,9 +139,9 @@ opts = [
              'non-blocking reads (Redfish) are read on one event loop '
              'thread, thousands at once, each within its own timeout, so '
              'hung BMCs hold no worker and any number of them leaves the '
-             'healthy nodes\' cycle unchanged; every suspect BMC is then '
-             'probed each cycle. Nodes the fast path cannot serve (no '
-             'connection opened yet, a 401, an unusual answer) and other '
+             'healthy nodes\' cycle unchanged. Nodes the fast path '
+             'cannot serve (no connection opened yet, a 401, an unusual '
+             'answer) and other '
              'drivers are read on threads as with "threads"; '
              'async_reads_in_flight bounds the reads starting at once.'),
     cfg.IntOpt(
