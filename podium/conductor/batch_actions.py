@@ -80,6 +80,9 @@ class BatchAction(abc.ABC):
         if cls.asynchronous and cls.outcome is BatchAction.outcome:
             raise TypeError(f'{cls.__name__} is asynchronous and must '
                             f'read its outcome from the node row')
+        if cls.bulk and cls.dispatch_many is BatchAction.dispatch_many:
+            raise TypeError(f'{cls.__name__} is bulk and must start a '
+                            f'chunk of nodes in dispatch_many')
 
     @classmethod
     @abc.abstractmethod
@@ -103,7 +106,11 @@ class BatchAction(abc.ABC):
         """Start the action on a chunk of conductor ``topic``'s nodes in
         one call (only where :attr:`bulk`); each node's error, None for
         a node whose action started. Raises what fails the whole call
-        (the conductor is unreachable, say)."""
+        (the conductor is unreachable, say).
+
+        The runner calls it only for a :attr:`bulk` action, and a bulk
+        action without its own is refused when its class is defined:
+        this base version is never reached by a working batch."""
         raise NotImplementedError(f'{self.name} starts one node per call')
 
     def outcome(self, row: Any) -> Outcome | None:

@@ -109,16 +109,21 @@ class TestOsloTransport(base.DbTestCase):
         self.assertRaises(exceptions.ConductorUnreachable,
                           self.api.get_metrics, self.context, 'cond-gone')
 
-    def test_conductor_at_rpc_1_0(self) -> None:
-        """A conductor not yet upgraded: node calls still reach it, the
-        metrics relay (1.1) is refused as unreachable, not as a bug."""
+    def old_conductor(self, version: str) -> None:
+        """Serve conductor ``cond-old`` at RPC ``version`` (a conductor
+        not yet upgraded) for the test."""
         self.useFixture(fixtures.MockPatchObject(
             rpc_server._Endpoint, 'target',
-            messaging.Target(version='1.0')))
+            messaging.Target(version=version)))
         old = rpc_server.RPCServer(_StubManager('cond-old'))
         old.start()
         self.addCleanup(old.wait)
         self.addCleanup(old.stop)
+
+    def test_conductor_at_rpc_1_0(self) -> None:
+        """A conductor not yet upgraded: node calls still reach it, the
+        metrics relay (1.1) is refused as unreachable, not as a bug."""
+        self.old_conductor('1.0')
         self.assertEqual('pxe', self.api.get_boot_device(
             self.context, 'n1', topic='cond-old')['boot_device'])
         error = self.assertRaises(exceptions.ConductorUnreachable,
@@ -139,13 +144,7 @@ class TestOsloTransport(base.DbTestCase):
         """A conductor of the release before chunked power actions
         (1.8): told apart from a dead one, so a batch can fall back to
         one call per node."""
-        self.useFixture(fixtures.MockPatchObject(
-            rpc_server._Endpoint, 'target',
-            messaging.Target(version='1.8')))
-        old = rpc_server.RPCServer(_StubManager('cond-old'))
-        old.start()
-        self.addCleanup(old.wait)
-        self.addCleanup(old.stop)
+        self.old_conductor('1.8')
         error = self.assertRaises(
             exceptions.RPCVersionUnsupported,
             self.api.change_nodes_power_state, self.context, ['a'],

@@ -424,6 +424,22 @@ class TestActionInterface(utils.ConductorTestCase):
         self.assertRaisesRegex(TypeError, 'NoOutcome is asynchronous',
                                define)
 
+    def test_bulk_action_needs_dispatch_many(self) -> None:
+        def define() -> None:
+            class NoChunks(batch_actions.BatchAction):
+                name = 'no_chunks'
+                bulk = True
+
+                @classmethod
+                def validate(cls, args: dict[str, Any]) -> dict[str, Any]:
+                    return args
+
+                def dispatch(self, rpcapi: Any, context: Any,
+                             node_uuid: str, topic: str) -> None:
+                    pass
+
+        self.assertRaisesRegex(TypeError, 'NoChunks is bulk', define)
+
     def test_synchronous_action_succeeds_when_dispatched(self) -> None:
         action = batch_actions.load('maintenance',
                                     {'enabled': True, 'reason': None})
