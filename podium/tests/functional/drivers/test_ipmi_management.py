@@ -12,7 +12,7 @@ from typing import Any
 from podium.common import exceptions
 from podium.drivers import boot_order
 from podium.drivers.modules.ipmi import management as ipmi_management
-from podium.simulator.ipmi import IpmiSimulator
+from podium.simulator.ipmi_process import IpmiSimulatorProcess
 from podium.tests import base
 from podium.tests.unit.drivers import helpers
 from podium.tests.unit.simulator.test_ipmi import (
@@ -32,8 +32,8 @@ class IPMIManagementActionsTest(base.TestCase):
     def setUp(self) -> None:
         super().setUp()
         stop_ipmi_reactor()
-        self.sim = IpmiSimulator(count=1, seed=5,
-                                 password=unique_password()).start()
+        self.sim = IpmiSimulatorProcess(count=1, seed=5,
+                                        password=unique_password()).start()
         self.addCleanup(self.sim.stop)
         # First (cleanups run last in, first out): the reactor logs its
         # sessions out while the BMC still answers, so pyghmi keeps no

@@ -5,7 +5,7 @@ readings that follow the power state, thresholds and health."""
 from podium.common import exceptions
 from podium.drivers import sensor_readings as sr
 from podium.drivers.modules.ipmi import management, reactor
-from podium.simulator.ipmi import IpmiSimulator
+from podium.simulator.ipmi_process import IpmiSimulatorProcess
 from podium.tests import base
 from podium.tests.unit.drivers import helpers, simulated_sensors
 from podium.tests.unit.simulator import test_ipmi
@@ -16,8 +16,8 @@ class IPMISensorsTest(base.TestCase):
     def setUp(self) -> None:
         super().setUp()
         self.config(command_timeout=3, group='ipmi')
-        self.sim = IpmiSimulator(count=2, seed=5,
-                                 password=test_ipmi.unique_password())
+        self.sim = IpmiSimulatorProcess(
+            count=2, seed=5, password=test_ipmi.unique_password())
         self.sim.start()
         self.addCleanup(self.sim.stop)
         self.addCleanup(reactor.REACTOR.clear)

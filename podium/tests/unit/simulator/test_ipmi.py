@@ -12,6 +12,7 @@ from pyghmi.ipmi.private import session as ipmi_session
 
 from podium.drivers.modules.ipmi import pyghmi_compat, reactor
 from podium.simulator.ipmi import IpmiSimulator
+from podium.simulator.ipmi_process import IpmiSimulatorProcess
 
 
 def _checksum(*data):
@@ -79,12 +80,15 @@ def abandon_client_sessions():
 
 
 class IpmiSimulatorTest(unittest.TestCase):
+    """The BMCs run in a child process: in this one, the simulator's
+    listen thread and the clients would drive pyghmi's one loop at once
+    (:mod:`podium.simulator.ipmi_process`)."""
 
     @classmethod
     def setUpClass(cls):
         stop_ipmi_reactor()
-        cls.sim = IpmiSimulator(count=6, seed=3,
-                                password=unique_password()).start()
+        cls.sim = IpmiSimulatorProcess(count=6, seed=3,
+                                       password=unique_password()).start()
         cls.clients = {}
 
     @classmethod
@@ -238,8 +242,8 @@ class IpmiLifecycleTest(unittest.TestCase):
         ports = [b.port for b in first.bmcs]
         first.stop()
         # The sockets are really closed: the ports can be bound again.
-        second = IpmiSimulator(count=1, base_port=ports[0], seed=9,
-                               password=unique_password()).start()
+        second = IpmiSimulatorProcess(count=1, base_port=ports[0], seed=9,
+                                      password=unique_password()).start()
         try:
             info = second.bmcs[0]
             client = ipmi_command.Command(
@@ -250,6 +254,27 @@ class IpmiLifecycleTest(unittest.TestCase):
             client.ipmi_session.logout()
         finally:
             second.stop()
+
+    def test_process_reports_errors_and_stops(self):
+        sim = IpmiSimulatorProcess(count=1, seed=9).start()
+        try:
+            self.assertEqual("Off", sim.get_power(0))
+            sim.set_power(0, "On")
+            self.assertEqual("On", sim.get_power(0))
+            # The child's exception reaches the caller as itself.
+            self.assertRaises(ValueError, sim.set_power, 0, "Up")
+            self.assertRaises(KeyError, sim.get_power, "no-such-bmc")
+            self.assertRaises(AttributeError, getattr, sim, "scheduler")
+            process = sim._process
+        finally:
+            sim.stop()
+        self.assertFalse(process.is_alive())
+        self.assertRaises(RuntimeError, sim.get_power, 0)
+
+    def test_process_start_failure_is_raised(self):
+        self.assertRaises(ValueError,
+                          IpmiSimulatorProcess(count=1,
+                                               host="192.0.2.1").start)
 
     def test_validation(self):
         self.assertRaises(ValueError, IpmiSimulator, count=0)
