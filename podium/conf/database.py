@@ -25,8 +25,8 @@ opts = [
     cfg.IntOpt(
         'max_pool_size',
         default=20, min=1,
-        help='Connections kept open in the SQLAlchemy pool (server '
-             'databases only).'),
+        help='Connections kept open in the SQLAlchemy pool (of a '
+             'server database or an SQLite file).'),
     cfg.IntOpt(
         'max_overflow',
         default=50, min=0,

@@ -144,15 +144,24 @@ def create_engine(url: str | None = None) -> sa.Engine:
                    f'{exc}') from None
     kwargs: dict[str, Any] = {'future': True,
                               'json_deserializer': _json_loads}
+    memory = parsed.get_backend_name() == 'sqlite' and \
+        parsed.database in (None, '', ':memory:')
+    if not memory:
+        # SQLAlchemy's default pool keeps 5 connections: under more
+        # concurrent requests than that (the API's thread pool, the
+        # conductor's workers) every request past the fifth opened a
+        # connection and closed it, and SQLite's connect hook runs four
+        # PRAGMAs each time. The kept connections are bounded by the
+        # pool (the soak test checks their descriptors against it).
+        kwargs.update(pool_size=CONF.database.max_pool_size,
+                      max_overflow=CONF.database.max_overflow,
+                      pool_timeout=CONF.database.pool_timeout)
     if url.startswith('sqlite'):
         kwargs['connect_args'] = {'check_same_thread': False,
                                   'timeout': CONF.database.sqlite_busy_timeout}
     else:
         kwargs['connect_args'] = _server_connect_args(parsed)
-        kwargs.update(pool_size=CONF.database.max_pool_size,
-                      max_overflow=CONF.database.max_overflow,
-                      pool_timeout=CONF.database.pool_timeout,
-                      pool_pre_ping=True, pool_recycle=3600)
+        kwargs.update(pool_pre_ping=True, pool_recycle=3600)
     try:
         engine = sa.create_engine(parsed, **kwargs)
     except ImportError as exc:
