@@ -76,18 +76,17 @@ def run_conductor(dep: deploy.Deployment, cycles: int,
                   ) -> tuple[list[dict[str, Any]], int]:
     """Run the conductor child; its cycles and its peak thread count.
 
-    With ``profile`` (a file name), the child runs under ``py-spy
-    record`` and its on-CPU stacks go there, folded (one line per stack,
-    for flamegraph.pl or speedscope).
+    With ``profile`` (a file name), ``py-spy record`` samples the child
+    from the end of its first cycle (which logs in to every BMC) to the
+    end of its last, and its on-CPU stacks go there, folded (one line
+    per stack, for flamegraph.pl or speedscope).
     """
     out = os.path.join(dep.workdir, 'cycles.json')
-    prefix = ([_py_spy(), 'record', '--format',
-               'raw', '--gil', '--rate', '250', '--output', profile,
-               '--']
-              if profile else [])
-    argv = [*prefix, procs.PYTHON, '-m', 'bench.sync_conductor',
+    argv = [procs.PYTHON, '-m', 'bench.sync_conductor',
             '--config-file', dep.config_file, '--cycles', str(cycles),
             '--out', out]
+    if profile:
+        argv += ['--profile', profile, '--py-spy', _py_spy()]
     for url in controls:
         argv += ['--control', url]
     log = dep.log_path('sync-conductor')

@@ -23,7 +23,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
+import signal
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -104,8 +107,34 @@ def _wait_conductors(count: int, timeout: float = 300) -> None:
     hash_ring.HashRingManager.reset()
 
 
+class SteadyProfile:
+    """``py-spy record`` of this process, started once the first cycle
+    (every BMC logged in to) is over, so that the folded stacks are the
+    steady cycles' only."""
+
+    def __init__(self, py_spy: str, output: str) -> None:
+        self._argv = [py_spy, 'record', '--pid', str(os.getpid()),
+                      '--format', 'raw', '--gil', '--rate', '250',
+                      '--output', output]
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        if self._proc is None:
+            self._proc = subprocess.Popen(self._argv,
+                                          stdout=subprocess.DEVNULL)
+            time.sleep(1.0)  # attached before the next cycle starts
+
+    def stop(self) -> None:
+        if self._proc is not None:
+            self._proc.send_signal(signal.SIGINT)  # it writes, then exits
+            self._proc.wait(60)
+            self._proc = None
+
+
 def run_cycles(cycles: int, controls: list[sim.SimControl],
-               wait_conductors: int = 1) -> list[dict[str, Any]]:
+               wait_conductors: int = 1,
+               profile: SteadyProfile | None = None
+               ) -> list[dict[str, Any]]:
     probe = ReadProbe()
     service = conductor_service.ConductorService(CONF.host)
     service.start()
@@ -116,6 +145,8 @@ def run_cycles(cycles: int, controls: list[sim.SimControl],
         _wait_conductors(wait_conductors)
         context = podium_context.get_admin_context()
         for index in range(cycles):
+            if index == 1 and profile is not None:
+                profile.start()
             probe.reset()
             for control in controls:
                 control.reset_stats()
@@ -140,6 +171,8 @@ def run_cycles(cycles: int, controls: list[sim.SimControl],
             results.append(row)
             print(json.dumps(row), flush=True)
     finally:
+        if profile is not None:
+            profile.stop()
         service.stop()
     return results
 
@@ -158,13 +191,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--wait-conductors', type=int, default=1,
                         help='start the cycles once this many conductors '
                              '(this one included) are alive')
+    parser.add_argument('--profile', default=None, metavar='FILE',
+                        help='write py-spy folded stacks of the cycles '
+                             'after the first here')
+    parser.add_argument('--py-spy', default='py-spy',
+                        help='the py-spy executable (with --profile)')
     args = parser.parse_args(argv)
     podium_service.prepare_service(['--config-file', args.config_file])
     if args.host:
         CONF.set_override('host', args.host)
     results = run_cycles(args.cycles,
                          [sim.SimControl(url) for url in args.control],
-                         args.wait_conductors)
+                         args.wait_conductors,
+                         SteadyProfile(args.py_spy, args.profile)
+                         if args.profile else None)
     with open(args.out, 'w', encoding='utf-8') as handle:
         json.dump(results, handle)
     return 0

@@ -14,7 +14,6 @@ it cannot free the worker thread the driver occupies.
 """
 
 import abc
-import concurrent.futures
 import dataclasses
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any, ClassVar, Protocol
@@ -55,6 +54,25 @@ class DriverInfoProperty:
 
     description: str
     required: bool = False
+
+
+class PowerReadFuture(Protocol):
+    """What :meth:`PowerInterface.start_power_read` returns: the part
+    of ``concurrent.futures.Future`` power sync uses (a
+    ``concurrent.futures.Future`` is one;
+    :class:`podium.drivers.modules.read_future.ReadFuture` is a cheaper
+    one)."""
+
+    def add_done_callback(self, fn: Callable[[Any], Any]) -> None: ...
+
+    def cancel(self) -> bool: ...
+
+    def cancelled(self) -> bool: ...
+
+    def exception(self, timeout: float | None = None
+                  ) -> BaseException | None: ...
+
+    def result(self, timeout: float | None = None) -> Any: ...
 
 
 def request_sent(task: Task) -> None:
@@ -205,8 +223,7 @@ class PowerInterface(BaseInterface):
         return {}
 
     def start_power_read(self, tasks: Sequence[Task]
-                         ) -> ('concurrent.futures.Future['
-                               'dict[int, str | Exception]] | None'):
+                         ) -> PowerReadFuture | None:
         """Start reading ``tasks`` (one node, or nodes sharing a batch
         key) without a thread waiting for the BMC.
 

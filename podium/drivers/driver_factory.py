@@ -70,6 +70,10 @@ def _load(namespace: str, names: list[str], what: str) -> dict[str, Any]:
     return loaded
 
 
+#: The node attribute naming each interface kind's interface.
+_INTERFACE_ATTRS = tuple(f'{kind}_interface' for kind in base.INTERFACE_KINDS)
+
+
 class DriverRegistry:
     """The hardware types and interfaces enabled on this process."""
 
@@ -157,12 +161,14 @@ class DriverRegistry:
 
     def for_node(self, node: Any) -> NodeDriver:
         """The interfaces serving ``node`` (ORM object or row)."""
-        requested = {kind: getattr(node, f'{kind}_interface', None)
-                     for kind in base.INTERFACE_KINDS}
-        key = (node.driver, *requested.values())
+        # Power sync asks for every node of every cycle: the key is
+        # built without a dict or f-strings.
+        key = (node.driver, *[getattr(node, attr, None)
+                              for attr in _INTERFACE_ATTRS])
         driver = self._node_drivers.get(key)
         if driver is not None:
             return driver
+        requested = dict(zip(base.INTERFACE_KINDS, key[1:], strict=True))
         names = self.resolve_interfaces(node.driver, requested)
         chosen = {kind: self.interfaces[kind][name]
                   for kind, name in names.items() if name is not None}

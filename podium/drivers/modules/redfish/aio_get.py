@@ -28,9 +28,9 @@ as the lean getter's do.
 """
 
 import asyncio
-import contextlib
+import collections
 import urllib.parse
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import Callable, Mapping
 
 import requests
 
@@ -218,7 +218,12 @@ class AioGetter:
                                  else f'[{self._host}]:{parts.port}')
         self._idle: list[_Conn] = []
         self._limiter = limiter
-        self._slots: asyncio.Semaphore | None = None
+        #: This loop's request slots: the limit (read on first use),
+        #: those taken, and the reads waiting for one.
+        self._limit: int | None = None
+        self._active = 0
+        self._queue: collections.deque[asyncio.Future[None]] = (
+            collections.deque())
         self._closed = False
         self._budget = budget or socket_budget.BUDGET
 
@@ -226,20 +231,41 @@ class AioGetter:
         """Whether requests would send this session's GETs directly."""
         return not (self._proxied and session.trust_env)
 
-    @contextlib.asynccontextmanager
-    async def _slot(self) -> AsyncIterator[None]:
-        """One of the endpoint's request slots: first among this loop's
-        reads (a queue, no polling), then the one shared with threads."""
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(
-                CONF.redfish.max_concurrent_requests_per_endpoint)
-        async with self._slots:
+    async def _acquire(self) -> None:
+        """Take one of the endpoint's request slots: first among this
+        loop's reads (first come, first served, no polling), then the
+        one shared with threads (polled). An uncontended slot costs no
+        await: this is on every read's path."""
+        if self._limit is None:
+            self._limit = CONF.redfish.max_concurrent_requests_per_endpoint
+        if self._active < self._limit and not self._queue:
+            self._active += 1
+        else:
+            waiter = asyncio.get_running_loop().create_future()
+            self._queue.append(waiter)
+            try:
+                await waiter  # a finishing read hands its slot over
+            except asyncio.CancelledError:
+                if waiter.done() and not waiter.cancelled():
+                    self._hand_over()  # handed over as it was cancelled
+                else:
+                    self._queue.remove(waiter)
+                raise
+        try:
             while not self._limiter.try_take(self.endpoint):
                 await asyncio.sleep(SLOT_POLL)
-            try:
-                yield
-            finally:
-                self._limiter.give(self.endpoint)
+        except BaseException:
+            self._hand_over()
+            raise
+
+    def _hand_over(self) -> None:
+        """Give this loop's slot to the next waiting read, or back."""
+        while self._queue:
+            waiter = self._queue.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self._active -= 1
 
     async def _open(self) -> _Conn:
         reader, writer = await asyncio.open_connection(
@@ -302,7 +328,8 @@ class AioGetter:
             request = self._request(path, headers)
         except UnicodeEncodeError:
             return None  # requests would encode it its own way
-        async with self._slot():
+        await self._acquire()
+        try:
             conn = self._take()
             reused = conn is not None
             for _attempt in (1, 2):
@@ -345,6 +372,9 @@ class AioGetter:
                                       'identity').lower() != 'identity':
                     return None  # requests decodes it; we do not
                 return answer.status, body
+        finally:
+            self._limiter.give(self.endpoint)
+            self._hand_over()
         return None
 
     def close(self) -> None:

@@ -7,7 +7,6 @@ Actions POST the ComputerSystem.Reset action and then poll until the
 system reports the target state, within the caller's timeout.
 """
 
-import concurrent.futures
 from collections.abc import Hashable, Mapping, Sequence
 
 import sushy
@@ -101,8 +100,7 @@ class RedfishPower(base.PowerInterface):
         return power_read.read_power_states(tasks)
 
     def start_power_read(self, tasks: Sequence[base.Task]
-                         ) -> concurrent.futures.Future[
-                             dict[int, str | Exception]] | None:
+                         ) -> base.PowerReadFuture | None:
         return power_read_async.start(tasks)
 
     @staticmethod

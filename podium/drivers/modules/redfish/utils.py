@@ -88,10 +88,19 @@ class RedfishInfo:
         return self.address
 
     def connection_key(self) -> ConnectionKey:
-        digest = hashlib.blake2b((self.password or '').encode(),
-                                 key=_DIGEST_KEY, digest_size=16).digest()
-        return ConnectionKey(self.address, self.username, digest,
-                             self.verify, self.auth_type)
+        # Parsed infos are cached (parse), and power sync asks for the
+        # key of every node a few times a cycle: the digest is made once.
+        key: ConnectionKey | None = self.__dict__.get('_connection_key')
+        if key is None:
+            digest = hashlib.blake2b((self.password or '').encode(),
+                                     key=_DIGEST_KEY,
+                                     digest_size=16).digest()
+            key = ConnectionKey(self.address, self.username, digest,
+                                self.verify, self.auth_type)
+            # Frozen: set behind the dataclass's back (not a field, so
+            # neither equality nor the hash sees it).
+            self.__dict__['_connection_key'] = key
+        return key
 
 
 def _invalid(node: base.NodeView, key: str, why: str) -> exceptions.Invalid:
