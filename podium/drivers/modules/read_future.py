@@ -87,12 +87,15 @@ class ReadFuture(Generic[_T]):
         self._finish()
 
     def _finish(self) -> None:
-        """Wake a waiter and run the callbacks (state already final)."""
+        """Run the callbacks, then wake a waiter, which so sees what
+        they did (the state is final already)."""
         callbacks, self._callbacks = self._callbacks, []
-        if self._waiter is not None:
-            self._waiter.set()
         for callback in callbacks:
             self._run(callback)
+        with self._lock:
+            waiter = self._waiter
+        if waiter is not None:
+            waiter.set()
 
     def _run(self, callback: Callable[[ReadFuture[_T]], Any]) -> None:
         try:
