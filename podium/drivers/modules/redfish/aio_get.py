@@ -221,6 +221,8 @@ class AioGetter:
         #: This loop's request slots: the limit (read on first use),
         #: those taken, and the reads waiting for one.
         self._limit: int | None = None
+        #: The last request made: (path, headers, its bytes).
+        self._last_request: tuple[str, dict[str, str], bytes] | None = None
         self._active = 0
         self._queue: collections.deque[asyncio.Future[None]] = (
             collections.deque())
@@ -309,10 +311,17 @@ class AioGetter:
             conn.close()
 
     def _request(self, path: str, headers: Mapping[str, str]) -> bytes:
+        # A BMC is asked the same GET with the same headers cycle after
+        # cycle: the bytes are kept until either changes.
+        last = self._last_request
+        if last is not None and last[0] == path and last[1] == headers:
+            return last[2]
         lines = [f'GET {self._prefix}{path} HTTP/1.1',
                  f'Host: {self._host_header}']
         lines += [f'{name}: {value}' for name, value in headers.items()]
-        return ('\r\n'.join(lines) + '\r\n\r\n').encode('latin-1')
+        request = ('\r\n'.join(lines) + '\r\n\r\n').encode('latin-1')
+        self._last_request = (path, dict(headers), request)
+        return request
 
     async def get(self, path: str, headers: Mapping[str, str],
                   on_sent: Callable[[], None] | None = None

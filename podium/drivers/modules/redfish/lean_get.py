@@ -75,7 +75,12 @@ def _shared_context(verify: bool | str, _stamp: int) -> ssl.SSLContext:
 def auth_headers(session: requests.Session) -> dict[str, str] | None:
     """The session's headers plus its basic auth as a header; None when
     its auth is something this module cannot reproduce."""
-    headers = dict(session.headers)
+    store = getattr(session.headers, '_store', None)
+    # requests' CaseInsensitiveDict keeps {lower: (name, value)}: one
+    # C-level dict() of its values instead of a Python-level walk of
+    # its keys (5 % of an async power read's CPU).
+    headers = (dict(store.values()) if isinstance(store, dict)
+               else dict(session.headers))
     auth: Any = session.auth
     if auth is None:
         return headers

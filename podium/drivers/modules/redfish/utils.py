@@ -200,9 +200,11 @@ def parse(node: base.NodeView) -> RedfishInfo:
     """
     info = node.driver_info or {}
     try:
-        key = (CONF.redfish.auth_type, *sorted(info.items()))
+        # Unsorted: the same document decodes to the same order, and
+        # sorting was most of a cached parse.
+        key = (CONF.redfish.auth_type, *info.items())
         cached = _PARSED.get(key)
-    except TypeError:  # an unhashable or unorderable value: no caching
+    except TypeError:  # an unhashable value: no caching
         return _parse(node, info)
     if cached is not None:
         return cached
