@@ -36,8 +36,8 @@ from bench import sim
 from podium.common import context as podium_context
 from podium.common import hash_ring
 from podium.common import service as podium_service
-from podium.conductor import power_sync
 from podium.conductor import service as conductor_service
+from podium.conductor import sync_cycle
 from podium.conf import CONF
 from podium.db import api as db_api
 
@@ -50,14 +50,14 @@ def _process_cpu() -> float:
 class ReadProbe:
     """Notes when the sync learnt each node's outcome.
 
-    Wraps ``power_sync._Cycle.on_read`` (benchmark instrumentation only;
+    Wraps ``sync_cycle.Cycle.on_read`` (benchmark instrumentation only;
     one ``time.monotonic()`` per unit of nodes read).
     """
 
     def __init__(self) -> None:
         self.ok_at: list[float] = []
         self.failed = 0
-        original: Callable[..., None] = power_sync._Cycle.on_read
+        original: Callable[..., None] = sync_cycle.Cycle.on_read
 
         def on_read(cycle: Any, unit: Any, result: Any,
                     error: BaseException | None) -> None:
@@ -71,7 +71,7 @@ class ReadProbe:
                     self.ok_at.append(now)
             original(cycle, unit, result, error)
 
-        power_sync._Cycle.on_read = on_read  # type: ignore[method-assign,assignment]
+        sync_cycle.Cycle.on_read = on_read  # type: ignore[method-assign,assignment]
 
     def reset(self) -> None:
         self.ok_at = []

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from podium.common import states
-from podium.conductor import power_sync
+from podium.conductor import sync_cycle
 from podium.db import api as db_api
 from podium.db import models
 from podium.drivers import driver_factory
@@ -160,7 +160,7 @@ class PowerSyncTestCase(utils.ConductorTestCase):
         return [self.enroll(f'node-{index}', self.bmcs.driver_info(index))
                 for index in indexes]
 
-    def run_cycle(self) -> tuple[power_sync.CycleStats, float]:
+    def run_cycle(self) -> tuple[sync_cycle.CycleStats, float]:
         """One sync cycle; its stats and its wall time."""
         started = time.monotonic()
         stats = self.manager.power_sync.run(self.context)
@@ -198,7 +198,7 @@ class PowerSyncTestCase(utils.ConductorTestCase):
         self.assert_match_bmcs(nodes)
         self.assertEqual(new, db_api.get_node(flipped.id).power_state)
         self.assertEqual(
-            [(power_sync.EVENT_TYPE, states.WARNING,
+            [(sync_cycle.EVENT_TYPE, states.WARNING,
               f'Power state changed out-of-band from {old} to {new}.')],
             self.history(flipped))
         for node in nodes:

@@ -9,7 +9,7 @@ import fixtures
 from sqlalchemy import exc as sa_exc
 
 from podium.common import exceptions, states
-from podium.conductor import power_sync
+from podium.conductor import power_sync, sync_cycle
 from podium.db import api as db_api
 from podium.db import models
 from podium.drivers.modules import fake
@@ -29,7 +29,7 @@ class SyncTestCase(utils.ConductorTestCase):
     #: state a test asks for), so that sync reads them.
     create_node = utils.ConductorTestCase.create_synced_node
 
-    def run_sync(self) -> power_sync.CycleStats:
+    def run_sync(self) -> sync_cycle.CycleStats:
         return self.sync.run(self.context)
 
     def node(self, node: models.Node) -> models.Node:
@@ -131,7 +131,7 @@ class TestOutOfBand(SyncTestCase):
             'reported power on): Driver error: relay stuck',
             stored.last_error)
         self.assertFalse(stored.last_error.startswith(
-            power_sync.READ_FAILURE_PREFIX))
+            sync_cycle.READ_FAILURE_PREFIX))
         self.assertEqual(states.POWER_OFF, stored.power_state)
         self.assertEqual([(states.ERROR_SEVERITY, stored.last_error)],
                          self.history(node))
@@ -153,7 +153,7 @@ class TestOutOfBand(SyncTestCase):
         self.assertTrue(stored.maintenance)
         self.assertEqual(states.POWER_FAILURE, stored.fault)
         self.assertTrue(stored.maintenance_reason.startswith(
-            power_sync.PUSH_FAILURE_PREFIX))
+            sync_cycle.PUSH_FAILURE_PREFIX))
 
     def test_hung_push_back_not_waited_for_past_its_budget(self) -> None:
         node = self.drifted_node(
@@ -313,7 +313,7 @@ class TestFailures(SyncTestCase):
         # owner: this conductor has no failure count for it.
         node = self.create_node(
             'n1', power_state=states.POWER_ON,
-            last_error=power_sync.READ_FAILURE_PREFIX + 'timed out')
+            last_error=sync_cycle.READ_FAILURE_PREFIX + 'timed out')
         other = self.create_node(
             'n2', power_state=states.POWER_ON,
             last_error='Failed to change power state to power off: busy')
@@ -338,7 +338,7 @@ class TestDatabaseErrors(SyncTestCase):
         super().setUp()
         # Small batches, written while reads are still in flight.
         self.useFixture(fixtures.MockPatch(
-            'podium.conductor.power_sync.FLUSH_BATCH', 2))
+            'podium.conductor.sync_cycle.FLUSH_BATCH', 2))
         self.nodes = [self.create_node(f'n{index}',
                                        power_state=states.POWER_OFF)
                       for index in range(6)]
@@ -391,7 +391,7 @@ class TestHungBMC(SyncTestCase):
         super().setUp()
         self.config(power_state_read_timeout=2.0, group='conductor')
         self.useFixture(fixtures.MockPatch(
-            'podium.conductor.power_sync.FLUSH_INTERVAL', 0.05))
+            'podium.conductor.sync_cycle.FLUSH_INTERVAL', 0.05))
         self.hung = self.create_node('hung', power_state=states.POWER_ON,
                                      driver_info={'fake_hang': True})
         self.healthy = [self.create_node(f'ok{index}',

@@ -15,7 +15,7 @@ import fixtures
 import requests
 
 from podium.common import states
-from podium.conductor import power_sync
+from podium.conductor import sync_cycle
 from podium.db import api as db_api
 from podium.db import models
 from podium.drivers.modules.redfish import connection
@@ -63,7 +63,7 @@ class AsyncSyncTestCase(utils.ConductorTestCase):
                          'redfish_auth_type': self.auth_type})
             for index, system in enumerate(self.sim.systems)]
 
-    def run_sync(self) -> power_sync.CycleStats:
+    def run_sync(self) -> sync_cycle.CycleStats:
         return self.sync.run(self.context)
 
     def row(self, node: models.Node) -> models.Node:
@@ -106,7 +106,7 @@ class TestAsyncReads(AsyncSyncTestCase):
         self.assertLess(time.monotonic() - started, 2.0 + 1.5)
         self.assertEqual(1, stats.failed)
         error = self.row(self.nodes[0]).last_error or ''
-        self.assertTrue(error.startswith(power_sync.READ_FAILURE_PREFIX))
+        self.assertTrue(error.startswith(sync_cycle.READ_FAILURE_PREFIX))
         self.assertRegex(error, TIMED_OUT)
         self.assertEqual(1, self.sync.failure_count(self.nodes[0].id))
         record = self.sync.health.get(
@@ -198,14 +198,14 @@ class TestManyHungBMCs(AsyncSyncTestCase):
     def setUp(self) -> None:
         super().setUp()
         self.answered: dict[str, float] = {}
-        real = power_sync._Cycle._answered
+        real = sync_cycle.Cycle._answered
 
         def answered(cycle: Any, row: Any, state: str) -> None:
             self.answered[row.name] = time.monotonic()
             real(cycle, row, state)
 
         self.useFixture(fixtures.MockPatchObject(
-            power_sync._Cycle, '_answered', answered))
+            sync_cycle.Cycle, '_answered', answered))
         self.assertEqual(0, self.run_sync().failed)  # warm, on threads
         for index in range(self.HUNG):
             self.sim.set_system_behaviour(index, hang=True)
