@@ -130,10 +130,10 @@ opts = [
              'first, so hung BMCs never lengthen the cycle.'),
     cfg.StrOpt(
         'power_read_mode',
-        default='threads', choices=('threads', 'async'),
+        default='async', choices=('threads', 'async'),
         mutable=True,
-        help='How power sync waits for BMCs: "threads" (the default) or '
-             '"async". "threads": each read holds '
+        help='How power sync waits for BMCs: "async" (the default) or '
+             '"threads". "threads": each read holds '
              'a worker of sync_power_state_workers (or bmc_probe_workers) '
              'until it ends. "async": nodes whose power interface offers '
              'non-blocking reads (Redfish) are read on one event loop '
