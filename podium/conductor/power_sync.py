@@ -99,6 +99,9 @@ class PowerSync:
         self.health = bmc_health.Registry()
         #: Recovery ladders of nodes whose reads keep failing.
         self.recovery = bmc_recovery.Ladder(host, pool)
+        #: Probes answered in the last cycle (the next non-blocking
+        #: cycle probes more: sync_plan.grown_probe_budget).
+        self._probes_answered = 0
 
     def failure_count(self, node_id: int) -> int:
         """Consecutive failed reads of a node so far."""
@@ -131,7 +134,11 @@ class PowerSync:
         self._forget({row.id for row in rows})
         rows = [row for row in self.ring.owned(self.host, rows)
                 if self._wanted(row) and not self.recovery.running(row.id)]
-        planned = sync_plan.plan(rows, self.health, self.failure_count)
+        async_mode = CONF.conductor.power_read_mode == 'async'
+        planned = sync_plan.plan(
+            rows, self.health, self.failure_count,
+            sync_plan.grown_probe_budget(self._probes_answered)
+            if async_mode else None)
         self.health.forget(planned.endpoints)
         cycle = sync_cycle.Cycle(self, context, planned.siblings, observed={
             row.id: {} for row in rows if row.intended_settings})
@@ -143,11 +150,12 @@ class PowerSync:
         for unit in planned.probes:
             assert unit.endpoint is not None
             self.health.mark_probed(unit.endpoint)
-        if CONF.conductor.power_read_mode == 'async':
+        if async_mode:
             self._read_async(cycle, planned.healthy, planned.probes)
         else:
             self._read(cycle, planned.healthy, planned.probes)
             self._read(cycle, cycle.take_unanswered(), [])
+        self._probes_answered = cycle.stats.probes_answered
         metrics.BMC_SUSPECT.set(self.health.suspect_count())
         cycle.flush()
         for row in cycle.to_recover:

@@ -71,6 +71,8 @@ class CycleStats:
     push_failed: int = 0
     written: int = 0
     probed: int = 0
+    #: Probes the suspect BMC answered.
+    probes_answered: int = 0
     deferred: int = 0
     drift_put_back: int = 0
 
@@ -253,6 +255,8 @@ class Cycle:
         failure; after an answer they are read from the next cycle on."""
         assert unit.endpoint is not None
         siblings = self.siblings.get(unit.endpoint, [])
+        if not isinstance(outcome, BaseException):
+            self.stats.probes_answered += 1
         if isinstance(outcome, BaseException):
             for sibling in siblings:
                 self._failed(sibling, exceptions.DriverError(

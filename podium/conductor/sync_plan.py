@@ -12,7 +12,9 @@ The nodes of a cycle are split by the health of their BMC
   recently probed first, so any number of hung BMCs neither delays the
   healthy reads nor lengthens the cycle (with ``power_read_mode =
   async`` such a probe costs a socket, not a worker, but the same
-  budget bounds the CPU the failed ones cost);
+  budget bounds the CPU the failed ones cost; there, each probe that
+  answered in the last cycle adds :data:`PROBE_GROWTH` to the budget,
+  see :func:`grown_probe_budget`);
 * the other nodes of a suspect BMC are not read this cycle: they share
   the probe's outcome (:attr:`Plan.siblings`), and are read again with
   the healthy ones once their BMC answers.
@@ -92,6 +94,11 @@ class Plan:
     endpoints: set[str] = dataclasses.field(default_factory=set)
 
 
+#: More suspects probed in the next non-blocking cycle per probe that
+#: answered (:func:`grown_probe_budget`).
+PROBE_GROWTH = 4
+
+
 def max_probes() -> int:
     """Suspects one cycle probes at most: what ``bmc_probe_workers``
     can do in one ``sync_power_state_interval``."""
@@ -101,9 +108,27 @@ def max_probes() -> int:
     return int(opts.bmc_probe_workers * max(1, rounds))
 
 
+def grown_probe_budget(answered: int) -> int:
+    """The probe budget of a non-blocking cycle after one whose probes
+    ``answered``: :func:`max_probes` plus :data:`PROBE_GROWTH` for each
+    answer. Suspects that answer are mostly BMCs that were slow for a
+    while (a conductor logging in to thousands of BMCs at start on a
+    busy machine fails some reads), so while probes find answers the
+    next cycle probes more, and a few hundred such nodes are read again
+    within a few cycles rather than at the base rate; probes of BMCs
+    that really hang find none, so the budget stays at the base and
+    their failures cost no more CPU. Threaded cycles keep the base:
+    their probes hold the few ``bmc_probe_workers``, and more of them
+    would lengthen the cycle."""
+    return max_probes() + PROBE_GROWTH * answered
+
+
 def plan(rows: list[Any], health: bmc_health.Registry,
-         failure_count: Callable[[int], int]) -> Plan:
-    """Split ``rows`` into healthy reads and probes (module doc)."""
+         failure_count: Callable[[int], int],
+         probe_budget: int | None = None) -> Plan:
+    """Split ``rows`` into healthy reads and probes (module doc);
+    ``probe_budget`` suspects probed at most (default
+    :func:`max_probes`)."""
     registry = driver_factory.get_registry()
     result = Plan()
     read_timeout = CONF.conductor.power_state_read_timeout
@@ -131,7 +156,7 @@ def plan(rows: list[Any], health: bmc_health.Registry,
     # failed one still costs CPU (a new connection, the timeout, the
     # error recorded), and probing 1,000 hung BMCs every cycle made a
     # 10,000-node async cycle 45 % longer.
-    budget = max_probes()
+    budget = max_probes() if probe_budget is None else probe_budget
     for endpoint in order[:budget]:
         members = sorted(suspects[endpoint],
                          key=lambda entry: entry[1].id)

@@ -265,3 +265,42 @@ class TestManyHungBMCs(AsyncSyncTestCase):
         self.assertLess(elapsed, 0.5 + 2.0)
         self.assertEqual(self.HUNG, sum(
             1 for e in self.sync.health.snapshot() if e['suspect']))
+
+
+class TestSuspectsThatRecover(AsyncSyncTestCase):
+    """Suspects that answer again are probed faster and faster."""
+
+    SUSPECTS = 40
+    endpoints = SUSPECTS + 2
+
+    def test_probe_budget_grows_while_probes_answer(self) -> None:
+        # A base budget of 1 probe worker x 2 s / 0.5 s = 4 a cycle.
+        self.config(sync_power_state_interval=2, group='conductor')
+        self.assertEqual(0, self.run_sync().failed)  # warm, on threads
+        for index in range(self.SUSPECTS):
+            self.sim.set_system_behaviour(index, hang=True)
+        self.assertEqual(self.SUSPECTS, self.run_sync().failed)
+        for index in range(self.SUSPECTS):
+            self.sim.set_system_behaviour(index, hang=None)
+        probed = []
+        for _ in range(3):
+            stats = self.run_sync()
+            self.assertEqual(0, stats.failed)
+            self.assertEqual(stats.probed, stats.probes_answered)
+            probed.append(stats.probed)
+        # 4, then 4 + 4 x 4 = 20, then what is left of the 40 (16): at
+        # the base rate alone they would take ten cycles.
+        self.assertEqual([4, 20, 16], probed)
+        self.assertEqual(0, sum(
+            1 for e in self.sync.health.snapshot() if e['suspect']))
+
+    def test_probe_budget_stays_at_the_base_while_probes_fail(
+            self) -> None:
+        self.config(sync_power_state_interval=2, group='conductor')
+        self.assertEqual(0, self.run_sync().failed)
+        for index in range(self.SUSPECTS):
+            self.sim.set_system_behaviour(index, hang=True)
+        self.run_sync()
+        for _ in range(2):
+            stats = self.run_sync()
+            self.assertEqual((4, 0), (stats.probed, stats.probes_answered))
