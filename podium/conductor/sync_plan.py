@@ -22,6 +22,7 @@ The nodes of a cycle are split by the health of their BMC
 
 import dataclasses
 import math
+import random
 from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
@@ -151,7 +152,13 @@ def plan(rows: list[Any], health: bmc_health.Registry,
     # Nodes that failed before last: the healthy majority goes first.
     healthy.sort(key=lambda entry: failure_count(entry[1].id) > 0)
     result.healthy = _units(healthy, read_timeout)
-    order = sorted(suspects, key=health.last_probe)
+    # Least recently probed first; among equals (every suspect a cycle
+    # finds new) in random order, not node order: hung BMCs and BMCs
+    # that were only slow for a while are then probed in proportion, so
+    # the answers grow the next budget (grown_probe_budget) rather than
+    # waiting behind every hung BMC of lower node ids.
+    tie = random.random
+    order = sorted(suspects, key=lambda e: (health.last_probe(e), tie()))
     # In both read modes: a non-blocking probe holds no worker, but a
     # failed one still costs CPU (a new connection, the timeout, the
     # error recorded), and probing 1,000 hung BMCs every cycle made a
