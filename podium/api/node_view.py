@@ -89,6 +89,13 @@ STATE_FIELDS = ('power_state', 'target_power_state', 'provision_state',
 ALL_COLUMNS = COLUMN_FIELDS + MASKED_FIELDS + STEP_FIELDS
 
 
+#: Columns of one node's full document: a list's, then the extension
+#: fields read from the database and the id (drivers' node view, for
+#: the BMC health record).
+SHOW_COLUMNS = ALL_COLUMNS + ('intended_settings', 'drift', 'id')
+
+_N_COLUMNS = len(ALL_COLUMNS)
+
 #: A full node's document with the constant fields set: its keys, in
 #: the order the API shows them (columns, constants, conductor, links).
 _FULL_TEMPLATE: dict[str, Any] = {
@@ -151,9 +158,10 @@ class NodeSerializer:
         # resizing of a dict growing to 60 keys, for each node.
         result = _FULL_TEMPLATE.copy()
         if is_row:
-            # A database row of the list path: one C-level zip instead
-            # of an attribute lookup per column, a third of the rendering.
-            result.update(zip(ALL_COLUMNS, node, strict=True))
+            # A database row of the list or show path (whose extra
+            # columns follow): one C-level zip instead of an attribute
+            # lookup per column, a third of the rendering.
+            result.update(zip(ALL_COLUMNS, node, strict=False))
         else:
             result.update((name, getattr(node, name))
                           for name in ALL_COLUMNS)
@@ -184,7 +192,7 @@ class NodeSerializer:
             # Rows of one query share their columns: asked once, as a
             # row's ``_fields`` is built anew at each access.
             is_row = bool(nodes) and \
-                getattr(nodes[0], '_fields', None) == ALL_COLUMNS
+                getattr(nodes[0], '_fields', ())[:_N_COLUMNS] == ALL_COLUMNS
             return [self._render_full(node, base, is_row) for node in nodes]
         getters = [(name, self._getter(name)) for name in fields
                    if name != 'links']

@@ -112,6 +112,13 @@ class HashRingManager:
                 for group, hosts in members.items()}
 
     @classmethod
+    def fresh_for(cls, seconds: float) -> bool:
+        """Whether the rings will be fresh for ``seconds`` more: a
+        lookup until then reads no table (the event loop's check)."""
+        fresh = cls._fresh
+        return fresh is not None and time.monotonic() + seconds < fresh[0]
+
+    @classmethod
     def reset(cls) -> None:
         """Forget the rings; the next lookup reads the table again."""
         with cls._lock:

@@ -15,7 +15,7 @@ from oslo_utils import uuidutils
 from sqlalchemy import exc as sa_exc
 
 from podium.common import exceptions
-from podium.db import history, models, paging, ports
+from podium.db import history, models, node_reads, paging, ports
 from podium.db.engine import connection_scope, session_scope
 
 #: Columns a list may be sorted by.
@@ -39,17 +39,9 @@ SYNC_COLUMNS = ('id', 'uuid', 'name', 'driver', 'driver_info',
                 'conductor_group', 'provision_state')
 
 
-def _ident_column(node_ident: str | int) -> Any:
-    """The column ``node_ident`` names a node by: id, UUID or name."""
-    if isinstance(node_ident, int):
-        return models.Node.id
-    if uuidutils.is_uuid_like(node_ident):
-        return models.Node.uuid
-    return models.Node.name
-
-
 def _node_ident_clause(node_ident: str | int) -> sa.ColumnElement[bool]:
-    result: sa.ColumnElement[bool] = _ident_column(node_ident) == node_ident
+    column = node_reads.ident_column(node_ident)
+    result: sa.ColumnElement[bool] = column == node_ident
     return result
 
 
@@ -109,7 +101,7 @@ def get_node(node_ident: str | int) -> models.Node:
 
     :raises NodeNotFound: when there is none.
     """
-    query = _NODE_BY[_ident_column(node_ident).key]
+    query = _NODE_BY[node_reads.ident_column(node_ident).key]
     with session_scope(one_read=True) as session:
         node = session.scalars(query, {'ident': node_ident}).first()
     if node is None:

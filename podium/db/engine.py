@@ -217,6 +217,18 @@ def error_reason(error: BaseException) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
+def current_engine() -> sa.Engine | None:
+    """The process-wide engine if it was created, without creating it."""
+    return _engine
+
+
+def is_sqlite_file(engine: sa.Engine) -> bool:
+    """Whether ``engine`` is SQLite on a file (not in memory)."""
+    return engine.dialect.name == 'sqlite' and \
+        engine.url.database not in (None, '', ':memory:') and \
+        'mode=memory' not in str(engine.url)
+
+
 def get_engine() -> sa.Engine:
     """The process-wide engine, created on first use."""
     global _engine, _sessionmaker
@@ -272,16 +284,20 @@ def session_scope(writer: bool = False,
 
 
 @contextlib.contextmanager
-def connection_scope(writer: bool = False) -> Iterator[sa.Connection]:
+def connection_scope(writer: bool = False,
+                     one_read: bool = False) -> Iterator[sa.Connection]:
     """A connection in one transaction, for Core statements: what
     :func:`session_scope` gives without an ORM session, whose set-up
     costs more CPU than a one-row UPDATE (the hot write paths: locks
     and action outcomes). Committed on success, else rolled back.
 
     :param writer: as for :func:`session_scope`.
+    :param one_read: as for :func:`session_scope`.
     """
     with get_engine().connect() as conn:
         if writer:
             conn.execution_options(podium_writer=True)
+        elif one_read:
+            conn.execution_options(podium_one_read=True)
         with conn.begin():
             yield conn

@@ -19,7 +19,7 @@ from podium.common import hash_ring
 from podium.conductor import task_manager
 from podium.conf import CONF
 from podium.db import engine as db_engine
-from podium.db import migration
+from podium.db import migration, node_reads
 from podium.drivers import driver_factory
 from podium.drivers.modules.redfish import transport as redfish_transport
 from podium.tests import watchdog
@@ -74,7 +74,8 @@ class TestCase(testtools.TestCase):
         self.config(host='test-conductor')
         # Process-wide caches must not carry one test's conductors,
         # drivers or database into the next.
-        for reset in (driver_factory.reset_registry, db_engine.dispose,
+        for reset in (driver_factory.reset_registry,
+                      node_reads.LOOP_READER.release, db_engine.dispose,
                       hash_ring.HashRingManager.reset,
                       task_manager.reset_holdings,
                       redfish_transport.LIMITER.reset):

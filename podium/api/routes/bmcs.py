@@ -30,6 +30,7 @@ from podium.common import context as podium_context
 from podium.common import exceptions
 from podium.conf import CONF
 from podium.db import api as db_api
+from podium.db import node_reads
 from podium.drivers import driver_factory
 
 LOG = log.getLogger(__name__)
@@ -135,6 +136,18 @@ class HealthCache:
                 entry.lock.release()
         return entry.by_endpoint.get(endpoint)
 
+    def peek(self, host: str,
+             endpoint: str) -> tuple[bool, dict[str, Any] | None]:
+        """``(True, record)`` when ``host``'s records are fresh, without
+        a lock or a fetch; ``(False, None)`` when they must be fetched."""
+        entry = self._hosts.get(host)
+        fetched_at = None if entry is None else entry.fetched_at
+        if fetched_at is None or \
+                time.monotonic() - fetched_at >= CACHE_SECONDS:
+            return False, None
+        assert entry is not None
+        return True, entry.by_endpoint.get(endpoint)
+
     @staticmethod
     def _fetch(request: Request, host: str) -> dict[str, dict[str, Any]]:
         try:
@@ -153,10 +166,9 @@ class HealthCache:
 _cache = HealthCache()
 
 
-def node_bmc_health(request: Request, node: Any) -> dict[str, Any] | None:
-    """The health record of ``node``'s BMC, as the conductor owning the
-    node kept it at most :data:`CACHE_SECONDS` ago; None when there is
-    none or it cannot be had now."""
+def _record_key(request: Request, node: Any) -> tuple[str, str] | None:
+    """The conductor host and BMC endpoint of ``node``'s health record;
+    None when it has none."""
     try:
         endpoint = driver_factory.get_registry().for_node(
             node).power.bmc_endpoint(node)
@@ -166,7 +178,30 @@ def node_bmc_health(request: Request, node: Any) -> dict[str, Any] | None:
     except exceptions.PodiumException as exc:
         LOG.debug('No BMC health for node %s: %s', node.uuid, exc)
         return None
-    return _cache.record(request, host, endpoint)
+    return host, endpoint
+
+
+def node_bmc_health(request: Request, node: Any) -> dict[str, Any] | None:
+    """The health record of ``node``'s BMC, as the conductor owning the
+    node kept it at most :data:`CACHE_SECONDS` ago; None when there is
+    none or it cannot be had now."""
+    key = _record_key(request, node)
+    return None if key is None else _cache.record(request, *key)
+
+
+def node_bmc_health_nowait(request: Request,
+                           node: Any) -> dict[str, Any] | None:
+    """:func:`node_bmc_health` for the event loop thread.
+
+    :raises WouldWait: the conductor's records must be fetched first.
+    """
+    key = _record_key(request, node)
+    if key is None:
+        return None
+    fresh, record = _cache.peek(*key)
+    if not fresh:
+        raise node_reads.WouldWait('BMC health records to fetch')
+    return record
 
 
 def reset_cache() -> None:

@@ -4,10 +4,11 @@ These routes touch only the database; actions that need the hardware
 go through the conductor (:mod:`podium.api.routes.node_actions`).
 """
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
+from starlette import concurrency
 from starlette.responses import Response
 
 from podium.api import (
@@ -20,8 +21,9 @@ from podium.api import (
     schemas,
 )
 from podium.api.routes import bmcs
-from podium.common import exceptions, states
+from podium.common import exceptions, hash_ring, states
 from podium.db import api as db_api
+from podium.db import node_reads
 from podium.drivers import base as drivers_base
 
 router = APIRouter(tags=['nodes'])
@@ -114,15 +116,44 @@ def list_nodes_detail(request: Request, limit: OptionalQuery = None,
     return _list(request, detail=True)
 
 
+#: How long the hash ring must stay fresh for a show on the event loop:
+#: far longer than the show takes, so the show never rebuilds it there.
+RING_MARGIN_SECONDS = 0.5
+
+
 @router.get('/v1/nodes/{node_ident}', summary='Show a node')
-def get_node(request: Request, node_ident: str,
-             fields: OptionalQuery = None) -> Response:
+async def get_node(request: Request, node_ident: str,
+                   fields: OptionalQuery = None) -> Response:
+    # On the event loop when nothing it reads can wait (see
+    # podium.db.node_reads): the hand-off to a worker thread and back
+    # costs more CPU than the whole show.
     shown = params.parse_fields(fields, node_view.ALL_FIELDS)
     microversions.check_request_fields('nodes', request, shown)
-    node = db_api.get_node(node_ident)
+    columns = (node_view.SHOW_COLUMNS if shown is None
+               else node_view.columns_for(shown))
+    if hash_ring.HashRingManager.fresh_for(RING_MARGIN_SECONDS):
+        try:
+            node = node_reads.LOOP_READER.get_node_row(node_ident, columns)
+            return _show(request, node, shown, bmcs.node_bmc_health_nowait)
+        except node_reads.WouldWait:
+            pass
+    return await concurrency.run_in_threadpool(
+        _show_on_worker, request, node_ident, columns, shown)
+
+
+def _show_on_worker(request: Request, node_ident: str,
+                    columns: tuple[str, ...],
+                    shown: tuple[str, ...] | None) -> Response:
+    node_reads.LOOP_READER.prepare()
+    node = node_reads.get_node_row(node_ident, columns)
+    return _show(request, node, shown, bmcs.node_bmc_health)
+
+
+def _show(request: Request, node: Any, shown: tuple[str, ...] | None,
+          bmc_health: Callable[[Request, Any], Any]) -> Response:
     extra = ({} if shown is not None else
              dict(node_view.settings_fields(node), **{
-                 bmcs.NODE_FIELD: bmcs.node_bmc_health(request, node)}))
+                 bmcs.NODE_FIELD: bmc_health(request, node)}))
     return _node_response(request, node, shown, extra=extra)
 
 

@@ -16,7 +16,7 @@ class TestErrors(base.APITestCase):
 
     def test_unexpected_error_is_500_without_details(self) -> None:
         self.useFixture(fixtures.MockPatch(
-            'podium.db.api.get_node',
+            'podium.db.node_reads._read',
             side_effect=RuntimeError('password=hunter2')))
         response = self.client.get('/v1/nodes/n1')
         message = self.assertError(response, 500, 'Internal server error')

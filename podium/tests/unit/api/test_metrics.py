@@ -112,7 +112,7 @@ class TestMetrics(base.APITestCase):
             status='406'))
         failed = sample('podium_api_requests_total', method='GET',
                         route='/v1/nodes/{node_ident}', status='500')
-        with mock.patch('podium.db.api.get_node',
+        with mock.patch('podium.db.node_reads._read',
                         side_effect=RuntimeError('boom')):
             response = self.client.get('/v1/nodes/n2')
         self.assertEqual(500, response.status_code)
