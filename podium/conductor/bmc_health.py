@@ -98,9 +98,24 @@ def _iso(when: datetime.datetime | None) -> str | None:
 
 def is_suspect(record: Record | None) -> bool:
     """Whether a BMC failed its last ``[conductor] bmc_suspect_failures``
-    requests in a row (a hung or broken BMC until it answers again)."""
-    return (record is not None and record.consecutive_failures
-            >= CONF.conductor.bmc_suspect_failures)
+    requests in a row (a hung or broken BMC until it answers again).
+
+    A BMC that never answered this conductor and only timed out needs
+    one failure more: a conductor logging in to thousands of BMCs at
+    start-up keeps its own CPU busy past some logins' deadlines (at
+    10,000 Redfish nodes on two cores, 3 to 10 % of healthy BMCs), and a
+    suspect is only probed a few a cycle, so those nodes would stay
+    unsynced for many cycles. Their second read comes in the next cycle,
+    after the healthy nodes', when the storm is over; a BMC that is
+    really hung costs that cycle one more timeout.
+    """
+    if record is None:
+        return False
+    needed = CONF.conductor.bmc_suspect_failures
+    if record.last_good is None and \
+            record.consecutive_timeouts == record.consecutive_failures:
+        needed += 1
+    return record.consecutive_failures >= needed
 
 
 class BudgetExhausted(exceptions.BMCTimeout):

@@ -107,7 +107,10 @@ opts = [
              'is suspect: power sync no longer reads its nodes with the '
              'healthy ones but probes one of them per cycle with '
              'bmc_probe_timeout, on the bmc_probe_workers budget, until '
-             'it answers again.'),
+             'it answers again. A BMC that never answered this conductor '
+             'and only timed out needs one more: a conductor logging in '
+             'to thousands of BMCs at start-up can miss some deadlines by '
+             'its own load.'),
     cfg.FloatOpt(
         'bmc_probe_timeout',
         default=3.0, min=0.1,

@@ -55,6 +55,28 @@ class TestRecord(base.TestCase):
         self.health.observe(EP, 'ipmi', 1.0, ok=False)
         self.assertTrue(self.health.suspect(EP))
 
+    def test_first_contact_timeout_needs_one_failure_more(self) -> None:
+        # Never answered, only timed out: maybe the conductor's own
+        # start-up storm, so one more read before it is suspect.
+        self.health.observe(EP, 'ipmi', 2.0, ok=False, timed_out=True)
+        self.assertFalse(self.health.suspect(EP))
+        self.health.observe(EP, 'ipmi', 2.0, ok=False, timed_out=True)
+        self.assertTrue(self.health.suspect(EP))
+        self.assertEqual(1, self.health.suspect_count())
+
+    def test_first_contact_refusal_is_suspect_at_once(self) -> None:
+        self.health.observe(EP, 'ipmi', 0.01, ok=False)
+        self.assertTrue(self.health.suspect(EP))
+        other = 'other:623'
+        self.health.observe(other, 'ipmi', 2.0, ok=False, timed_out=True)
+        self.health.observe(other, 'ipmi', 0.01, ok=False)
+        self.assertTrue(self.health.suspect(other))
+
+    def test_timeout_of_a_bmc_that_answered_is_suspect_at_once(self) -> None:
+        self.health.observe(EP, 'ipmi', 0.01, ok=True)
+        self.health.observe(EP, 'ipmi', 2.0, ok=False, timed_out=True)
+        self.assertTrue(self.health.suspect(EP))
+
     def test_probe_timeout_follows_a_slow_bmc(self) -> None:
         self.config(bmc_probe_timeout=1.0, power_state_read_timeout=10.0,
                     group='conductor')

@@ -552,11 +552,19 @@ class TestHungBMCsBeyondWorkers(SyncTestCase):
         self.useFixture(fixtures.MockPatchObject(
             fake.FakePower, 'get_power_state', get))
 
+    def answered_once(self) -> None:
+        """The hung BMCs answered before (they worked, then hung): the
+        first timeout makes them suspects."""
+        for node in self.hung:
+            self.sync.health.observe(node.driver_info['fake_bmc'],
+                                     'fake-hardware', 0.01, ok=True)
+
     def ends(self, prefix: str) -> list[float]:
         return [end for name, _, end, _ in self.reads
                 if name.startswith(prefix)]
 
     def test_second_cycle_probes_apart_with_a_short_timeout(self) -> None:
+        self.answered_once()
         self.run_sync()
         self.assertEqual(self.HUNG, sum(
             1 for e in self.sync.health.snapshot() if e['suspect']))
@@ -583,6 +591,23 @@ class TestHungBMCsBeyondWorkers(SyncTestCase):
         self.assertEqual({4.0}, {round(timeout, 1) for name, _, _, timeout
                                  in self.reads if name.startswith('hung')})
 
+    def test_hung_from_the_start_read_again_after_the_healthy(self) -> None:
+        # Never answered and timed out once: read once more in the next
+        # cycle, with the full read timeout, the healthy nodes first;
+        # probed apart from the third cycle on.
+        self.run_sync()
+        self.assertEqual(0, self.sync.health.suspect_count())
+        self.reads.clear()
+        stats = self.run_sync()
+        self.assertEqual((0, self.HUNG),
+                         (stats.probed, len(self.ends('hung'))))
+        self.assertLess(max(self.ends('ok')), min(self.ends('hung')))
+        self.assertEqual({2.0}, {round(timeout, 1) for name, _, _, timeout
+                                 in self.reads if name.startswith('hung')})
+        self.assertEqual(self.HUNG, self.sync.health.suspect_count())
+        self.reads.clear()
+        self.assertEqual(self.HUNG, self.run_sync().probed)
+
     def test_siblings_of_a_suspect_bmc_share_its_probe(self) -> None:
         for node in self.hung:
             db_api.update_node(node.id, {'driver_info': {
@@ -601,6 +626,7 @@ class TestHungBMCsBeyondWorkers(SyncTestCase):
     def test_probes_per_cycle_bounded(self) -> None:
         self.config(sync_power_state_interval=1, bmc_probe_timeout=0.5,
                     group='conductor')
+        self.answered_once()
         self.run_sync()
         self.reads.clear()
         stats = self.run_sync()
