@@ -30,7 +30,9 @@ opts = [
     cfg.IntOpt(
         'max_overflow',
         default=50, min=0,
-        help='Extra connections allowed above max_pool_size under load.'),
+        help='Extra connections allowed above max_pool_size under load '
+             '(server databases only: SQLite takes one writer at a time, '
+             'so an SQLite file\'s connections stop at max_pool_size).'),
     cfg.IntOpt(
         'pool_timeout',
         default=30, min=1,

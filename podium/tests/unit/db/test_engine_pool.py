@@ -4,6 +4,7 @@ import os
 import threading
 
 from sqlalchemy import event, text
+from sqlalchemy import exc as sa_exc
 
 from podium.db import engine as db_engine
 from podium.tests import base
@@ -39,3 +40,22 @@ class SqlitePoolTest(base.TestCase):
         for thread in threads:
             thread.join(60)
         self.assertEqual(10, len(opened))
+
+    def test_no_overflow_past_the_pool(self) -> None:
+        # SQLite takes one writer at a time: a connection past the pool
+        # waits for a pooled one rather than adding a writer to SQLite's
+        # busy handler, whatever max_overflow says.
+        self.config(max_pool_size=2, max_overflow=50, pool_timeout=1,
+                    group='database')
+        engine = db_engine.create_engine(
+            'sqlite:///' + os.path.join(self.state_dir, 'cap.sqlite'))
+        self.addCleanup(engine.dispose)
+        held = [engine.connect() for _ in range(2)]
+        try:
+            self.assertRaises(sa_exc.TimeoutError, engine.connect)
+            held.pop().close()
+            with engine.connect() as conn:
+                self.assertEqual(1, conn.execute(text('SELECT 1')).scalar())
+        finally:
+            for conn in held:
+                conn.close()
