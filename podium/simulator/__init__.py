@@ -20,7 +20,8 @@ from podium.simulator.behaviour import (
     Uniform,
     parse_latency,
 )
-from podium.simulator.redfish import EndpointInfo, Simulator, SystemInfo
+from podium.simulator.reach import EndpointInfo, SystemInfo
+from podium.simulator.redfish import Simulator
 from podium.simulator.state import Inventory
 
 __all__ = [

@@ -33,6 +33,7 @@ import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
+from podium.simulator import fleet_stats
 from podium.simulator import resources as rf
 from podium.simulator.http import Request, Response
 
@@ -90,7 +91,7 @@ class ControlApi:
             return self._endpoint(endpoint, req)
         elif head == "endpoints":
             if len(parts) == 1 and method == "GET":
-                return [self.sim._describe_endpoint(e)
+                return [fleet_stats.describe_endpoint(e)
                         for e in self.sim._endpoints]
             if len(parts) == 2:
                 try:
@@ -148,7 +149,7 @@ class ControlApi:
                     endpoint, body["max_concurrency"])
         elif req.method != "GET":
             raise ControlError(405, "use GET or PATCH")
-        return self.sim._describe_endpoint(endpoint)
+        return fleet_stats.describe_endpoint(endpoint)
 
 
 def _reply(status: int, doc: Any) -> Response:

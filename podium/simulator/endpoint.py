@@ -16,7 +16,6 @@ import asyncio
 import base64
 import binascii
 import itertools
-import json
 import logging
 import random
 import uuid as uuidlib
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from podium.simulator import bios as sim_bios
+from podium.simulator import replies
 from podium.simulator import resources as rf
 from podium.simulator import sensors as sim_sensors
 from podium.simulator import vmedia as sim_vmedia
@@ -63,38 +63,6 @@ _RESET_TARGETS: dict[str, str | None] = {
     "Nmi": None,
 }
 _RESTARTS = ("GracefulRestart", "ForceRestart")
-
-
-def json_response(status: int, doc: Any,
-                  headers: Sequence[tuple[str, str]] = ()) -> Response:
-    """A response with ``doc`` encoded as JSON."""
-    return Response(status, rf.dumps(doc), headers)
-
-
-def error_response(status: int, message: str,
-                   message_id: str = "Base.1.8.GeneralError",
-                   headers: Sequence[tuple[str, str]] = ()) -> Response:
-    """A response carrying a Redfish error body."""
-    return json_response(status, rf.error(message, message_id), headers)
-
-
-_NOT_FOUND_ID = "Base.1.8.ResourceMissingAtURI"
-_UNAUTHORIZED = error_response(
-    401, "Authentication required or credentials rejected.",
-    "Base.1.8.NoValidSession",
-    headers=(("WWW-Authenticate", 'Basic realm="podium-simulator"'),))
-_OVERLOADED = error_response(
-    503, "Too many concurrent requests.",
-    "Base.1.8.ServiceTemporarilyUnavailable",
-    headers=(("Retry-After", "1"),))
-_INJECTED = {
-    500: error_response(500, "Simulated internal error.",
-                        "Base.1.8.InternalError"),
-    503: error_response(503, "Simulated service unavailability.",
-                        "Base.1.8.ServiceTemporarilyUnavailable",
-                        headers=(("Retry-After", "1"),)),
-}
-_NO_CONTENT = Response(204)
 
 
 class Endpoint:
@@ -202,7 +170,7 @@ class Endpoint:
         cap = self.max_concurrency
         if cap is not None and counters.in_flight >= cap:
             counters.refused += 1
-            self._send(conn, _OVERLOADED)
+            self._send(conn, replies.OVERLOADED)
             return
         counters.in_flight += 1
         if counters.in_flight > counters.max_in_flight:
@@ -236,15 +204,15 @@ class Endpoint:
         if (behaviour.error_fraction
                 and self.rng.random() < behaviour.error_fraction):
             self.counters.errors += 1
-            self._send(conn, _INJECTED[behaviour.error_status])
+            self._send(conn, replies.INJECTED[behaviour.error_status])
             return
         try:
             response = self._dispatch(req, system, behaviour)
         except Exception:
             LOG.exception("Simulator failed to serve %s %s",
                           req.method, req.path)
-            response = error_response(500, "Simulator bug; see its log.",
-                                      "Base.1.8.InternalError")
+            response = replies.error_response(
+                500, "Simulator bug; see its log.", "Base.1.8.InternalError")
         self._send(conn, response)
 
     def _send(self, conn: HttpConnection, response: Response,
@@ -261,19 +229,19 @@ class Endpoint:
         if path in ("/redfish", "/redfish/v1"):
             # The service root is readable without credentials (DSP0266).
             if method != "GET":
-                return _not_allowed("GET")
+                return replies.not_allowed("GET")
             return Response(200, self._static[path])
         if path == rf.SESSIONS and method == "POST":
             return self._create_session(req)
         if not self._authorised(req):
-            return _UNAUTHORIZED
+            return replies.UNAUTHORIZED
         if system is not None:
             return self._system_route(req, path, system, behaviour)
         if path.startswith(rf.SESSIONS):
             return self._session_route(req, path)
         if path.startswith(_SYSTEMS_PREFIX):
-            return error_response(404, f"No system at {path}.",
-                                  _NOT_FOUND_ID)
+            return replies.error_response(404, f"No system at {path}.",
+                                          replies.NOT_FOUND_ID)
         if path == rf.SYSTEMS and method == "GET" and req.query:
             return self._systems_query(req.query)
         if path == rf.MANAGER_RESET:
@@ -286,19 +254,20 @@ class Endpoint:
         static = self._static.get(path)
         if static is not None:
             return Response(200, static) if method == "GET" \
-                else _not_allowed("GET")
+                else replies.not_allowed("GET")
         chassis_prefix = rf.ROOT + "/Chassis/"
         if path.startswith(chassis_prefix):
             ident, _, rest = path[len(chassis_prefix):].partition("/")
             target = self.by_uuid.get(ident)
             if target is not None:
                 if method != "GET":
-                    return _not_allowed("GET")
+                    return replies.not_allowed("GET")
                 doc = (sim_sensors.chassis_document(target, rest, req.query)
                        if rest else rf.chassis(target))
                 if doc is not None:
-                    return json_response(200, doc)
-        return error_response(404, f"No resource at {path}.", _NOT_FOUND_ID)
+                    return replies.json_response(200, doc)
+        return replies.error_response(404, f"No resource at {path}.",
+                                      replies.NOT_FOUND_ID)
 
     def _authorised(self, req: Request) -> bool:
         headers = req.headers
@@ -326,7 +295,7 @@ class Endpoint:
             if name != "$expand":
                 continue
             if not value.startswith(_EXPAND_VALUES):
-                return error_response(
+                return replies.error_response(
                     400, f"Unsupported $expand value {value!r}.",
                     "Base.1.8.QueryParameterValueFormatError")
             return Response(200, rf.expanded_systems(self.systems))
@@ -335,13 +304,13 @@ class Endpoint:
     # sessions
 
     def _create_session(self, req: Request) -> Response:
-        body = _json_object(req.body)
+        body = replies.json_object(req.body)
         if body is None:
-            return error_response(400, "Body must be a JSON object.",
-                                  "Base.1.8.MalformedJSON")
+            return replies.error_response(400, "Body must be a JSON object.",
+                                          "Base.1.8.MalformedJSON")
         if (body.get("UserName") != self.username
                 or body.get("Password") != self.password):
-            return _UNAUTHORIZED
+            return replies.UNAUTHORIZED
         if len(self._sessions) >= MAX_SESSIONS:
             # Evict the oldest, as a BMC with a full session table would
             # otherwise lock every new client out.
@@ -352,7 +321,7 @@ class Endpoint:
         self._tokens[token] = session_id
         self._sessions[session_id] = (token, self.username)
         location = f"{rf.SESSIONS}/{session_id}"
-        return json_response(
+        return replies.json_response(
             201, rf.session(session_id, self.username),
             headers=(("X-Auth-Token", token), ("Location", location)))
 
@@ -363,20 +332,20 @@ class Endpoint:
     def _session_route(self, req: Request, path: str) -> Response:
         if path == rf.SESSIONS:
             if req.method != "GET":
-                return _not_allowed("GET, POST")
-            return json_response(200, rf.sessions_collection(
+                return replies.not_allowed("GET, POST")
+            return replies.json_response(200, rf.sessions_collection(
                 list(self._sessions)))
         session_id = path[len(rf.SESSIONS) + 1:]
         entry = self._sessions.get(session_id)
         if entry is None or "/" in session_id:
-            return error_response(404, f"No session at {path}.",
-                                  _NOT_FOUND_ID)
+            return replies.error_response(404, f"No session at {path}.",
+                                          replies.NOT_FOUND_ID)
         if req.method == "GET":
-            return json_response(200, rf.session(session_id, entry[1]))
+            return replies.json_response(200, rf.session(session_id, entry[1]))
         if req.method == "DELETE":
             self._delete_session(session_id)
-            return _NO_CONTENT
-        return _not_allowed("GET, DELETE")
+            return replies.NO_CONTENT
+        return replies.not_allowed("GET, DELETE")
 
     # systems
 
@@ -389,10 +358,10 @@ class Endpoint:
                 return Response(200, rf.system_bytes(system))
             if method == "PATCH":
                 return self._patch_system(req, system)
-            return _not_allowed("GET, PATCH")
+            return replies.not_allowed("GET, PATCH")
         if rest == "Actions/ComputerSystem.Reset":
             if method != "POST":
-                return _not_allowed("POST")
+                return replies.not_allowed("POST")
             return self._reset(req, system, behaviour)
         if rest == "Bios" or rest.startswith("Bios/"):
             return _bios_route(req, rest, system)
@@ -401,39 +370,39 @@ class Endpoint:
             return _vmedia_route(req, f"{system.path}/{collection}",
                                  rest[len(collection) + 1:], system)
         if method != "GET":
-            return _not_allowed("GET")
+            return replies.not_allowed("GET")
         doc = _sub_resource(system, rest)
         if doc is None:
-            return error_response(404, f"No resource at {path}.",
-                                  _NOT_FOUND_ID)
-        return json_response(200, doc)
+            return replies.error_response(404, f"No resource at {path}.",
+                                          replies.NOT_FOUND_ID)
+        return replies.json_response(200, doc)
 
     def _patch_system(self, req: Request, system: SimSystem) -> Response:
-        body = _json_object(req.body)
+        body = replies.json_object(req.body)
         if body is None:
-            return error_response(400, "Body must be a JSON object.",
-                                  "Base.1.8.MalformedJSON")
+            return replies.error_response(400, "Body must be a JSON object.",
+                                          "Base.1.8.MalformedJSON")
         unknown = set(body) - {"Boot"}
         if unknown:
-            return error_response(
+            return replies.error_response(
                 400, f"Properties not writable: {sorted(unknown)}.",
                 "Base.1.8.PropertyNotWritable")
         boot = body.get("Boot")
         if not isinstance(boot, dict):
-            return error_response(400, "Boot must be an object.",
-                                  "Base.1.8.PropertyValueTypeError")
+            return replies.error_response(400, "Boot must be an object.",
+                                          "Base.1.8.PropertyValueTypeError")
         changes: dict[str, str] = {}
         for key, value in boot.items():
             if key == "BootOrder":
                 continue  # applied below, with the rest or not at all
             field = _BOOT_FIELDS.get(key)
             if field is None:
-                return error_response(
+                return replies.error_response(
                     400, f"Property Boot/{key} is not supported.",
                     "Base.1.8.PropertyUnknown")
             name, allowed = field
             if value not in allowed:
-                return error_response(
+                return replies.error_response(
                     400, f"Value {value!r} of Boot/{key} is not one of "
                          f"{list(allowed)}.",
                     "Base.1.8.PropertyValueNotInList")
@@ -441,12 +410,12 @@ class Endpoint:
         if "BootOrder" in boot:
             refused = system.boot_order.set_order(boot["BootOrder"])
             if refused:
-                return error_response(400, refused,
-                                      "Base.1.8.PropertyValueNotInList")
+                return replies.error_response(400, refused,
+                                              "Base.1.8.PropertyValueNotInList")
         if system.boot_mode_not_kept:
             changes.pop("mode", None)  # accepted, and silently dropped
         system.set_boot(**changes)
-        return _NO_CONTENT
+        return replies.NO_CONTENT
 
     def restarting(self) -> bool:
         """Whether the BMC is restarting after a Manager.Reset."""
@@ -459,11 +428,11 @@ class Endpoint:
         BMC; sessions are lost; for ``reset_seconds`` every connection
         is dropped unanswered. The systems' power is not touched."""
         if req.method != "POST":
-            return _not_allowed("POST")
-        body = _json_object(req.body)
+            return replies.not_allowed("POST")
+        body = replies.json_object(req.body)
         reset_type = body.get("ResetType") if body is not None else None
         if reset_type not in rf.MANAGER_RESET_TYPES:
-            return error_response(
+            return replies.error_response(
                 400, f"ResetType {reset_type!r} is not one of "
                      f"{list(rf.MANAGER_RESET_TYPES)}.",
                 "Base.1.8.ActionParameterValueNotInList")
@@ -471,7 +440,7 @@ class Endpoint:
         if self.loop is not None:
             # After this answer is sent: the restart drops connections.
             self.loop.call_soon(self._restart)
-        return _NO_CONTENT
+        return replies.NO_CONTENT
 
     def _restart(self) -> None:
         for system in self.systems:
@@ -487,17 +456,17 @@ class Endpoint:
 
     def _reset(self, req: Request, system: SimSystem,
                behaviour: Behaviour) -> Response:
-        body = _json_object(req.body)
+        body = replies.json_object(req.body)
         reset_type = body.get("ResetType") if body is not None else None
         if reset_type not in _RESET_TARGETS:
-            return error_response(
+            return replies.error_response(
                 400, f"ResetType {reset_type!r} is not one of "
                      f"{list(rf.RESET_TYPES)}.",
                 "Base.1.8.ActionParameterValueNotInList")
         target = _RESET_TARGETS[reset_type]
         if target is None:
             system.nmis += 1
-            return _NO_CONTENT
+            return replies.NO_CONTENT
         if target == "toggle":
             target = POWER_OFF if system.power_state == POWER_ON \
                 else POWER_ON
@@ -506,7 +475,7 @@ class Endpoint:
         delay = behaviour.power_delay
         if delay <= 0 or self.loop is None:
             _finish_transition(system, target, boots)
-            return _NO_CONTENT
+            return replies.NO_CONTENT
         system.cancel_pending()
         if reset_type in _RESTARTS:
             # Make the reboot observable while it is in progress.
@@ -514,7 +483,7 @@ class Endpoint:
             system.doc = None
         system.pending = self.loop.call_later(
             delay, _finish_transition, system, target, boots)
-        return _NO_CONTENT
+        return replies.NO_CONTENT
 
 
 def _finish_transition(system: SimSystem, target: str,
@@ -530,26 +499,27 @@ def _bios_route(req: Request, rest: str, system: SimSystem) -> Response:
     bios = system.bios
     if rest == "Bios":
         if req.method != "GET":
-            return _not_allowed("GET")
-        return json_response(200, bios.document(system.path))
+            return replies.not_allowed("GET")
+        return replies.json_response(200, bios.document(system.path))
     if rest == "Bios/Settings":
         if req.method == "GET":
-            return json_response(200, bios.settings_document(system.path))
+            return replies.json_response(
+                200, bios.settings_document(system.path))
         if req.method != "PATCH":
-            return _not_allowed("GET, PATCH")
-        body = _json_object(req.body)
+            return replies.not_allowed("GET, PATCH")
+        body = replies.json_object(req.body)
         refused = bios.stage(body.get("Attributes") if body else None)
         if refused:
-            return error_response(400, refused,
-                                  "Base.1.8.PropertyValueNotInList")
-        return _NO_CONTENT
+            return replies.error_response(400, refused,
+                                          "Base.1.8.PropertyValueNotInList")
+        return replies.NO_CONTENT
     if rest == "Bios/Actions/Bios.ResetBios":
         if req.method != "POST":
-            return _not_allowed("POST")
+            return replies.not_allowed("POST")
         bios.reset()
-        return _NO_CONTENT
-    return error_response(404, f"No resource at {system.path}/{rest}.",
-                          _NOT_FOUND_ID)
+        return replies.NO_CONTENT
+    return replies.error_response(404, f"No resource at {system.path}/{rest}.",
+                                  replies.NOT_FOUND_ID)
 
 
 def _vmedia_route(req: Request, path: str, rest: str,
@@ -557,14 +527,15 @@ def _vmedia_route(req: Request, path: str, rest: str,
     """The system's virtual media, at ``path`` (:mod:`.vmedia`)."""
     answer = sim_vmedia.route(
         system.vmedia, req.method, path, rest,
-        f"{system.path}/{sim_vmedia.COLLECTION}", _json_object(req.body))
+        f"{system.path}/{sim_vmedia.COLLECTION}",
+        replies.json_object(req.body))
     if answer.message is not None:
         headers = (("Allow", answer.allow),) if answer.allow else ()
-        return error_response(answer.status, answer.message,
-                              answer.message_id, headers=headers)
+        return replies.error_response(answer.status, answer.message,
+                                      answer.message_id, headers=headers)
     if answer.doc is None:
-        return _NO_CONTENT
-    return json_response(answer.status, answer.doc)
+        return replies.NO_CONTENT
+    return replies.json_response(answer.status, answer.doc)
 
 
 _SUB_RESOURCES: dict[str, Callable[[SimSystem], dict[str, Any]]] = {
@@ -589,17 +560,3 @@ def _sub_resource(system: SimSystem, rest: str) -> dict[str, Any] | None:
         return collection(system) if collection else None
     member = _SUB_MEMBERS.get(kind)
     return member(system, ident) if member else None
-
-
-def _not_allowed(allow: str) -> Response:
-    return error_response(405, "Method not allowed on this resource.",
-                          "Base.1.8.OperationNotAllowed",
-                          headers=(("Allow", allow),))
-
-
-def _json_object(body: bytes) -> dict[str, Any] | None:
-    try:
-        doc = json.loads(body) if body else None
-    except ValueError:
-        return None
-    return doc if isinstance(doc, dict) else None

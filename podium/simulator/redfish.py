@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import dataclasses
 import random
 import threading
 import time
@@ -28,6 +27,7 @@ import uuid as uuidlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
+from podium.simulator import fleet_stats
 from podium.simulator.behaviour import (
     Behaviour,
     apply_overrides,
@@ -36,10 +36,10 @@ from podium.simulator.behaviour import (
 from podium.simulator.control import ControlApi
 from podium.simulator.endpoint import Endpoint
 from podium.simulator.installer import InstallerConfig, SimulatedInstaller
+from podium.simulator.reach import EndpointInfo, SystemInfo
 from podium.simulator.state import (
     POWER_OFF,
     POWER_STATES,
-    EndpointCounters,
     Inventory,
     SimSystem,
 )
@@ -54,49 +54,6 @@ T = TypeVar("T")
 DEFAULT_USERNAME = "admin"
 # A well-known test credential of a loopback-only simulator, not a secret.
 DEFAULT_PASSWORD = "password"  # noqa: S105
-
-
-@dataclasses.dataclass(frozen=True)
-class SystemInfo:
-    """How a client reaches one simulated system.
-
-    ``address`` and ``system_id`` are what Ironic calls ``redfish_address``
-    and ``redfish_system_id``: ``sushy.Sushy(address, ...)
-    .get_system(system_id)`` reads it.
-    """
-
-    address: str
-    system_id: str
-    uuid: str
-    name: str
-    username: str
-    password: str
-    endpoint: int
-    macs: tuple[str, ...]
-
-    def driver_info(self) -> dict[str, str]:
-        """The ``driver_info`` of a ``redfish`` node of this system."""
-        return {"redfish_address": self.address,
-                "redfish_system_id": self.system_id,
-                "redfish_username": self.username,
-                "redfish_password": self.password}
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-friendly form (the inventory listing)."""
-        doc = dataclasses.asdict(self)
-        doc["macs"] = list(self.macs)
-        return doc
-
-
-@dataclasses.dataclass(frozen=True)
-class EndpointInfo:
-    """One listening address and the systems (uuids) behind it."""
-
-    index: int
-    address: str
-    host: str
-    port: int
-    system_uuids: tuple[str, ...]
 
 
 class Simulator:
@@ -574,35 +531,8 @@ class Simulator:
             raise ValueError("max_concurrency must be at least 1 or null")
         endpoint.max_concurrency = None if limit is None else int(limit)
 
-    def _describe_endpoint(self, endpoint: Endpoint) -> dict[str, Any]:
-        return {
-            "index": endpoint.index,
-            "address": endpoint.address,
-            "max_concurrency": endpoint.max_concurrency,
-            "bmc_reset_seconds": endpoint.reset_seconds,
-            "bmc_resets": endpoint.resets,
-            "restarting": endpoint.restarting(),
-            "behaviour": endpoint.behaviour.to_dict(),
-            "systems": [s.uuid for s in endpoint.systems],
-            **endpoint.counters.to_dict(),
-        }
-
     def _stats_in_loop(self, systems: bool = False) -> dict[str, Any]:
-        per_endpoint = []
-        total = EndpointCounters()
-        for e in self._endpoints:
-            c = e.counters
-            for name in ("requests", "in_flight", "errors", "refused",
-                         "hung", "connections", "connections_total"):
-                setattr(total, name, getattr(total, name) + getattr(c, name))
-            total.max_in_flight = max(total.max_in_flight, c.max_in_flight)
-            for code, count in c.status_counts.items():
-                total.status_counts[code] = (
-                    total.status_counts.get(code, 0) + count)
-            per_endpoint.append({"index": e.index, "address": e.address,
-                                 "max_concurrency": e.max_concurrency,
-                                 "bmc_resets": e.resets,
-                                 **c.to_dict()})
+        total, per_endpoint = fleet_stats.summed(self._endpoints)
         started = self._started_at
         doc: dict[str, Any] = {
             "process_cpu_seconds": process_cpu_seconds(),
@@ -620,10 +550,7 @@ class Simulator:
         return doc
 
     def _reset_stats_in_loop(self) -> None:
-        for endpoint in self._endpoints:
-            endpoint.counters.reset()
-        for system in self._systems:
-            system.requests = 0
+        fleet_stats.reset(self._endpoints, self._systems)
 
     def _bound(self, endpoint: Endpoint) -> Endpoint:
         if endpoint.port == 0:

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 import requests
 
 from podium.simulator import Simulator
-from podium.simulator.redfish import SystemInfo
+from podium.simulator.reach import SystemInfo
 from podium.tests import base
 from podium.tests.functional import fixtures as podium_fixtures
 
