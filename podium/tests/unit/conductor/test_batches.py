@@ -393,6 +393,23 @@ class TestNobodyRunsIt(BatchTestCase):
                          self.results(batch)['node-02'].state)
 
 
+def _define(class_name: str, **attributes: Any) -> type:
+    """Define a batch action with ``validate``, ``dispatch`` and
+    ``attributes`` (the definition itself may refuse it)."""
+
+    def validate(cls: type, args: dict[str, Any]) -> dict[str, Any]:
+        return args
+
+    def dispatch(self: Any, rpcapi: Any, context: Any, node_uuid: str,
+                 topic: str) -> None:
+        return None
+
+    return type(class_name, (batch_actions.BatchAction,),
+                {'name': class_name.lower(),
+                 'validate': classmethod(validate), 'dispatch': dispatch,
+                 **attributes})
+
+
 class TestActionInterface(utils.ConductorTestCase):
     """A batch action missing a piece fails when it is defined or made,
     not in the middle of a batch."""
@@ -408,37 +425,12 @@ class TestActionInterface(utils.ConductorTestCase):
         self.assertRaises(TypeError, NoDispatch, {})
 
     def test_asynchronous_action_needs_an_outcome(self) -> None:
-        def define() -> None:
-            class NoOutcome(batch_actions.BatchAction):
-                name = 'no_outcome'
-                asynchronous = True
-
-                @classmethod
-                def validate(cls, args: dict[str, Any]) -> dict[str, Any]:
-                    return args
-
-                def dispatch(self, rpcapi: Any, context: Any,
-                             node_uuid: str, topic: str) -> None:
-                    pass
-
         self.assertRaisesRegex(TypeError, 'NoOutcome is asynchronous',
-                               define)
+                               _define, 'NoOutcome', asynchronous=True)
 
     def test_bulk_action_needs_dispatch_many(self) -> None:
-        def define() -> None:
-            class NoChunks(batch_actions.BatchAction):
-                name = 'no_chunks'
-                bulk = True
-
-                @classmethod
-                def validate(cls, args: dict[str, Any]) -> dict[str, Any]:
-                    return args
-
-                def dispatch(self, rpcapi: Any, context: Any,
-                             node_uuid: str, topic: str) -> None:
-                    pass
-
-        self.assertRaisesRegex(TypeError, 'NoChunks is bulk', define)
+        self.assertRaisesRegex(TypeError, 'NoChunks is bulk',
+                               _define, 'NoChunks', bulk=True)
 
     def test_synchronous_action_succeeds_when_dispatched(self) -> None:
         action = batch_actions.load('maintenance',
