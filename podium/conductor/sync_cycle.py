@@ -255,15 +255,15 @@ class Cycle:
         failure; after an answer they are read from the next cycle on."""
         assert unit.endpoint is not None
         siblings = self.siblings.get(unit.endpoint, [])
-        if not isinstance(outcome, BaseException):
-            self.stats.probes_answered += 1
         if isinstance(outcome, BaseException):
             for sibling in siblings:
                 self._failed(sibling, exceptions.DriverError(
                     reason=f'the BMC of node {base.node_label(row)}, '
                            f'which serves this node too, failed its '
                            f'probe: {_masked(outcome, row)}'))
-        elif siblings:
+            return
+        self.stats.probes_answered += 1
+        if siblings:
             LOG.info('BMC %s answers again; its %d other node(s) are read '
                      'from the next cycle on', unit.endpoint, len(siblings))
 

@@ -129,6 +129,11 @@ def _server_connect_args(url: sa.URL) -> dict[str, Any]:
     return args
 
 
+def _in_memory(url: sa.URL) -> bool:
+    """Whether an SQLite ``url`` names no file: an in-memory database."""
+    return url.database in (None, '', ':memory:')
+
+
 def create_engine(url: str | None = None) -> sa.Engine:
     """Build an engine for ``url`` (default: the configured one).
 
@@ -144,8 +149,8 @@ def create_engine(url: str | None = None) -> sa.Engine:
                    f'{exc}') from None
     kwargs: dict[str, Any] = {'future': True,
                               'json_deserializer': _json_loads}
-    memory = parsed.get_backend_name() == 'sqlite' and \
-        parsed.database in (None, '', ':memory:')
+    sqlite = parsed.get_backend_name() == 'sqlite'
+    memory = sqlite and _in_memory(parsed)
     if not memory:
         # SQLAlchemy's default pool keeps 5 connections: under more
         # concurrent requests than that (the API's thread pool, the
@@ -157,12 +162,11 @@ def create_engine(url: str | None = None) -> sa.Engine:
         # only add writers polling in its busy handler (a batch of 1,000
         # power actions cost 1.7 ms of CPU per node with 50 more, 1.1
         # without), so an SQLite file gets no overflow.
-        sqlite = parsed.get_backend_name() == 'sqlite'
         kwargs.update(pool_size=CONF.database.max_pool_size,
                       max_overflow=(0 if sqlite
                                     else CONF.database.max_overflow),
                       pool_timeout=CONF.database.pool_timeout)
-    if url.startswith('sqlite'):
+    if sqlite:
         kwargs['connect_args'] = {'check_same_thread': False,
                                   'timeout': CONF.database.sqlite_busy_timeout}
     else:
@@ -229,10 +233,10 @@ def current_engine() -> sa.Engine | None:
 
 
 def is_sqlite_file(engine: sa.Engine) -> bool:
-    """Whether ``engine`` is SQLite on a file (not in memory)."""
+    """Whether ``engine`` is SQLite on a file (not in memory, nor a
+    ``file:`` URI opened in memory)."""
     return engine.dialect.name == 'sqlite' and \
-        engine.url.database not in (None, '', ':memory:') and \
-        'mode=memory' not in str(engine.url)
+        not _in_memory(engine.url) and 'mode=memory' not in str(engine.url)
 
 
 def get_engine() -> sa.Engine:

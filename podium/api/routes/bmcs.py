@@ -108,6 +108,12 @@ class _ConductorRecords:
         self.by_endpoint: dict[str, dict[str, Any]] = {}
         self.fetched_at: float | None = None
 
+    def fresh(self) -> bool:
+        """Fetched less than :data:`CACHE_SECONDS` ago."""
+        fetched_at = self.fetched_at
+        return fetched_at is not None and \
+            time.monotonic() - fetched_at < CACHE_SECONDS
+
 
 class HealthCache:
     """Per-conductor BMC health records, fetched at most once per
@@ -122,14 +128,10 @@ class HealthCache:
                endpoint: str) -> dict[str, Any] | None:
         with self._lock:
             entry = self._hosts.setdefault(host, _ConductorRecords())
-        now = time.monotonic()
-        fresh = (entry.fetched_at is not None
-                 and now - entry.fetched_at < CACHE_SECONDS)
-        if not fresh and entry.lock.acquire(
+        if not entry.fresh() and entry.lock.acquire(
                 blocking=entry.fetched_at is None):
             try:
-                if entry.fetched_at is None or \
-                        time.monotonic() - entry.fetched_at >= CACHE_SECONDS:
+                if not entry.fresh():
                     entry.by_endpoint = self._fetch(request, host)
                     entry.fetched_at = time.monotonic()
             finally:
@@ -141,11 +143,8 @@ class HealthCache:
         """``(True, record)`` when ``host``'s records are fresh, without
         a lock or a fetch; ``(False, None)`` when they must be fetched."""
         entry = self._hosts.get(host)
-        fetched_at = None if entry is None else entry.fetched_at
-        if fetched_at is None or \
-                time.monotonic() - fetched_at >= CACHE_SECONDS:
+        if entry is None or not entry.fresh():
             return False, None
-        assert entry is not None
         return True, entry.by_endpoint.get(endpoint)
 
     @staticmethod
